@@ -1,0 +1,136 @@
+"""Every option of heat-upgrade-tests, declared in one place.
+
+``list_opts`` is the ``oslo.config.opts`` entry point, so
+``oslo-config-generator --namespace heat_upgrade_tests`` writes a sample
+file. Phases run in separate processes (stestr workers, tox envs, grenade
+hooks): they find their configuration file through the environment variable
+``HEAT_UPGRADE_TESTS_CONFIG`` or oslo.config's usual search path.
+"""
+
+import os
+
+from oslo_config import cfg
+
+CONFIG_ENV = 'HEAT_UPGRADE_TESTS_CONFIG'
+PROJECT = 'heat-upgrade-tests'
+
+cloud_group = cfg.OptGroup('cloud', title='The cloud under test')
+cloud_opts = [
+    cfg.StrOpt('cloud', default='devstack',
+               help='clouds.yaml entry of a non-admin member; most checks '
+                    'run as this user. OS_CLOUD overrides it.'),
+    cfg.StrOpt('admin_cloud', default='devstack-admin',
+               help='clouds.yaml entry with admin credentials, for the '
+                    'checks that need them (OS::Keystone::* is admin-only '
+                    'in Heat\'s default policy).'),
+    cfg.StrOpt('clouds_file',
+               help='Path of the clouds.yaml to read; unset means '
+                    'openstacksdk\'s usual search (OS_CLIENT_CONFIG_FILE, '
+                    './clouds.yaml, ~/.config/openstack, /etc/openstack).'),
+]
+
+phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')
+phases_opts = [
+    cfg.StrOpt('state_dir',
+               default=os.path.join('~', '.cache', PROJECT, 'state'),
+               help='Directory of the per-check state documents that carry '
+                    'what pre-upgrade made to the later phases.'),
+    cfg.IntOpt('concurrency', default=2, min=1,
+               help='Number of stestr workers for a phase.'),
+    cfg.ListOpt('enabled_checks', default=[],
+                help='Names of the checks to run; empty means all.'),
+    cfg.ListOpt('disabled_checks', default=[],
+                help='Names of checks never to run.'),
+    cfg.StrOpt('results_dir',
+               help='Where each phase leaves its subunit stream and junit '
+                    'XML (for Zuul to collect); unset means not kept.'),
+]
+
+timeouts_group = cfg.OptGroup('timeouts', title='Bounds of every wait')
+timeouts_opts = [
+    cfg.IntOpt('stack_timeout', default=300, min=1,
+               help='Seconds a stack operation may take before the wait '
+                    'fails, naming the stack and its last status.'),
+    cfg.FloatOpt('poll_interval', default=2.0, min=0.1,
+                 help='Seconds between two polls of a stack\'s status.'),
+    cfg.IntOpt('api_timeout', default=30, min=1,
+               help='Seconds one API request may take.'),
+    cfg.IntOpt('heat_down_probe_timeout', default=5, min=1,
+               help='Seconds the during-upgrade phase waits for Heat\'s '
+                    'API to answer before counting it down.'),
+]
+
+minicloud_group = cfg.OptGroup(
+    'minicloud', title='The devstack-free mini-cloud and its upgrade')
+minicloud_opts = [
+    cfg.StrOpt('work_dir', default=os.path.join('~', '.cache', PROJECT,
+                                                'run'),
+               help='Data, configuration, logs and state of one run; '
+                    'emptied at the start of a run.'),
+    cfg.StrOpt('cache_dir', default=os.path.join('~', '.cache', PROJECT,
+                                                 'venvs'),
+               help='Virtual environments of Keystone and each Heat '
+                    'release; reused while their pins do not change.'),
+    cfg.StrOpt('from_series', help='Series to upgrade from; unset means '
+                                   'the one before to_series.'),
+    cfg.StrOpt('to_series', help='Series to upgrade to; unset means the '
+                                 'newest series known.'),
+    cfg.HostAddressOpt('host', default='127.0.0.1',
+                       help='Loopback address every service listens on.'),
+    cfg.PortOpt('keystone_port', default=25000),
+    cfg.PortOpt('heat_api_port', default=28004),
+    cfg.PortOpt('heat_cfn_port', default=28000,
+                help='Registered in the catalog; heat-api-cfn is not run.'),
+    cfg.PortOpt('mysql_port', default=23306),
+    cfg.PortOpt('rabbit_port', default=25673),
+    cfg.PortOpt('rabbit_dist_port', default=25674),
+    cfg.PortOpt('epmd_port', default=24369,
+                help='Private Erlang port mapper, so a system RabbitMQ is '
+                     'never disturbed.'),
+    cfg.IntOpt('service_timeout', default=120, min=1,
+               help='Seconds a service may take to start or stop.'),
+]
+
+_GROUPS = [
+    (cloud_group, cloud_opts),
+    (phases_group, phases_opts),
+    (timeouts_group, timeouts_opts),
+    (minicloud_group, minicloud_opts),
+]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    for group, opts in _GROUPS:
+        conf.register_group(group)
+        conf.register_opts(opts, group=group)
+
+
+def list_opts():
+    """The ``oslo.config.opts`` entry point."""
+    return [(group, opts) for group, opts in _GROUPS]
+
+
+def default_config_files() -> list[str]:
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return [path for path in env.split(os.pathsep) if path]
+    return cfg.find_config_files(project=PROJECT)
+
+
+def load(args: list[str] | None = None,
+         config_files: list[str] | None = None) -> cfg.ConfigOpts:
+    """A fresh ConfigOpts with every option registered and parsed."""
+    conf = cfg.ConfigOpts()
+    register_opts(conf)
+    files = default_config_files() if config_files is None else config_files
+    for path in files:
+        if not os.path.exists(path):
+            from heat_upgrade_tests import exceptions
+            raise exceptions.ConfigError(f'configuration file {path} does '
+                                         f'not exist')
+    try:
+        conf(args or [], project=PROJECT, default_config_files=files)
+    except (cfg.Error, ValueError) as exc:
+        from heat_upgrade_tests import exceptions
+        raise exceptions.ConfigError(f'bad configuration: {exc}')
+    return conf

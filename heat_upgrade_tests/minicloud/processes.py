@@ -1,0 +1,144 @@
+"""Processes the mini-cloud starts, each stopped by its fixture's cleanup."""
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import fixtures
+
+from heat_upgrade_tests import exceptions
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
+               interval: float = 0.5,
+               failed: Callable[[], str | None] | None = None) -> None:
+    """Poll ``predicate`` until it is true, for at most ``timeout`` seconds.
+
+    ``what`` names what is awaited, so the timeout message says it.
+    ``failed`` may return a reason to give up early (a process that died).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return
+        if failed is not None:
+            reason = failed()
+            if reason:
+                raise exceptions.MiniCloudError(
+                    f'gave up waiting for {what}: {reason}')
+        if time.monotonic() >= deadline:
+            raise exceptions.TimeoutExpired(
+                f'timed out after {timeout:.0f}s waiting for {what}')
+        time.sleep(interval)
+
+
+class ManagedProcess(fixtures.Fixture):
+    """One long-running process in a session of its own.
+
+    Output goes to ``log_file``. Cleanup sends SIGTERM to the whole process
+    group, waits ``stop_timeout`` seconds and then SIGKILLs what is left, so
+    nothing outlives the mini-cloud, also after a failure or Ctrl-C.
+    """
+
+    def __init__(self, name: str, argv: Sequence[str], log_file: Path,
+                 env: Mapping[str, str] | None = None,
+                 cwd: Path | None = None, stop_timeout: float = 20.0):
+        super().__init__()
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_file = Path(log_file)
+        self.env = dict(env) if env is not None else None
+        self.cwd = cwd
+        self.stop_timeout = stop_timeout
+        self.popen: subprocess.Popen | None = None
+
+    def _setUp(self) -> None:
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        if self.env:
+            env.update(self.env)
+        with open(self.log_file, 'ab') as log:
+            try:
+                self.popen = subprocess.Popen(
+                    self.argv, stdout=log, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, env=env, cwd=self.cwd,
+                    start_new_session=True)
+            except OSError as exc:
+                raise exceptions.MiniCloudError(
+                    f'cannot start {self.name} ({self.argv[0]}): {exc}')
+        self.addCleanup(self.stop)
+
+    @property
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def exit_reason(self) -> str | None:
+        """Why the process is gone, or None while it runs."""
+        if self.popen is None or self.popen.poll() is None:
+            return None
+        return (f'{self.name} exited with status {self.popen.returncode}; '
+                f'see {self.log_file}')
+
+    def wait_ready(self, predicate: Callable[[], bool], timeout: float,
+                   what: str | None = None) -> None:
+        wait_until(predicate, timeout, what or f'{self.name} to be ready',
+                   failed=self.exit_reason)
+
+    def stop(self) -> None:
+        """Stop the process group: SIGTERM, a bounded wait, then SIGKILL."""
+        if self.popen is None:
+            return
+        popen, self.popen = self.popen, None
+        if popen.poll() is None:
+            _signal_group(popen.pid, signal.SIGTERM)
+            try:
+                popen.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(popen.pid, signal.SIGKILL)
+                popen.wait(10)
+        # Children that ignored SIGTERM or outlived their leader.
+        _signal_group(popen.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def run(argv: Sequence[str], log_file: Path, what: str,
+        env: Mapping[str, str] | None = None, timeout: float = 300,
+        cwd: Path | None = None) -> str:
+    """Run a short command to completion, bounded; return its output.
+
+    The output is appended to ``log_file``; a failure raises
+    MiniCloudError naming ``what`` and the log file.
+    """
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    log_file = Path(log_file)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run([str(a) for a in argv], capture_output=True,
+                              text=True, env=full_env, timeout=timeout,
+                              cwd=cwd, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise exceptions.TimeoutExpired(
+            f'timed out after {timeout:.0f}s: {what}; see {log_file}')
+    except OSError as exc:
+        raise exceptions.MiniCloudError(f'{what} failed: {exc}')
+    with open(log_file, 'a') as log:
+        log.write(f'$ {" ".join(str(a) for a in argv)}\n')
+        log.write(proc.stdout)
+        log.write(proc.stderr)
+    if proc.returncode != 0:
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+        detail = f': {last[0]}' if last else ''
+        raise exceptions.MiniCloudError(
+            f'{what} failed (exit {proc.returncode}){detail}; see {log_file}')
+    return proc.stdout
