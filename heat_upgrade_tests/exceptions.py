@@ -33,3 +33,11 @@ class PortBusy(MiniCloudError):
 
 class TimeoutExpired(UpgradeTestError):
     """A bounded wait ran out; the message says what it waited for."""
+
+
+class CheckFailed(AssertionError):
+    """What a check guards is broken; the message names the check."""
+
+
+class CheckSkipped(Exception):
+    """A check cannot run on this cloud; the message is the reason."""

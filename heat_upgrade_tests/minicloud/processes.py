@@ -4,7 +4,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import fixtures
@@ -112,11 +112,14 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 def run(argv: Sequence[str], log_file: Path, what: str,
         env: Mapping[str, str] | None = None, timeout: float = 300,
-        cwd: Path | None = None) -> str:
+        cwd: Path | None = None, secret_args: Collection[str] = ()) -> str:
     """Run a short command to completion, bounded; return its output.
 
     The output is appended to ``log_file``; a failure raises
-    MiniCloudError naming ``what`` and the log file.
+    MiniCloudError naming ``what`` and the log file. Some tools take a
+    password as an argument (``rabbitmqctl add_user``): each string in
+    ``secret_args`` is masked wherever the command line or its output is
+    written to the log or put in an error message.
     """
     full_env = dict(os.environ)
     if env:
@@ -132,13 +135,23 @@ def run(argv: Sequence[str], log_file: Path, what: str,
             f'timed out after {timeout:.0f}s: {what}; see {log_file}')
     except OSError as exc:
         raise exceptions.MiniCloudError(f'{what} failed: {exc}')
+    stdout = _mask(proc.stdout, secret_args)
+    stderr = _mask(proc.stderr, secret_args)
     with open(log_file, 'a') as log:
-        log.write(f'$ {" ".join(str(a) for a in argv)}\n')
-        log.write(proc.stdout)
-        log.write(proc.stderr)
+        log.write(_mask(f'$ {" ".join(str(a) for a in argv)}\n',
+                        secret_args))
+        log.write(stdout)
+        log.write(stderr)
     if proc.returncode != 0:
-        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
+        last = (stderr or stdout).strip().splitlines()[-1:]
         detail = f': {last[0]}' if last else ''
         raise exceptions.MiniCloudError(
             f'{what} failed (exit {proc.returncode}){detail}; see {log_file}')
     return proc.stdout
+
+
+def _mask(text: str, secrets: Collection[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, '***')
+    return text

@@ -1,0 +1,230 @@
+"""The contract of a resource check, and the registry that finds them.
+
+A check is one module in this package (plus its templates under
+``templates/``) holding one ``ResourceCheck`` subclass decorated with
+``@register``. The phase tests are generated from the registry, so adding a
+check touches no phase code.
+"""
+
+import dataclasses
+import importlib
+import pkgutil
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+from heat_upgrade_tests import clients
+from heat_upgrade_tests import exceptions
+
+TEMPLATE_DIR = Path(__file__).parent / 'templates'
+_REGISTRY: dict[str, type['ResourceCheck']] = {}
+
+
+@dataclasses.dataclass
+class CheckContext:
+    """What a check may use in one phase.
+
+    ``conn`` is the member's connection, or the admin's for a check that
+    ``needs_admin``; ``admin_conn`` (may be None) reads what a stack made
+    directly in other services; ``save`` persists the record at once, so a
+    stack id is kept even when the wait that follows fails.
+    """
+
+    conf: Any
+    conn: Any
+    admin_conn: Any
+    stacks: clients.StackOps
+    run_id: str
+    save: Any = None
+
+
+class ResourceCheck:
+    """One upgrade check: a stack made before the upgrade, used after it.
+
+    Subclasses set the class attributes and override the hooks they need.
+    The defaults create the stack from ``template``, compare its outputs in
+    every later phase, and delete it at the end.
+    """
+
+    name: ClassVar[str]
+    idempotent_id: ClassVar[str]
+    description: ClassVar[str]
+    template: ClassVar[str]
+    environment: ClassVar[tuple[str, ...]] = ()
+    needs_admin: ClassVar[bool] = False
+    required_services: ClassVar[tuple[str, ...]] = ()
+    required_resource_types: ClassVar[tuple[str, ...]] = ()
+
+    # -- what the check needs -------------------------------------------
+    def unsupported(self, ctx: CheckContext) -> str | None:
+        """Why this cloud cannot run the check, or None."""
+        if self.needs_admin and ctx.admin_conn is None:
+            return (f'needs admin credentials (clouds.yaml entry '
+                    f'{ctx.conf.cloud.admin_cloud!r} is not usable)')
+        for service in self.required_services:
+            if not clients.has_service(ctx.conn, service):
+                return f'needs the {service} service, not in the catalog'
+        if self.required_resource_types:
+            offered = {t.resource_type for t in
+                       ctx.conn.orchestration.resource_types()}
+            missing = sorted(set(self.required_resource_types) - offered)
+            if missing:
+                return f'needs resource types Heat does not offer: ' \
+                       f'{", ".join(missing)}'
+        return None
+
+    # -- template and parameters ----------------------------------------
+    def template_path(self, name: str | None = None) -> Path:
+        return TEMPLATE_DIR / (name or self.template)
+
+    def environment_paths(self) -> list[Path]:
+        return [TEMPLATE_DIR / e for e in self.environment]
+
+    def create_parameters(self, ctx: CheckContext) -> dict[str, Any]:
+        return {}
+
+    def update_parameters(self, ctx: CheckContext,
+                          record: dict[str, Any]) -> dict[str, Any]:
+        """Parameters of the post-upgrade update; {} means no update."""
+        return {}
+
+    # -- pre-upgrade ------------------------------------------------------
+    def create(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+        """Create the stack, wait, record its id, parameters and outputs."""
+        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
+        params = self.create_parameters(ctx)
+        stack_id = ctx.stacks.create(name, self.template_path(),
+                                     self.environment_paths(), params)
+        record['stack'] = {'id': stack_id, 'name': name}
+        record['parameters'] = params
+        if ctx.save:
+            ctx.save()
+        ctx.stacks.wait_for(stack_id, 'CREATE')
+        record['outputs'] = ctx.stacks.outputs(stack_id)
+
+    def verify(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+        """Pre-upgrade: the stack is complete and its outputs are sound."""
+        self.verify_stack(ctx, record, ('CREATE_COMPLETE',))
+        self.verify_outputs(ctx, record, record['outputs'])
+
+    def verify_outputs(self, ctx: CheckContext, record: dict[str, Any],
+                       outputs: dict[str, Any]) -> None:
+        """Check the outputs mean what the template says; override."""
+
+    # -- during-upgrade ---------------------------------------------------
+    def verify_heat_down(self, ctx: CheckContext,
+                         record: dict[str, Any]) -> None:
+        """With Heat down, find the physical resources via their service."""
+        raise exceptions.CheckSkipped(
+            f'{self.name} makes nothing outside Heat to look for while Heat '
+            f'is down')
+
+    def verify_no_api(self, ctx: CheckContext,
+                      record: dict[str, Any]) -> None:
+        """With every API down, probe the data plane (optional)."""
+        raise exceptions.CheckSkipped(
+            f'{self.name} has no data-plane probe')
+
+    # -- post-upgrade -----------------------------------------------------
+    def verify_upgraded(self, ctx: CheckContext,
+                        record: dict[str, Any]) -> None:
+        """The new Heat shows the same stack and outputs, then updates it."""
+        self.verify_stack(ctx, record, ('CREATE_COMPLETE',))
+        outputs = ctx.stacks.outputs(record['stack']['id'])
+        self.assert_equal(record['outputs'], outputs,
+                          'outputs after the upgrade')
+        params = self.update_parameters(ctx, record)
+        if not params:
+            return
+        merged = dict(record.get('parameters', {}), **params)
+        ctx.stacks.update(record['stack']['id'], self.template_path(),
+                          self.environment_paths(), merged)
+        after = ctx.stacks.outputs(record['stack']['id'])
+        self.verify_updated(ctx, record, after)
+
+    def verify_updated(self, ctx: CheckContext, record: dict[str, Any],
+                       outputs: dict[str, Any]) -> None:
+        """Observe the update's effect (outside Heat where possible)."""
+
+    def destroy(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+        """Delete the stack; then its physical resources must be gone."""
+        stack = record.get('stack')
+        if not stack:
+            return
+        ctx.stacks.delete(stack['id'])
+        self.verify_gone(ctx, record)
+
+    def verify_gone(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+        """After delete: what the stack made outside Heat is gone."""
+
+    # -- helpers ----------------------------------------------------------
+    def verify_stack(self, ctx: CheckContext, record: dict[str, Any],
+                     statuses: tuple[str, ...]) -> Any:
+        stack = ctx.stacks.get(record['stack']['id'])
+        if stack.status not in statuses:
+            self.fail(f'stack {stack.name} is {stack.status} '
+                      f'({stack.status_reason}), expected '
+                      f'{" or ".join(statuses)}')
+        return stack
+
+    def fail(self, message: str) -> None:
+        raise exceptions.CheckFailed(f'check {self.name}: {message}')
+
+    def assert_equal(self, expected: Any, observed: Any, what: str) -> None:
+        if expected != observed:
+            self.fail(f'{what} differ: expected {expected!r}, '
+                      f'observed {observed!r}')
+
+
+def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
+    """Class decorator: validate a check's declaration and register it."""
+    for attr in ('name', 'idempotent_id', 'description', 'template'):
+        if not getattr(cls, attr, None):
+            raise TypeError(f'check {cls.__name__} does not set {attr}')
+    if not cls.name.isidentifier() or cls.name != cls.name.lower():
+        raise TypeError(f'check name {cls.name!r} must be a lower-case '
+                        f'Python identifier (it names a test)')
+    try:
+        uuid.UUID(cls.idempotent_id)
+    except ValueError:
+        raise TypeError(f'check {cls.name}: idempotent_id '
+                        f'{cls.idempotent_id!r} is not a UUID')
+    for path in [TEMPLATE_DIR / cls.template] + [
+            TEMPLATE_DIR / e for e in cls.environment]:
+        if not path.is_file():
+            raise TypeError(f'check {cls.name}: no template {path}')
+    for other in _REGISTRY.values():
+        if other is not cls and (other.name == cls.name or
+                                 other.idempotent_id == cls.idempotent_id):
+            raise TypeError(f'check {cls.name} reuses the name or id of '
+                            f'{other.__module__}.{other.__name__}')
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def phase_test_id(check: type[ResourceCheck], phase: str) -> str:
+    """The stable idempotent id of one check's test in one phase."""
+    return str(uuid.uuid5(uuid.UUID(check.idempotent_id), phase))
+
+
+def all_checks() -> dict[str, type[ResourceCheck]]:
+    """Every check module of this package, imported and registered."""
+    from heat_upgrade_tests import checks
+    for module in pkgutil.iter_modules(checks.__path__):
+        if module.name != 'base':
+            importlib.import_module(f'{checks.__name__}.{module.name}')
+    return dict(sorted(_REGISTRY.items()))
+
+
+def selected_checks(conf) -> dict[str, type[ResourceCheck]]:
+    """The checks the configuration enables."""
+    found = all_checks()
+    enabled = list(conf.phases.enabled_checks or found)
+    unknown = sorted((set(enabled) | set(conf.phases.disabled_checks))
+                     - set(found))
+    if unknown:
+        raise exceptions.ConfigError(
+            f'unknown check(s) {", ".join(unknown)}; known: '
+            f'{", ".join(found)}')
+    return {name: found[name] for name in sorted(enabled)
+            if name not in conf.phases.disabled_checks}

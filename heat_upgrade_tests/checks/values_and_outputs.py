@@ -1,0 +1,35 @@
+"""RandomString and Value: outputs survive the upgrade and follow updates."""
+
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class ValuesAndOutputs(base.ResourceCheck):
+    name = 'values_and_outputs'
+    idempotent_id = '0c6a1a52-6f0e-4c41-9d43-1b1f2a8f3e01'
+    description = ('An OS::Heat::RandomString and an OS::Heat::Value built '
+                   'from it. After the upgrade the outputs are unchanged; an '
+                   'update of the label changes the derived value and keeps '
+                   'the random string.')
+    template = 'values_and_outputs.yaml'
+
+    def create_parameters(self, ctx):
+        return {'label': 'before'}
+
+    def verify_outputs(self, ctx, record, outputs):
+        random = outputs.get('random_value')
+        if not isinstance(random, str) or len(random) != 24:
+            self.fail(f'random_value is not a 24-character string: '
+                      f'{random!r}')
+        self.assert_equal(f'before-{random}', outputs.get('labelled_value'),
+                          'labelled_value')
+
+    def update_parameters(self, ctx, record):
+        return {'label': 'after'}
+
+    def verify_updated(self, ctx, record, outputs):
+        random = record['outputs']['random_value']
+        self.assert_equal(random, outputs.get('random_value'),
+                          'random_value after the update')
+        self.assert_equal(f'after-{random}', outputs.get('labelled_value'),
+                          'labelled_value after the update')

@@ -1,0 +1,215 @@
+"""Connections to the cloud under test, and bounded stack operations.
+
+Everything talks to the cloud through openstacksdk, configured from
+``clouds.yaml``. Every wait is bounded and its error says what it waited
+for and what it saw last.
+"""
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import keystoneauth1.exceptions as ks_exc
+import openstack
+import openstack.config
+import openstack.exceptions as sdk_exc
+import requests
+
+from heat_upgrade_tests import exceptions
+
+COMPLETE = 'COMPLETE'
+FAILED = 'FAILED'
+
+
+def connect(conf, admin: bool = False) -> openstack.connection.Connection:
+    """Open a connection for the member (or admin) clouds.yaml entry.
+
+    Authentication happens here, so an unreachable cloud, a missing
+    clouds.yaml entry or bad credentials give one clear error at once.
+    """
+    name = conf.cloud.admin_cloud if admin else (
+        os.environ.get('OS_CLOUD') or conf.cloud.cloud)
+    if conf.cloud.clouds_file:
+        os.environ['OS_CLIENT_CONFIG_FILE'] = os.path.expanduser(
+            conf.cloud.clouds_file)
+    try:
+        cloud = openstack.config.OpenStackConfig().get_one(
+            cloud=name, api_timeout=conf.timeouts.api_timeout)
+    except sdk_exc.ConfigException as exc:
+        raise exceptions.ConfigError(
+            f'clouds.yaml has no usable entry {name!r}: {_first_line(exc)}')
+    conn = openstack.connection.Connection(config=cloud)
+    try:
+        conn.authorize()
+    except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
+            ks_exc.DiscoveryFailure) as exc:
+        raise exceptions.CloudUnreachable(
+            f'cannot reach the identity service of cloud {name!r} at '
+            f'{cloud.auth.get("auth_url")}: {_first_line(exc)}')
+    except ks_exc.Unauthorized:
+        raise exceptions.CloudUnreachable(
+            f'the credentials of clouds.yaml entry {name!r} were refused '
+            f'by the identity service')
+    except ks_exc.ClientException as exc:
+        raise exceptions.CloudUnreachable(
+            f'cannot authenticate to cloud {name!r}: {_first_line(exc)}')
+    return conn
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def has_service(conn, service_type: str) -> bool:
+    """Whether the service catalog lists ``service_type``."""
+    try:
+        return bool(conn.endpoint_for(service_type))
+    except (ks_exc.EndpointNotFound, ks_exc.CatalogException):
+        return False
+
+
+def orchestration_url(conn) -> str:
+    url = conn.endpoint_for('orchestration')
+    if not url:
+        raise exceptions.ConfigError(
+            'the service catalog has no orchestration endpoint')
+    return url
+
+
+def probe_heat_api(conn, timeout: float) -> str | None:
+    """Ask Heat's API root for its versions; return what answered.
+
+    Returns None when nothing serves the endpoint (connection refused,
+    timeout, or a proxy's 502/503/504 as devstack's Apache gives while
+    the uwsgi app is stopped), else a description of the answer.
+    """
+    url = orchestration_url(conn)
+    root = url.split('/v1')[0] + '/'
+    try:
+        response = requests.get(root, timeout=timeout)
+    except (requests.ConnectionError, requests.Timeout):
+        return None
+    if response.status_code in (502, 503, 504):
+        return None
+    return f'HTTP {response.status_code} from {root}'
+
+
+def verify_heat_down(conn, timeout: float) -> None:
+    """Fail unless Heat's API is really down.
+
+    The during-upgrade phase proves that stacks' resources live on without
+    Heat; with Heat still answering it would prove nothing.
+    """
+    answer = probe_heat_api(conn, timeout)
+    if answer is not None:
+        raise exceptions.UpgradeTestError(
+            f"Heat's API is up ({answer}): the during-upgrade phase must run "
+            f"while heat-api and heat-engine are stopped")
+
+
+def verify_heat_up(conn, timeout: float) -> None:
+    """Fail fast, with one line, when Heat's API does not answer."""
+    if probe_heat_api(conn, timeout) is None:
+        raise exceptions.CloudUnreachable(
+            f"Heat's API at {orchestration_url(conn)} does not answer: start "
+            f"the upgraded Heat before this phase")
+
+
+class StackOps:
+    """Stack operations of one connection, each wait bounded."""
+
+    def __init__(self, conn, timeout: float, interval: float):
+        self.conn = conn
+        self.timeout = timeout
+        self.interval = interval
+
+    def _attrs(self, template: Path, environment: list[Path] | None,
+               parameters: dict[str, Any] | None) -> dict[str, Any]:
+        attrs = self.conn.orchestration.read_env_and_templates(
+            template_file=str(template),
+            environment_files=[str(e) for e in environment or []])
+        attrs['parameters'] = dict(parameters or {})
+        return attrs
+
+    def create(self, name: str, template: Path,
+               environment: list[Path] | None = None,
+               parameters: dict[str, Any] | None = None,
+               tags: list[str] | None = None) -> str:
+        """Start creating a stack; return its id without waiting."""
+        attrs = self._attrs(template, environment, parameters)
+        stack = self.conn.orchestration.create_stack(
+            name=name, is_rollback_disabled=True,
+            timeout_mins=max(1, int(self.timeout // 60)),
+            tags=tags or [], **attrs)
+        return stack.id
+
+    def update(self, stack_id: str, template: Path,
+               environment: list[Path] | None = None,
+               parameters: dict[str, Any] | None = None) -> Any:
+        """Full update (PUT) of a stack, waited for until UPDATE_COMPLETE."""
+        attrs = self._attrs(template, environment, parameters)
+        before = self.get(stack_id)
+        self.conn.orchestration.update_stack(
+            before, timeout_mins=max(1, int(self.timeout // 60)), **attrs)
+        return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
+
+    def get(self, stack_id: str):
+        return self.conn.orchestration.get_stack(stack_id)
+
+    def outputs(self, stack_id: str) -> dict[str, Any]:
+        stack = self.get(stack_id)
+        return {o['output_key']: o.get('output_value')
+                for o in stack.outputs or []}
+
+    def wait_for(self, stack_id: str, action: str,
+                 since: str | None = None) -> Any:
+        """Wait until the stack's ``action`` completes; fail on FAILED.
+
+        ``since`` is the stack's ``updated_time`` before an update was
+        asked for: a status of the previous update does not count. Raises
+        TimeoutExpired naming the stack, the action and the last status
+        seen when the bound runs out (a stack stuck IN_PROGRESS).
+        """
+        deadline = time.monotonic() + self.timeout
+        while True:
+            stack = self.get(stack_id)
+            current = since is None or stack.updated_at != since
+            if current and stack.status == f'{action}_{COMPLETE}':
+                return stack
+            if current and stack.status == f'{action}_{FAILED}':
+                raise exceptions.UpgradeTestError(
+                    f'stack {stack.name} ({stack_id}) is {stack.status}: '
+                    f'{stack.status_reason}')
+            if time.monotonic() >= deadline:
+                raise exceptions.TimeoutExpired(
+                    f'timed out after {self.timeout:.0f}s waiting for stack '
+                    f'{stack.name} ({stack_id}) to reach {action}_COMPLETE; '
+                    f'last status {stack.status}: {stack.status_reason}')
+            time.sleep(self.interval)
+
+    def delete(self, stack_id: str) -> None:
+        """Delete a stack and wait until Heat no longer shows it."""
+        try:
+            self.conn.orchestration.delete_stack(stack_id)
+        except sdk_exc.NotFoundException:
+            return
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                stack = self.get(stack_id)
+            except sdk_exc.NotFoundException:
+                return
+            if stack.status == 'DELETE_COMPLETE':
+                return
+            if stack.status == 'DELETE_FAILED':
+                raise exceptions.UpgradeTestError(
+                    f'stack {stack.name} ({stack_id}) is DELETE_FAILED: '
+                    f'{stack.status_reason}')
+            if time.monotonic() >= deadline:
+                raise exceptions.TimeoutExpired(
+                    f'timed out after {self.timeout:.0f}s waiting for stack '
+                    f'{stack.name} ({stack_id}) to be deleted; last status '
+                    f'{stack.status}: {stack.status_reason}')
+            time.sleep(self.interval)

@@ -1,0 +1,151 @@
+"""The ``heat-upgrade-tests`` command: phases, the local upgrade, checks.
+
+Errors a user can fix (bad options, an unreachable cloud, missing state, a
+busy port) are printed as one line and exit non-zero; no traceback.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import heat_upgrade_tests
+from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests import clients
+from heat_upgrade_tests import config
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import phases
+from heat_upgrade_tests import state as state_mod
+
+PACKAGE_DIR = Path(heat_upgrade_tests.__file__).resolve().parent
+
+
+def preflight(conf, phase: str) -> None:
+    """Fail fast, in one line, on what would make every test of a phase fail.
+
+    Checks the configuration, the cloud, the state files, and whether Heat
+    is up or down as the phase needs.
+    """
+    checks = checks_base.selected_checks(conf)
+    if phase != phases.PRE_UPGRADE:
+        for name in checks:
+            state = state_mod.CheckState(conf.phases.state_dir, name)
+            if phase == phases.DESTROY and not state.exists():
+                continue
+            state.load(phase)
+    if phase == phases.NO_API:
+        return  # every API is down: nothing to ask
+    session = phases.Session(conf)
+    conn = session.conn
+    if any(c.needs_admin for c in checks.values()):
+        session.admin_conn  # unreachable raises; a missing entry skips
+    probe = conf.timeouts.heat_down_probe_timeout
+    if phase == phases.DURING_UPGRADE:
+        clients.verify_heat_down(conn, probe)
+    else:
+        clients.verify_heat_up(conn, probe)
+
+
+def stestr_command(phase: str, concurrency: int) -> list[str]:
+    """The stestr command line that runs one phase's generated tests.
+
+    It runs in a directory of its own, which holds the stestr repository.
+    """
+    module = phase.replace('-', '_')
+    return [sys.executable, '-m', 'stestr', '--test-path', str(PACKAGE_DIR / 'tests' / 'phases'),
+            '--top-dir', str(PACKAGE_DIR.parent), 'run',
+            '--concurrency', str(concurrency),
+            rf'heat_upgrade_tests\.tests\.phases\.test_{module}\.']
+
+
+def run_phase(conf, phase: str) -> int:
+    """Preflight, then run the phase's tests under stestr; its exit code."""
+    preflight(conf, phase)
+    env = dict(os.environ)
+    env[config.CONFIG_ENV] = os.pathsep.join(
+        os.path.abspath(f) for f in conf.config_file)
+    results = conf.phases.results_dir
+    with tempfile.TemporaryDirectory(prefix='hut-stestr-') as tmp:
+        run_dir = Path(os.path.expanduser(results)) / phase if results \
+            else Path(tmp)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        print(f'==> {phase}: running the phase tests of '
+              f'{len(checks_base.selected_checks(conf))} checks', flush=True)
+        code = subprocess.call(
+            stestr_command(phase, conf.phases.concurrency), env=env,
+            cwd=run_dir)
+        if results:
+            _keep_results(run_dir, phase)
+    return code
+
+
+def _keep_results(run_dir: Path, phase: str) -> None:
+    """Leave subunit and junit results where Zuul collects them."""
+    subunit = run_dir / f'{phase}.subunit'
+    with open(subunit, 'wb') as out:
+        subprocess.call([sys.executable, '-m', 'stestr', 'last',
+                         '--subunit'], stdout=out, cwd=run_dir)
+    junit = Path(sys.executable).parent / 'subunit2junitxml'
+    with open(subunit, 'rb') as src, \
+            open(run_dir / f'{phase}.xml', 'wb') as out:
+        subprocess.call([str(junit)], stdin=src, stdout=out)
+
+
+def list_checks(conf) -> int:
+    for name, check in checks_base.all_checks().items():
+        admin = ' (admin)' if check.needs_admin else ''
+        print(f'{name}{admin} [{check.idempotent_id}]\n'
+              f'    {check.description}')
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='heat-upgrade-tests',
+        description='Upgrade tests for OpenStack Heat.')
+    parser.add_argument('--config-file', action='append',
+                        help='oslo.config file (repeatable); default: '
+                             f'${config.CONFIG_ENV} or the usual search')
+    sub = parser.add_subparsers(dest='command', required=True)
+    phase = sub.add_parser('phase', help='run one phase against a cloud')
+    phase.add_argument('phase', choices=phases.PHASES)
+    phase.add_argument('--state-dir', help='overrides [phases] state_dir')
+    upgrade = sub.add_parser(
+        'upgrade', help='build a mini-cloud on this machine and upgrade it')
+    upgrade.add_argument('--from', dest='from_series',
+                         help='series to upgrade from (default: the one '
+                              'before --to)')
+    upgrade.add_argument('--to', dest='to_series',
+                         help='series to upgrade to (default: the newest)')
+    upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
+    sub.add_parser('list-checks', help='list the check catalogue')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        conf = config.load(config_files=args.config_file)
+        if args.command == 'phase':
+            if args.state_dir:
+                conf.set_override('state_dir', args.state_dir, 'phases')
+            return run_phase(conf, args.phase)
+        if args.command == 'upgrade':
+            from heat_upgrade_tests.minicloud import driver
+            for opt in ('from_series', 'to_series', 'work_dir'):
+                if getattr(args, opt):
+                    conf.set_override(opt, getattr(args, opt), 'minicloud')
+            return driver.main(conf)
+        return list_checks(conf)
+    except exceptions.UpgradeTestError as exc:
+        print(f'heat-upgrade-tests: error: {exc}', file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print('heat-upgrade-tests: interrupted', file=sys.stderr)
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

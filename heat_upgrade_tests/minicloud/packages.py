@@ -1,0 +1,80 @@
+"""The system binaries the mini-cloud runs, and the packages that hold them.
+
+MariaDB and RabbitMQ come from Debian, not PyPI. The paths are absolute
+because the usual entry points are no use here: ``/usr/sbin/rabbitmq-server``
+and ``/usr/sbin/rabbitmqctl`` are a wrapper that switches to the
+``rabbitmq`` user and drops the environment which points the private
+instance at its own files and ports.
+
+``mariadb-server-core`` is chosen over ``mariadb-server`` because it brings
+``mariadbd`` and ``mariadb-install-db`` without a system service that an
+init system would start; ``mariadb-install-db`` cannot run without
+``my_print_defaults``, which is in ``mariadb-client-core`` (no service
+either). ``rabbitmq-server`` has no such split: where an
+init system runs, installing it may start a system broker. The mini-cloud
+never uses or stops that broker; its own instance has its own ports and
+its own epmd.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import processes
+
+MARIADBD = '/usr/sbin/mariadbd'
+MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db'
+MY_PRINT_DEFAULTS = '/usr/bin/my_print_defaults'
+RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
+RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl'
+EPMD = '/usr/bin/epmd'
+
+# Binary -> Debian package that installs it. epmd comes from erlang-base,
+# which rabbitmq-server depends on.
+BINARIES = {
+    MARIADBD: 'mariadb-server-core',
+    MARIADB_INSTALL_DB: 'mariadb-server-core',
+    MY_PRINT_DEFAULTS: 'mariadb-client-core',
+    RABBITMQ_SERVER: 'rabbitmq-server',
+    RABBITMQCTL: 'rabbitmq-server',
+    EPMD: 'erlang-base',
+}
+
+APT_UPDATE_TIMEOUT = 300
+APT_INSTALL_TIMEOUT = 900
+
+
+def missing_packages() -> list[str]:
+    """The packages to install for the binaries not found, sorted."""
+    return sorted({package for binary, package in BINARIES.items()
+                   if not os.access(binary, os.X_OK)})
+
+
+def ensure_system_packages(log_file: Path) -> None:
+    """Install the missing packages with apt-get, or say which they are.
+
+    Nothing is done when every binary is there. Installing needs root and
+    apt-get; without them the error names the packages, so the user can
+    install them the way their machine wants.
+    """
+    packages = missing_packages()
+    if not packages:
+        return
+    names = ' '.join(packages)
+    if os.geteuid() != 0 or shutil.which('apt-get') is None:
+        raise exceptions.MiniCloudError(
+            f'the mini-cloud needs the Debian packages {names}; install them '
+            f'(as root: apt-get install --no-install-recommends {names})')
+    env = {'DEBIAN_FRONTEND': 'noninteractive'}
+    processes.run(['apt-get', 'update'], log_file, 'apt-get update',
+                  env=env, timeout=APT_UPDATE_TIMEOUT)
+    processes.run(['apt-get', 'install', '-y', '--no-install-recommends']
+                  + packages, log_file, f'apt-get install {names}',
+                  env=env, timeout=APT_INSTALL_TIMEOUT)
+    absent = [binary for binary in BINARIES
+              if not os.access(binary, os.X_OK)]
+    if absent:
+        raise exceptions.MiniCloudError(
+            f'apt-get installed {names} but {", ".join(absent)} still '
+            f'cannot be run; see {log_file}')

@@ -1,0 +1,180 @@
+"""What each phase does with one check, and the cross-phase bookkeeping.
+
+The generated phase tests call ``run_check_phase``; this module owns the
+rules (skips carried from pre-upgrade, state required before later phases,
+teardown that always runs) so that checks only say what to create and what
+to look at.
+"""
+
+import functools
+import uuid
+from typing import Any
+
+from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import clients
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import state as state_mod
+
+PRE_UPGRADE = 'pre-upgrade'
+DURING_UPGRADE = 'during-upgrade'
+NO_API = 'no-api'
+POST_UPGRADE = 'post-upgrade'
+DESTROY = 'destroy'
+PHASES = (PRE_UPGRADE, DURING_UPGRADE, NO_API, POST_UPGRADE, DESTROY)
+
+PASSED = 'passed'
+FAILED = 'failed'
+SKIPPED = 'skipped'
+
+
+def validate_phase(func):
+    """Decorator: refuse a phase name that is not one of ``PHASES``."""
+    @functools.wraps(func)
+    def wrapper(*args, phase: str, **kwargs):
+        if phase not in PHASES:
+            raise exceptions.ConfigError(
+                f'unknown phase {phase!r}; phases: {", ".join(PHASES)}')
+        return func(*args, phase=phase, **kwargs)
+    return wrapper
+
+
+class Session:
+    """Connections of one process, opened once and shared by its tests."""
+
+    def __init__(self, conf):
+        self.conf = conf
+        self._conn = None
+        self._admin = None
+        self._admin_error: str | None = None
+
+    @property
+    def conn(self):
+        if self._conn is None:
+            self._conn = clients.connect(self.conf)
+        return self._conn
+
+    @property
+    def admin_conn(self):
+        """The admin connection, or None when no admin entry is usable."""
+        if self._admin is None and self._admin_error is None:
+            try:
+                self._admin = clients.connect(self.conf, admin=True)
+            except exceptions.ConfigError as exc:
+                self._admin_error = str(exc)
+        return self._admin
+
+    def context(self, check: base.ResourceCheck, run_id: str,
+                save=None) -> base.CheckContext:
+        admin = self.admin_conn
+        conn = admin if check.needs_admin and admin is not None else (
+            self.conn)
+        timeouts = self.conf.timeouts
+        return base.CheckContext(
+            conf=self.conf, conn=conn, admin_conn=admin,
+            stacks=clients.StackOps(conn, timeouts.stack_timeout,
+                                    timeouts.poll_interval),
+            run_id=run_id, save=save)
+
+
+@validate_phase
+def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
+                    *, phase: str) -> None:
+    """Run one phase of one check; raise CheckSkipped or a failure."""
+    check = check_cls()
+    state = state_mod.CheckState(session.conf.phases.state_dir, check.name)
+    if phase == PRE_UPGRADE:
+        _pre_upgrade(session, check, state)
+        return
+    if phase == DESTROY and not state.exists():
+        raise exceptions.CheckSkipped(
+            f'no state for {check.name}: nothing to destroy')
+    doc = state.load(phase)
+    if doc.get('skipped'):
+        raise exceptions.CheckSkipped(
+            f'{doc["skipped"]} (skipped since pre-upgrade)')
+    record = doc['record']
+    ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc))
+    if phase == DESTROY:
+        _destroy(check, ctx, doc, state)
+        return
+    pre = doc['phases'].get(PRE_UPGRADE)
+    if pre != PASSED:
+        raise exceptions.CheckFailed(
+            f'check {check.name}: pre-upgrade did not pass ({pre}); '
+            f'there is nothing sound to verify in {phase}')
+    step = {DURING_UPGRADE: check.verify_heat_down,
+            NO_API: check.verify_no_api,
+            POST_UPGRADE: check.verify_upgraded}[phase]
+    if phase != POST_UPGRADE:
+        _recorded(doc, state, phase, step, ctx, record)
+        return
+    if record.get('destroyed'):
+        raise exceptions.CheckFailed(
+            f'check {check.name}: its stack was already destroyed; run '
+            f'pre-upgrade again to make a new one')
+    # post-upgrade ends with destroy, which runs even when the verification
+    # failed, so that nothing is left behind.
+    try:
+        _recorded(doc, state, phase, step, ctx, record)
+    finally:
+        _destroy(check, ctx, doc, state)
+
+
+def _pre_upgrade(session: Session, check: base.ResourceCheck,
+                 state: state_mod.CheckState) -> None:
+    if state.exists():
+        old = state.load(PRE_UPGRADE)
+        stack = old['record'].get('stack')
+        if stack and not old['record'].get('destroyed'):
+            raise exceptions.StateError(
+                f'{state.path} still holds stack {stack["name"]} of an '
+                f'earlier run: run the destroy phase first, or use another '
+                f'state_dir')
+    doc = state.new(check.idempotent_id)
+    doc['run_id'] = uuid.uuid4().hex[:8]
+    ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc))
+    reason = check.unsupported(ctx)
+    if reason:
+        doc['skipped'] = reason
+        doc['phases'][PRE_UPGRADE] = SKIPPED
+        state.save(doc)
+        raise exceptions.CheckSkipped(reason)
+
+    def create_and_verify(ctx, record):
+        check.create(ctx, record)
+        state.save(doc)
+        check.verify(ctx, record)
+
+    _recorded(doc, state, PRE_UPGRADE, create_and_verify, ctx, doc['record'])
+
+
+def _recorded(doc: dict[str, Any], state: state_mod.CheckState, phase: str,
+              step, ctx, record) -> None:
+    """Run ``step`` and record its outcome in the state, whatever it is."""
+    doc['phases'][phase] = 'started'
+    state.save(doc)
+    outcome = FAILED
+    try:
+        step(ctx, record)
+        outcome = PASSED
+    except exceptions.CheckSkipped:
+        outcome = SKIPPED
+        raise
+    finally:
+        doc['phases'][phase] = outcome
+        state.save(doc)
+
+
+def _destroy(check: base.ResourceCheck, ctx, doc: dict[str, Any],
+             state: state_mod.CheckState) -> None:
+    """Delete the check's stack unless it is gone already (idempotent)."""
+    record = doc['record']
+    if record.get('destroyed') or not record.get('stack'):
+        raise exceptions.CheckSkipped(
+            f'{check.name} has no stack left to destroy')
+
+    def destroy(ctx, record):
+        check.destroy(ctx, record)
+        record['destroyed'] = True
+
+    _recorded(doc, state, DESTROY, destroy, ctx, record)

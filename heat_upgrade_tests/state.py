@@ -1,0 +1,105 @@
+"""Cross-phase state: one small JSON document per check.
+
+Phases run in separate processes, possibly from different checkouts (grenade
+runs the new tree's hooks even for ``create``). What pre-upgrade made is
+written here and read by the later phases. Documents are replaced
+atomically, readable only by their owner, carry a schema version, and never
+hold a credential.
+"""
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from heat_upgrade_tests import exceptions
+
+SCHEMA_VERSION = 1
+PHASE_ORDER = ('pre-upgrade', 'during-upgrade', 'no-api', 'post-upgrade',
+               'destroy')
+_SECRET_KEY = re.compile(r'pass(word)?|secret|token|credential|private_key',
+                         re.IGNORECASE)
+
+
+class CheckState:
+    """The state document of one check in one state directory."""
+
+    def __init__(self, state_dir: str | os.PathLike, check_name: str):
+        self.state_dir = Path(os.path.expanduser(str(state_dir)))
+        self.check_name = check_name
+        self.path = self.state_dir / f'{check_name}.json'
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self, phase: str) -> dict[str, Any]:
+        """Read the document; ``phase`` is who asks, for the error."""
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            raise exceptions.StateError(
+                f'no state for check {self.check_name} in {self.state_dir}: '
+                f'run the pre-upgrade phase before {phase}')
+        except OSError as exc:
+            raise exceptions.StateError(
+                f'cannot read state file {self.path}: {exc.strerror}')
+        try:
+            doc = json.loads(text)
+        except ValueError as exc:
+            raise exceptions.StateError(
+                f'state file {self.path} is corrupt (not JSON: {exc}); '
+                f'rerun the pre-upgrade phase')
+        if not isinstance(doc, dict) or doc.get('check') != self.check_name:
+            raise exceptions.StateError(
+                f'state file {self.path} is corrupt (not the state of check '
+                f'{self.check_name}); rerun the pre-upgrade phase')
+        version = doc.get('schema_version')
+        if version != SCHEMA_VERSION:
+            raise exceptions.StateError(
+                f'state file {self.path} has schema version {version!r}, '
+                f'this version of heat-upgrade-tests reads {SCHEMA_VERSION}')
+        return doc
+
+    def save(self, doc: dict[str, Any]) -> None:
+        """Atomically replace the document (mode 0600)."""
+        doc = dict(doc, check=self.check_name, schema_version=SCHEMA_VERSION)
+        _refuse_secrets(doc, self.check_name)
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=self.state_dir,
+                                   prefix=f'.{self.check_name}.')
+        try:
+            with os.fdopen(fd, 'w') as f:
+                json.dump(doc, f, indent=2, sort_keys=True)
+                f.write('\n')
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+            raise
+
+    def new(self, check_id: str) -> dict[str, Any]:
+        """A fresh document for pre-upgrade."""
+        return {'check': self.check_name, 'check_id': check_id,
+                'schema_version': SCHEMA_VERSION, 'skipped': None,
+                'phases': {}, 'record': {}}
+
+
+def _refuse_secrets(value: Any, check: str, path: str = '') -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = f'{path}.{key}' if path else str(key)
+            if _SECRET_KEY.search(str(key)) and item not in (None, '', {}):
+                raise exceptions.StateError(
+                    f'check {check} tried to store {where!r} in its state: '
+                    f'credentials never go into the state')
+            _refuse_secrets(item, check, where)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_secrets(item, check, f'{path}[{index}]')

@@ -1,0 +1,64 @@
+"""Phase tests generated per check, so stestr lists ``check x phase``.
+
+Each phase module declares one TestCase class and calls ``generate``; a
+test method ``test_<check>`` is added per registered check, carrying the
+check's phase test id (derived from its idempotent id) as a testtools
+attribute, which stestr shows as ``[id-...]``.
+"""
+
+import functools
+import os
+import uuid
+
+import fixtures
+import testtools
+from testtools import testcase
+
+from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests import config
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import phases
+
+
+@functools.cache
+def session() -> phases.Session:
+    """One configuration and set of connections per test process."""
+    return phases.Session(config.load())
+
+
+class PhaseTestCase(testtools.TestCase):
+    phase: str
+
+    def setUp(self):
+        super().setUp()
+        timeouts = session().conf.timeouts
+        # A bound on the whole test, beyond the bounds of each wait, so
+        # that no test can hang a phase.
+        bound = int(os.environ.get('OS_TEST_TIMEOUT', 0)) or (
+            4 * timeouts.stack_timeout + 60)
+        self.useFixture(fixtures.Timeout(bound, gentle=True))
+
+
+def _make_test(check: type[checks_base.ResourceCheck], phase: str):
+    def test(self):
+        try:
+            phases.run_check_phase(session(), check, phase=phase)
+        except exceptions.CheckSkipped as exc:
+            self.skipTest(str(exc))
+    test.__doc__ = check.description
+    test.__name__ = f'test_{check.name}'
+    return testcase.attr(f'id-{checks_base.phase_test_id(check, phase)}')(
+        test)
+
+
+def generate(cls: type[PhaseTestCase]) -> type[PhaseTestCase]:
+    """Class decorator adding one test per selected check."""
+    for name, check in checks_base.selected_checks(session().conf).items():
+        setattr(cls, f'test_{name}', _make_test(check, cls.phase))
+    return cls
+
+
+def idempotent_id(test_id: str):
+    """Decorator (tempest style): a stable id for a test across renames."""
+    uuid.UUID(test_id)
+    return testcase.attr(f'id-{test_id}')

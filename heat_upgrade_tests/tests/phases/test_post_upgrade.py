@@ -1,0 +1,8 @@
+"""The post-upgrade phase of every check (see heat_upgrade_tests.phases)."""
+
+from heat_upgrade_tests.tests.phases import base
+
+
+@base.generate
+class PostUpgradeTest(base.PhaseTestCase):
+    phase = 'post-upgrade'

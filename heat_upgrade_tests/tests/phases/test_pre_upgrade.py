@@ -1,0 +1,8 @@
+"""The pre-upgrade phase of every check (see heat_upgrade_tests.phases)."""
+
+from heat_upgrade_tests.tests.phases import base
+
+
+@base.generate
+class PreUpgradeTest(base.PhaseTestCase):
+    phase = 'pre-upgrade'
