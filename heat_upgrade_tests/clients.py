@@ -6,8 +6,8 @@ for and what it saw last.
 """
 
 import os
-import time
 from pathlib import Path
+import time
 from typing import Any
 
 import keystoneauth1.exceptions as ks_exc
@@ -41,7 +41,14 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
             f'clouds.yaml has no usable entry {name!r}: {_first_line(exc)}')
     conn = openstack.connection.Connection(config=cloud)
     try:
-        conn.authorize()
+        try:
+            conn.authorize()
+        except sdk_exc.SDKException as exc:
+            # openstacksdk wraps keystoneauth's error; judge the cause.
+            cause = _keystoneauth_cause(exc)
+            if cause is None:
+                raise
+            raise cause
     except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout,
             ks_exc.DiscoveryFailure) as exc:
         raise exceptions.CloudUnreachable(
@@ -51,10 +58,19 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
         raise exceptions.CloudUnreachable(
             f'the credentials of clouds.yaml entry {name!r} were refused '
             f'by the identity service')
-    except ks_exc.ClientException as exc:
+    except (ks_exc.ClientException, sdk_exc.SDKException) as exc:
         raise exceptions.CloudUnreachable(
             f'cannot authenticate to cloud {name!r}: {_first_line(exc)}')
     return conn
+
+
+def _keystoneauth_cause(exc: BaseException) -> BaseException | None:
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None:
+        if isinstance(seen, ks_exc.ClientException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

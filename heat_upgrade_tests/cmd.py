@@ -5,11 +5,12 @@ busy port) are printed as one line and exit non-zero; no traceback.
 """
 
 import argparse
+import logging
 import os
+from pathlib import Path
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import heat_upgrade_tests
 from heat_upgrade_tests.checks import base as checks_base
@@ -54,7 +55,8 @@ def stestr_command(phase: str, concurrency: int) -> list[str]:
     It runs in a directory of its own, which holds the stestr repository.
     """
     module = phase.replace('-', '_')
-    return [sys.executable, '-m', 'stestr', '--test-path', str(PACKAGE_DIR / 'tests' / 'phases'),
+    return [sys.executable, '-m', 'stestr',
+            '--test-path', str(PACKAGE_DIR / 'tests' / 'phases'),
             '--top-dir', str(PACKAGE_DIR.parent), 'run',
             '--concurrency', str(concurrency),
             rf'heat_upgrade_tests\.tests\.phases\.test_{module}\.']
@@ -108,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--config-file', action='append',
                         help='oslo.config file (repeatable); default: '
                              f'${config.CONFIG_ENV} or the usual search')
+    parser.add_argument('--debug', action='store_true',
+                        help='show the libraries\' logs')
     sub = parser.add_subparsers(dest='command', required=True)
     phase = sub.add_parser('phase', help='run one phase against a cloud')
     phase.add_argument('phase', choices=phases.PHASES)
@@ -126,6 +130,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Libraries log what they retry and what they wrap; the error that
+    # reaches the user is ours, one line. --debug shows theirs too.
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.CRITICAL,
+        format='%(asctime)s %(name)s %(levelname)s %(message)s')
     try:
         conf = config.load(config_files=args.config_file)
         if args.command == 'phase':

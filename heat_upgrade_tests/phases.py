@@ -7,8 +7,8 @@ to look at.
 """
 
 import functools
-import uuid
 from typing import Any
+import uuid
 
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients

@@ -9,9 +9,9 @@ hold a credential.
 
 import json
 import os
+from pathlib import Path
 import re
 import tempfile
-from pathlib import Path
 from typing import Any
 
 from heat_upgrade_tests import exceptions

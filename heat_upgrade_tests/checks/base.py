@@ -8,10 +8,10 @@ check touches no phase code.
 
 import dataclasses
 import importlib
-import pkgutil
-import uuid
 from pathlib import Path
+import pkgutil
 from typing import Any, ClassVar
+import uuid
 
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import exceptions

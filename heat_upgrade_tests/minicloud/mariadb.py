@@ -6,11 +6,11 @@ directory, socket and port, started with ``--no-defaults`` so that no
 ``/etc/mysql`` file can change it, and never the system service.
 """
 
+from pathlib import Path
 import re
 import shutil
-import urllib.parse
-from pathlib import Path
 from typing import Any
+import urllib.parse
 
 import fixtures
 import pymysql
@@ -72,7 +72,9 @@ class MariaDB(fixtures.Fixture):
         processes.run(
             [packages.MARIADB_INSTALL_DB, '--no-defaults',
              f'--datadir={self.data_dir}', '--user=root',
-             '--auth-root-authentication-method=normal', '--skip-test-db'],
+             '--auth-root-authentication-method=normal', '--skip-test-db',
+             # Grants by address, as the server resolves no names.
+             '--skip-name-resolve'],
             self.log_file, f'creating the MariaDB data in {self.data_dir}',
             timeout=self.start_timeout)
 

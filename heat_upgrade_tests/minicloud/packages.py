@@ -17,8 +17,8 @@ its own epmd.
 """
 
 import os
-import shutil
 from pathlib import Path
+import shutil
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import processes

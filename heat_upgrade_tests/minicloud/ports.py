@@ -7,9 +7,9 @@ every port first turns that into one line naming each port, its service
 and the option that moves it.
 """
 
+from collections.abc import Mapping
 import errno
 import socket
-from collections.abc import Mapping
 
 from heat_upgrade_tests import exceptions
 

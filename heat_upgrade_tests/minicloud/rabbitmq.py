@@ -13,14 +13,13 @@ installing the Debian package may start) is neither used nor disturbed:
   the foreground so that its cleanup is certain.
 """
 
-import ipaddress
 import json
 import os
+from pathlib import Path
 import secrets
 import socket
 import string
 import urllib.parse
-from pathlib import Path
 
 import fixtures
 
@@ -87,9 +86,9 @@ class RabbitMQ(fixtures.Fixture):
 
     def _setUp(self) -> None:
         self._write_files()
-        # Cleanups run in reverse: stop the node, then its process group,
-        # then epmd, which must outlive the node to let rabbitmqctl reach
-        # it.
+        # Cleanups run in reverse: rabbitmqctl stop, the node's process
+        # group, our epmd (it must outlive the node, or rabbitmqctl cannot
+        # find the node), and last any other epmd left on the port.
         self.addCleanup(self._stop_epmd)
         self._start_epmd()
         self.server = self.useFixture(processes.ManagedProcess(
@@ -111,14 +110,10 @@ class RabbitMQ(fixtures.Fixture):
             fd = os.open(cookie, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
             with os.fdopen(fd, 'w') as f:
                 f.write(value)
-        listener = self.host
-        if ':' in listener:
-            # An IPv6 listener is written bracketless, as RabbitMQ wants.
-            listener = str(ipaddress.ip_address(listener))
+        # Only this listener: RabbitMQ would otherwise listen on every
+        # address.
         self.config_file.write_text(
-            f'listeners.tcp.default = {listener}:{self.port}\n'
-            '# No management or other plugins; logs to files only.\n'
-            'log.console = false\n')
+            f'listeners.tcp.default = {self.host}:{self.port}\n')
         (self.base_dir / 'enabled_plugins').write_text('[].\n')
         (self.base_dir / 'rabbitmq-env.conf').write_text('')
 
@@ -135,12 +130,15 @@ class RabbitMQ(fixtures.Fixture):
             f'epmd to listen on port {self.epmd_port}')
 
     def _epmd_answers(self) -> bool:
+        # A NAMES_REQ, which epmd answers with its port number: a bare
+        # connect would make it log a "partial packet" per probe.
         try:
-            socket.create_connection(('127.0.0.1', self.epmd_port),
-                                     timeout=1).close()
+            with socket.create_connection(('127.0.0.1', self.epmd_port),
+                                          timeout=2) as sock:
+                sock.sendall(b'\x00\x01n')
+                return len(sock.recv(4)) == 4
         except OSError:
             return False
-        return True
 
     def _started(self) -> bool:
         try:
@@ -153,9 +151,14 @@ class RabbitMQ(fixtures.Fixture):
     def _stop_node(self) -> None:
         if self.server is None or not self.server.running:
             return
+        server = self.server
         try:
             self.ctl('stop', what=f'stopping {self.nodename}',
                      timeout=STOP_TIMEOUT)
+            # rabbitmqctl returns while the VM is still halting.
+            processes.wait_until(lambda: not server.running, STOP_TIMEOUT,
+                                 f'RabbitMQ node {self.nodename} to exit',
+                                 interval=0.2)
         except exceptions.UpgradeTestError:
             # The ManagedProcess cleanup that follows terminates it.
             pass
@@ -181,14 +184,14 @@ class RabbitMQ(fixtures.Fixture):
             self.ctl_log_file, what, env=self.env, timeout=timeout,
             secret_args=secret_args)
 
-    def _names(self, command: str) -> set[str]:
+    def _names(self, command: str, key: str) -> set[str]:
         out = self.ctl(command, '--quiet', '--formatter', 'json',
                        what=f'rabbitmqctl {command}')
-        return {item['name'] for item in json.loads(out)}
+        return {item[key] for item in json.loads(out)}
 
     def add_vhost(self, vhost: str) -> None:
         """Create ``vhost`` unless it exists."""
-        if vhost not in self._names('list_vhosts'):
+        if vhost not in self._names('list_vhosts', 'name'):
             self.ctl('add_vhost', vhost, what=f'adding vhost {vhost}')
 
     def add_user(self, user: str, password: str, vhost: str = '/') -> None:
@@ -197,7 +200,7 @@ class RabbitMQ(fixtures.Fixture):
         The password is an argument of rabbitmqctl; it is masked in the
         log and in error messages.
         """
-        if user in self._names('list_users'):
+        if user in self._names('list_users', 'user'):
             self.ctl('change_password', user, password,
                      what=f'setting the password of user {user}',
                      secret_args=(password,))

@@ -1,0 +1,321 @@
+"""Keystone for the mini-cloud, and what Heat needs registered in it.
+
+Keystone 30 has no ``keystone-wsgi-public`` script any more: its WSGI
+module is served with uwsgi (the ``pyuwsgi`` wheel, so nothing is
+compiled) from Keystone's own venv. uwsgi needs ``Connection: close`` and a
+larger buffer: without them clients that keep connections alive get
+``ConnectionResetError(104)``.
+
+Registering Heat (users, roles, domain, services, endpoints) runs in the
+driver's own Python through openstacksdk, in one authenticated session: each
+``openstack`` CLI call costs about 3 s here, and dozens are needed.
+"""
+
+import logging
+from pathlib import Path
+
+import fixtures
+import openstack
+import requests
+import yaml
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import data
+from heat_upgrade_tests.minicloud import processes
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_DOMAIN = 'default'
+REGION = 'RegionOne'
+ADMIN_USER = 'admin'
+ADMIN_PROJECT = 'admin'
+SERVICE_PROJECT = 'service'
+HEAT_USER = 'heat'
+STACK_DOMAIN = 'heat'
+STACK_DOMAIN_ADMIN = 'heat_domain_admin'
+STACK_OWNER_ROLE = 'heat_stack_owner'
+STACK_USER_ROLE = 'heat_stack_user'
+MEMBER_ROLE = 'member'
+INTERFACES = ('public', 'internal', 'admin')
+
+
+class Keystone(fixtures.Fixture):
+    """A bootstrapped Keystone served by uwsgi on ``host:port``.
+
+    Everything it writes stays under ``run_dir`` (configuration, fernet and
+    credential keys) and ``log_dir``; the database must exist and be empty
+    or hold an earlier Keystone schema.
+    """
+
+    def __init__(self, venv: Path, run_dir: Path, db_url: str, host: str,
+                 port: int, admin_password: str, log_dir: Path,
+                 start_timeout: float = 120, workers: int = 2):
+        super().__init__()
+        self.venv = Path(venv)
+        self.run_dir = Path(run_dir)
+        self.db_url = db_url
+        self.host = host
+        self.port = port
+        self.admin_password = admin_password
+        self.log_dir = Path(log_dir)
+        self.start_timeout = start_timeout
+        self.workers = workers
+        self.conf_file = self.run_dir / 'keystone.conf'
+        self.process: processes.ManagedProcess | None = None
+
+    @property
+    def auth_url(self) -> str:
+        return f'http://{self.host}:{self.port}/v3'
+
+    def _setUp(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        key_dirs = {name: self.run_dir / name for name in
+                    ('fernet-keys', 'receipt-keys', 'credential-keys')}
+        for path in key_dirs.values():
+            path.mkdir(mode=0o700, exist_ok=True)
+        data.render_template('keystone.conf', self.conf_file, {
+            'log_file': self.log_dir / 'keystone.log',
+            'db_url': self.db_url,
+            'fernet_keys': key_dirs['fernet-keys'],
+            'receipt_keys': key_dirs['receipt-keys'],
+            'credential_keys': key_dirs['credential-keys'],
+        })
+        self._manage('db_sync')
+        owner = ['--keystone-user', 'root', '--keystone-group', 'root']
+        self._manage('fernet_setup', *owner)
+        self._manage('credential_setup', *owner)
+        # The password goes through the environment: run() logs argv.
+        self._manage(
+            'bootstrap',
+            '--bootstrap-username', ADMIN_USER,
+            '--bootstrap-project-name', ADMIN_PROJECT,
+            '--bootstrap-role-name', 'admin',
+            '--bootstrap-service-name', 'keystone',
+            '--bootstrap-region-id', REGION,
+            '--bootstrap-admin-url', self.auth_url,
+            '--bootstrap-internal-url', self.auth_url,
+            '--bootstrap-public-url', self.auth_url,
+            env={'OS_BOOTSTRAP_PASSWORD': self.admin_password})
+        self.process = self.useFixture(processes.ManagedProcess(
+            'keystone', self._uwsgi_argv(),
+            self.log_dir / 'keystone-uwsgi.log',
+            env={'OS_KEYSTONE_CONFIG_DIR': str(self.run_dir),
+                 'OS_KEYSTONE_CONFIG_FILES': self.conf_file.name}))
+        self.process.wait_ready(self._answers, self.start_timeout,
+                                f'keystone to answer on {self.auth_url}')
+
+    def _manage(self, *args: str, env: dict[str, str] | None = None) -> None:
+        processes.run(
+            [self.venv / 'bin' / 'keystone-manage', '--config-file',
+             self.conf_file, *args],
+            self.log_dir / 'keystone-manage.log',
+            f'keystone-manage {args[0]}', env=env,
+            timeout=self.start_timeout)
+
+    def _uwsgi_argv(self) -> list[str]:
+        return uwsgi_argv(self.venv, 'keystone.wsgi.api:application',
+                          self.host, self.port, self.workers)
+
+    def _answers(self) -> bool:
+        return http_ok(self.auth_url)
+
+    def stop(self) -> None:
+        """Stop serving (bounded); the cleanup does it anyway."""
+        if self.process is not None:
+            self.process.stop()
+
+
+def uwsgi_argv(venv: Path, module: str, host: str, port: int,
+               workers: int, pyargv: list[str] | None = None) -> list[str]:
+    """The uwsgi command line serving a WSGI ``module`` from ``venv``.
+
+    ``--die-on-term`` makes SIGTERM stop uwsgi (by default it reloads);
+    ``--need-app`` makes it exit when the application cannot be loaded,
+    instead of serving errors; ``--lazy-apps`` loads the application in
+    each worker after the fork, so no database or message-bus connection
+    is shared between processes.
+    """
+    argv = [str(Path(venv) / 'bin' / 'uwsgi'),
+            '--http-socket', f'{host}:{port}',
+            '--module', module,
+            '--master', '--processes', str(workers), '--threads', '1',
+            '--enable-threads', '--lazy-apps', '--need-app',
+            '--die-on-term', '--exit-on-reload',
+            '--add-header', 'Connection: close',
+            '--buffer-size', '65535',
+            '--hook-master-start', 'unix_signal:15 gracefully_kill_them_all']
+    if pyargv:
+        argv += ['--pyargv', ' '.join(pyargv)]
+    return argv
+
+
+def http_ok(url: str, timeout: float = 5) -> bool:
+    """Whether a GET of ``url`` answers with a 2xx or 3xx status."""
+    try:
+        resp = requests.get(url, timeout=timeout,
+                            headers={'Connection': 'close'})
+    except requests.RequestException:
+        return False
+    return resp.status_code < 400
+
+
+def admin_connection(auth_url: str, admin_password: str,
+                     region: str = REGION) -> openstack.connection.Connection:
+    """An openstacksdk connection as Keystone's bootstrap admin.
+
+    It reads neither clouds.yaml nor ``OS_*`` variables, so a user's own
+    configuration cannot redirect it to another cloud.
+    """
+    try:
+        return openstack.connect(
+            auth_url=auth_url, username=ADMIN_USER, password=admin_password,
+            project_name=ADMIN_PROJECT, user_domain_id=DEFAULT_DOMAIN,
+            project_domain_id=DEFAULT_DOMAIN, region_name=region,
+            identity_api_version='3', load_yaml_config=False,
+            load_envvars=False)
+    except openstack.exceptions.SDKException as exc:
+        raise exceptions.MiniCloudError(f'cannot reach keystone at '
+                                        f'{auth_url}: {exc}')
+
+
+def register_heat(auth_url: str, admin_password: str, heat_password: str,
+                  domain_admin_password: str, heat_api_url: str,
+                  heat_cfn_url: str, region: str = REGION) -> None:
+    """Create in Keystone what Heat needs; safe to run again.
+
+    The ``service`` project; the ``heat`` user with ``admin`` and
+    ``service`` on it; the roles ``heat_stack_owner`` and
+    ``heat_stack_user``; the ``heat`` domain for stack users, with
+    ``heat_domain_admin`` holding ``admin`` on it; the ``orchestration``
+    and ``cloudformation`` services and their endpoints. Existing objects
+    are reused, passwords and endpoint URLs set to the values given.
+    """
+    conn = admin_connection(auth_url, admin_password, region)
+    try:
+        idp = conn.identity
+        service_project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
+                                   'Service users of the mini-cloud')
+        heat_user = _user(idp, HEAT_USER, heat_password, DEFAULT_DOMAIN,
+                          service_project.id)
+        for role_name in ('admin', 'service'):
+            idp.assign_project_role_to_user(
+                service_project, heat_user, _role(idp, role_name))
+        for role_name in (STACK_OWNER_ROLE, STACK_USER_ROLE):
+            _role(idp, role_name)
+        domain = idp.find_domain(STACK_DOMAIN) or idp.create_domain(
+            name=STACK_DOMAIN, description='Users created by Heat stacks')
+        domain_admin = _user(idp, STACK_DOMAIN_ADMIN, domain_admin_password,
+                             domain.id)
+        idp.assign_domain_role_to_user(domain, domain_admin,
+                                       _role(idp, 'admin'))
+        _service(idp, 'heat', 'orchestration', 'Heat Orchestration API',
+                 heat_api_url.rstrip('/') + '/v1/%(tenant_id)s', region)
+        _service(idp, 'heat-cfn', 'cloudformation',
+                 'Heat CloudFormation API',
+                 heat_cfn_url.rstrip('/') + '/v1', region)
+    except openstack.exceptions.SDKException as exc:
+        raise exceptions.MiniCloudError(
+            f'registering heat in keystone failed: {exc}')
+    finally:
+        conn.close()
+
+
+def create_member(auth_url: str, admin_password: str, project: str,
+                  user: str, password: str) -> None:
+    """Create a non-admin ``user`` with role ``member`` on ``project``.
+
+    ``member`` is all Heat's default policy asks of a stack owner: stack
+    rules check ``role:member and project_id:%(project_id)s`` (reads
+    ``role:reader``, which Keystone's bootstrap makes ``member`` imply).
+    ``heat_stack_owner`` is a leftover of older policies and not needed.
+    Safe to run again.
+    """
+    conn = admin_connection(auth_url, admin_password)
+    try:
+        idp = conn.identity
+        proj = _project(idp, project, DEFAULT_DOMAIN,
+                        'Owner of the upgrade tests\' stacks')
+        member = _user(idp, user, password, DEFAULT_DOMAIN, proj.id)
+        idp.assign_project_role_to_user(proj, member,
+                                        _role(idp, MEMBER_ROLE))
+    except openstack.exceptions.SDKException as exc:
+        raise exceptions.MiniCloudError(
+            f'creating user {user} in keystone failed: {exc}')
+    finally:
+        conn.close()
+
+
+def _project(idp, name: str, domain_id: str, description: str):
+    found = idp.find_project(name, domain_id=domain_id)
+    if found is not None:
+        return found
+    return idp.create_project(name=name, domain_id=domain_id,
+                              description=description)
+
+
+def _user(idp, name: str, password: str, domain_id: str,
+          default_project_id: str | None = None):
+    found = idp.find_user(name, domain_id=domain_id)
+    if found is not None:
+        # Re-running with new passwords (a new run's secrets) must work.
+        return idp.update_user(found, password=password, enabled=True)
+    attrs = {'name': name, 'password': password, 'domain_id': domain_id}
+    if default_project_id:
+        attrs['default_project_id'] = default_project_id
+    return idp.create_user(**attrs)
+
+
+def _role(idp, name: str):
+    return idp.find_role(name) or idp.create_role(name=name)
+
+
+def _service(idp, name: str, service_type: str, description: str, url: str,
+             region: str) -> None:
+    service = None
+    for candidate in idp.services(type=service_type):
+        if candidate.name == name:
+            service = candidate
+            break
+    if service is None:
+        service = idp.create_service(name=name, type=service_type,
+                                     description=description, enabled=True)
+    existing = {ep.interface: ep for ep in idp.endpoints(
+        service_id=service.id) if ep.region_id == region}
+    for interface in INTERFACES:
+        endpoint = existing.get(interface)
+        if endpoint is None:
+            idp.create_endpoint(service_id=service.id, interface=interface,
+                                url=url, region_id=region, enabled=True)
+        elif endpoint.url != url:
+            idp.update_endpoint(endpoint, url=url)
+
+
+def write_clouds_yaml(path: Path, auth_url: str,
+                      entries: dict[str, dict]) -> None:
+    """Write a clouds.yaml (mode 0600) with one cloud per entry.
+
+    Each entry gives ``username``, ``password``, ``project_name`` and any
+    other auth or cloud setting; the rest (Identity v3, region, the
+    default domain) is filled in.
+    """
+    auth_keys = {'username', 'password', 'project_name', 'project_id',
+                 'user_domain_name', 'user_domain_id', 'project_domain_name',
+                 'project_domain_id', 'domain_name', 'domain_id',
+                 'system_scope'}
+    clouds = {}
+    for name, entry in entries.items():
+        auth = {'auth_url': auth_url, 'user_domain_id': DEFAULT_DOMAIN,
+                'project_domain_id': DEFAULT_DOMAIN}
+        cloud = {'region_name': REGION, 'identity_api_version': 3,
+                 'interface': 'public'}
+        for key, value in entry.items():
+            (auth if key in auth_keys else cloud)[key] = value
+        for scope in ('user_domain', 'project_domain'):
+            if f'{scope}_name' in auth:
+                auth.pop(f'{scope}_id', None)
+        cloud['auth'] = auth
+        clouds[name] = cloud
+    data.write_private(Path(path),
+                       yaml.safe_dump({'clouds': clouds},
+                                      default_flow_style=False))

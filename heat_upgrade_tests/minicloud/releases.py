@@ -1,0 +1,119 @@
+"""The release series the upgrade tests know, read from releases.yaml.
+
+Each series names its openstack-heat and keystone releases and the pip
+constraints files that pin their libraries. The data lives in a YAML file
+rather than in code, so adding a series needs no code change.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import yaml
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import data
+
+RELEASES_FILE = 'releases.yaml'
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One release series, e.g. 2026.1, and what to install for it."""
+
+    name: str
+    heat_version: str
+    keystone_version: str
+    slurp: bool
+    heat_constraints: Path | None
+    keystone_constraints: Path | None
+
+    @property
+    def sort_key(self) -> tuple[int, ...]:
+        return _sort_key(self.name)
+
+
+def _sort_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.split('.'))
+
+
+def load_series(path: Path | None = None) -> dict[str, Series]:
+    """Every series in ``path`` (default: the project's releases.yaml).
+
+    The dictionary is ordered from the oldest series to the newest.
+    """
+    path = Path(path) if path is not None else (
+        data.upgrade_dir() / RELEASES_FILE)
+    try:
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+    except (OSError, yaml.YAMLError) as exc:
+        raise exceptions.ConfigError(f'cannot read {path}: {exc}')
+    entries = doc.get('series') if isinstance(doc, dict) else None
+    if not isinstance(entries, dict) or not entries:
+        raise exceptions.ConfigError(f'{path} has no "series" mapping')
+    found = [_parse(path, name, entry) for name, entry in entries.items()]
+    found.sort(key=lambda s: s.sort_key)
+    return {s.name: s for s in found}
+
+
+def _parse(path: Path, name: object, entry: object) -> Series:
+    where = f'{path}: series {name!r}'
+    if not isinstance(name, str):
+        # An unquoted 2025.1 is a float; 2025.10 would silently be 2025.1.
+        raise exceptions.ConfigError(f'{where}: quote the series name')
+    try:
+        _sort_key(name)
+    except ValueError:
+        raise exceptions.ConfigError(f'{where}: not of the form YYYY.N')
+    if not isinstance(entry, dict):
+        raise exceptions.ConfigError(f'{where}: not a mapping')
+    try:
+        heat, keystone = str(entry['heat']), str(entry['keystone'])
+    except KeyError as exc:
+        raise exceptions.ConfigError(f'{where}: missing {exc}')
+    return Series(
+        name=name, heat_version=heat, keystone_version=keystone,
+        slurp=bool(entry.get('slurp', False)),
+        heat_constraints=_constraints(path, where, entry, 'heat'),
+        keystone_constraints=_constraints(path, where, entry, 'keystone'))
+
+
+def _constraints(path: Path, where: str, entry: dict,
+                 service: str) -> Path | None:
+    value = entry.get(f'{service}_constraints')
+    if not value:
+        return None
+    resolved = (Path(path).parent / value).resolve()
+    if not resolved.is_file():
+        raise exceptions.ConfigError(
+            f'{where}: constraints file {resolved} does not exist')
+    return resolved
+
+
+def get_series(name: str, path: Path | None = None) -> Series:
+    """The series called ``name``; ConfigError names the known ones."""
+    known = load_series(path)
+    try:
+        return known[name]
+    except KeyError:
+        raise exceptions.ConfigError(
+            f"unknown release series '{name}'; known: "
+            + ', '.join(known))
+
+
+def previous(series: Series, path: Path | None = None) -> Series:
+    """The series just before ``series`` (N-1 of an N-1 -> N upgrade)."""
+    names = list(load_series(path))
+    if series.name not in names:
+        get_series(series.name, path)  # raises the usual ConfigError
+    index = names.index(series.name)
+    if index == 0:
+        raise exceptions.ConfigError(
+            f'no series known before {series.name}')
+    return load_series(path)[names[index - 1]]
+
+
+def default_pair(path: Path | None = None) -> tuple[Series, Series]:
+    """(from, to) of the default upgrade: the newest and the one before."""
+    newest = list(load_series(path).values())[-1]
+    return previous(newest, path), newest

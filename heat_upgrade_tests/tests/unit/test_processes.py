@@ -1,0 +1,164 @@
+"""Processes the mini-cloud starts end with it, and waits are bounded."""
+
+import os
+from pathlib import Path
+import tempfile
+import time
+
+import fixtures
+import testtools
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import processes
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie (dead, not yet reaped) does not."""
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            state = f.read().rsplit(')', 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ('Z', 'X')
+
+
+class TestWaitUntil(testtools.TestCase):
+
+    def test_returns_when_true(self):
+        calls = []
+
+        def predicate():
+            calls.append(1)
+            return len(calls) == 3
+
+        processes.wait_until(predicate, 5, 'three calls', interval=0.01)
+        self.assertEqual(3, len(calls))
+
+    def test_timeout_names_what(self):
+        start = time.monotonic()
+        exc = self.assertRaises(
+            exceptions.TimeoutExpired, processes.wait_until,
+            lambda: False, 0.2, 'the moon to rise', interval=0.05)
+        self.assertIn('waiting for the moon to rise', str(exc))
+        self.assertLess(time.monotonic() - start, 5)
+
+    def test_failed_gives_up_early(self):
+        exc = self.assertRaises(
+            exceptions.MiniCloudError, processes.wait_until,
+            lambda: False, 60, 'the moon to rise', interval=0.01,
+            failed=lambda: 'the sky fell')
+        self.assertIn('the moon to rise', str(exc))
+        self.assertIn('the sky fell', str(exc))
+
+
+class TestManagedProcess(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = Path(self.useFixture(fixtures.TempDir()).path)
+        self.log = self.dir / 'logs' / 'proc.log'
+
+    def test_starts_and_cleanup_kills(self):
+        proc = processes.ManagedProcess('sleeper', ['sleep', '300'],
+                                        self.log)
+        proc.setUp()
+        pid = proc.popen.pid
+        self.assertTrue(proc.running)
+        self.assertTrue(_alive(pid))
+        proc.cleanUp()
+        self.assertFalse(proc.running)
+        self.assertFalse(_alive(pid))
+
+    def test_cleanup_kills_children(self):
+        pid_file = self.dir / 'child.pid'
+        # The shell ignores SIGTERM, so its group gets the SIGKILL too.
+        script = (f"trap '' TERM; sleep 300 & echo $! > {pid_file}; "
+                  f"while :; do sleep 1; done")
+        proc = processes.ManagedProcess('parent', ['sh', '-c', script],
+                                        self.log, stop_timeout=0.5)
+        proc.setUp()
+        processes.wait_until(lambda: pid_file.exists()
+                             and pid_file.read_text().strip() != '',
+                             10, 'the child pid', interval=0.05)
+        child = int(pid_file.read_text())
+        parent = proc.popen.pid
+        self.assertTrue(_alive(child))
+        proc.cleanUp()
+        processes.wait_until(lambda: not _alive(child), 5,
+                             'the child to die', interval=0.05)
+        self.assertFalse(_alive(parent))
+
+    def test_output_goes_to_log_file(self):
+        proc = processes.ManagedProcess(
+            'echo', ['sh', '-c', 'echo hello; echo "$GREETING" >&2'],
+            self.log, env={'GREETING': 'bonjour'})
+        self.useFixture(proc)
+        processes.wait_until(lambda: not proc.running, 10, 'echo to end',
+                             interval=0.05)
+        self.assertEqual('hello\nbonjour\n', self.log.read_text())
+
+    def test_dying_process_makes_wait_ready_give_up(self):
+        proc = self.useFixture(processes.ManagedProcess(
+            'doomed', ['sh', '-c', 'exit 3'], self.log))
+        start = time.monotonic()
+        exc = self.assertRaises(exceptions.MiniCloudError, proc.wait_ready,
+                                lambda: False, 60, 'the doomed one')
+        self.assertLess(time.monotonic() - start, 10)
+        self.assertIn('doomed exited with status 3', str(exc))
+        self.assertIn(str(self.log), str(exc))
+
+    def test_missing_binary(self):
+        proc = processes.ManagedProcess(
+            'ghost', [os.path.join(tempfile.gettempdir(), 'no-such-binary')],
+            self.log)
+        # fixtures wraps what _setUp raises, with a SetupError after it.
+        exc = self.assertRaises(fixtures.MultipleExceptions, proc.setUp)
+        error = exc.args[0][1]
+        self.assertIsInstance(error, exceptions.MiniCloudError)
+        self.assertIn('cannot start ghost', str(error))
+
+
+class TestRun(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = Path(self.useFixture(fixtures.TempDir()).path)
+        self.log = self.dir / 'run.log'
+
+    def test_returns_output_and_logs_command(self):
+        out = processes.run(['echo', 'hi'], self.log, 'saying hi')
+        self.assertEqual('hi\n', out)
+        self.assertEqual('$ echo hi\nhi\n', self.log.read_text())
+
+    def test_failure_names_what_and_log(self):
+        exc = self.assertRaises(
+            exceptions.MiniCloudError, processes.run,
+            ['sh', '-c', 'echo bad thing >&2; exit 4'], self.log,
+            'doing the thing')
+        self.assertEqual(
+            f'doing the thing failed (exit 4): bad thing; see {self.log}',
+            str(exc))
+
+    def test_timeout(self):
+        exc = self.assertRaises(exceptions.TimeoutExpired, processes.run,
+                                ['sleep', '30'], self.log, 'napping',
+                                timeout=0.2)
+        self.assertIn('napping', str(exc))
+
+    def test_secret_args_are_masked(self):
+        secret = 'Sup3rS3cret'
+        out = processes.run(['echo', 'user', secret], self.log,
+                            'adding a user', secret_args=[secret])
+        # The caller still gets the real output.
+        self.assertEqual(f'user {secret}\n', out)
+        self.assertNotIn(secret, self.log.read_text())
+        self.assertIn('$ echo user ***', self.log.read_text())
+
+    def test_secret_args_masked_in_error(self):
+        secret = 'Sup3rS3cret'
+        exc = self.assertRaises(
+            exceptions.MiniCloudError, processes.run,
+            ['sh', '-c', f'echo "no user for {secret}" >&2; exit 1'],
+            self.log, 'adding a user', secret_args=[secret])
+        self.assertNotIn(secret, str(exc))
+        self.assertNotIn(secret, self.log.read_text())
