@@ -73,6 +73,11 @@ def _keystoneauth_cause(exc: BaseException) -> BaseException | None:
     return None
 
 
+def _http_detail(exc: sdk_exc.HttpException) -> str:
+    """Heat's own explanation of a refused request, when it gave one."""
+    return f'HTTP {exc.status_code}: {exc.details or exc.message}'
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -155,10 +160,15 @@ class StackOps:
                tags: list[str] | None = None) -> str:
         """Start creating a stack; return its id without waiting."""
         attrs = self._attrs(template, environment, parameters)
-        stack = self.conn.orchestration.create_stack(
-            name=name, is_rollback_disabled=True,
-            timeout_mins=max(1, int(self.timeout // 60)),
-            tags=tags or [], **attrs)
+        if tags:
+            attrs['tags'] = ','.join(tags)  # the API takes a string
+        try:
+            stack = self.conn.orchestration.create_stack(
+                name=name, is_rollback_disabled=True,
+                timeout_mins=max(1, int(self.timeout // 60)), **attrs)
+        except sdk_exc.HttpException as exc:
+            raise exceptions.UpgradeTestError(
+                f'Heat refused to create stack {name}: {_http_detail(exc)}')
         return stack.id
 
     def update(self, stack_id: str, template: Path,
@@ -167,8 +177,14 @@ class StackOps:
         """Full update (PUT) of a stack, waited for until UPDATE_COMPLETE."""
         attrs = self._attrs(template, environment, parameters)
         before = self.get(stack_id)
-        self.conn.orchestration.update_stack(
-            before, timeout_mins=max(1, int(self.timeout // 60)), **attrs)
+        try:
+            self.conn.orchestration.update_stack(
+                before, timeout_mins=max(1, int(self.timeout // 60)),
+                **attrs)
+        except sdk_exc.HttpException as exc:
+            raise exceptions.UpgradeTestError(
+                f'Heat refused to update stack {before.name}: '
+                f'{_http_detail(exc)}')
         return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
 
     def get(self, stack_id: str):

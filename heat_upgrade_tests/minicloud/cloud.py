@@ -96,7 +96,7 @@ class MiniCloud(fixtures.Fixture):
             db_url=self.heat_db_url, auth_url=auth_url, host=self.host,
             api_port=self.opts.heat_api_port, heat_password=pw['heat'],
             domain_admin_password=pw['domain_admin'],
-            log_dir=self.log_dir)
+            cfn_port=self.opts.heat_cfn_port)
         self.write_phase_conf(self.phase_conf, self.state_dir)
 
     def write_phase_conf(self, path: Path, state_dir: Path,

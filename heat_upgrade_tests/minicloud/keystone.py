@@ -194,21 +194,20 @@ def register_heat(auth_url: str, admin_password: str, heat_password: str,
     conn = admin_connection(auth_url, admin_password, region)
     try:
         idp = conn.identity
+        roles = _roles(idp, ['admin', 'service', STACK_OWNER_ROLE,
+                             STACK_USER_ROLE])
         service_project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
                                    'Service users of the mini-cloud')
         heat_user = _user(idp, HEAT_USER, heat_password, DEFAULT_DOMAIN,
                           service_project.id)
         for role_name in ('admin', 'service'):
-            idp.assign_project_role_to_user(
-                service_project, heat_user, _role(idp, role_name))
-        for role_name in (STACK_OWNER_ROLE, STACK_USER_ROLE):
-            _role(idp, role_name)
-        domain = idp.find_domain(STACK_DOMAIN) or idp.create_domain(
+            idp.assign_project_role_to_user(service_project, heat_user,
+                                            roles[role_name])
+        domain = _first(idp.domains(name=STACK_DOMAIN)) or idp.create_domain(
             name=STACK_DOMAIN, description='Users created by Heat stacks')
         domain_admin = _user(idp, STACK_DOMAIN_ADMIN, domain_admin_password,
                              domain.id)
-        idp.assign_domain_role_to_user(domain, domain_admin,
-                                       _role(idp, 'admin'))
+        idp.assign_domain_role_to_user(domain, domain_admin, roles['admin'])
         _service(idp, 'heat', 'orchestration', 'Heat Orchestration API',
                  heat_api_url.rstrip('/') + '/v1/%(tenant_id)s', region)
         _service(idp, 'heat-cfn', 'cloudformation',
@@ -225,20 +224,21 @@ def create_member(auth_url: str, admin_password: str, project: str,
                   user: str, password: str) -> None:
     """Create a non-admin ``user`` with role ``member`` on ``project``.
 
-    ``member`` is all Heat's default policy asks of a stack owner: stack
-    rules check ``role:member and project_id:%(project_id)s`` (reads
+    ``member`` is all Heat's default policy asks of a stack owner: the
+    stack rules are ``role:member and project_id:%(project_id)s`` (reads:
     ``role:reader``, which Keystone's bootstrap makes ``member`` imply).
     ``heat_stack_owner`` is a leftover of older policies and not needed.
+    ``OS::Keystone::*`` and some other resource types stay admin-only.
     Safe to run again.
     """
     conn = admin_connection(auth_url, admin_password)
     try:
         idp = conn.identity
+        roles = _roles(idp, [MEMBER_ROLE])
         proj = _project(idp, project, DEFAULT_DOMAIN,
                         'Owner of the upgrade tests\' stacks')
         member = _user(idp, user, password, DEFAULT_DOMAIN, proj.id)
-        idp.assign_project_role_to_user(proj, member,
-                                        _role(idp, MEMBER_ROLE))
+        idp.assign_project_role_to_user(proj, member, roles[MEMBER_ROLE])
     except openstack.exceptions.SDKException as exc:
         raise exceptions.MiniCloudError(
             f'creating user {user} in keystone failed: {exc}')
@@ -246,8 +246,24 @@ def create_member(auth_url: str, admin_password: str, project: str,
         conn.close()
 
 
+# Every Keystone request costs about 0.25 s here (no cache): list with
+# filters rather than use find_*(), which tries a GET by ID first.
+
+def _first(iterable):
+    return next(iter(iterable), None)
+
+
+def _roles(idp, names: list[str]) -> dict:
+    """The roles called ``names``, created where missing."""
+    found = {role.name: role for role in idp.roles()}
+    for name in names:
+        if name not in found:
+            found[name] = idp.create_role(name=name)
+    return found
+
+
 def _project(idp, name: str, domain_id: str, description: str):
-    found = idp.find_project(name, domain_id=domain_id)
+    found = _first(idp.projects(name=name, domain_id=domain_id))
     if found is not None:
         return found
     return idp.create_project(name=name, domain_id=domain_id,
@@ -256,7 +272,7 @@ def _project(idp, name: str, domain_id: str, description: str):
 
 def _user(idp, name: str, password: str, domain_id: str,
           default_project_id: str | None = None):
-    found = idp.find_user(name, domain_id=domain_id)
+    found = _first(idp.users(name=name, domain_id=domain_id))
     if found is not None:
         # Re-running with new passwords (a new run's secrets) must work.
         return idp.update_user(found, password=password, enabled=True)
@@ -266,17 +282,10 @@ def _user(idp, name: str, password: str, domain_id: str,
     return idp.create_user(**attrs)
 
 
-def _role(idp, name: str):
-    return idp.find_role(name) or idp.create_role(name=name)
-
-
 def _service(idp, name: str, service_type: str, description: str, url: str,
              region: str) -> None:
-    service = None
-    for candidate in idp.services(type=service_type):
-        if candidate.name == name:
-            service = candidate
-            break
+    service = _first(s for s in idp.services(type=service_type)
+                     if s.name == name)
     if service is None:
         service = idp.create_service(name=name, type=service_type,
                                      description=description, enabled=True)

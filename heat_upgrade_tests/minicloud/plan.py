@@ -142,6 +142,9 @@ class FullUpgradePlan:
     # -- preparation --------------------------------------------------------
     def preflight(self) -> None:
         """Ports, work directory, system packages; errors are one line."""
+        old, new = self.old_series, self.new_series
+        self.say(f'==> full upgrade of Heat from {old.name} '
+                 f'({old.heat_version}) to {new.name} ({new.heat_version})')
         self.step('preflight: ports, work directory, system packages',
                   self._preflight)
         self.prepared = True
@@ -239,7 +242,6 @@ class FullUpgradePlan:
 
         old_name = f'{self.old_series.name} ({self.old_series.heat_version})'
         new_name = f'{self.new_series.name} ({self.new_series.heat_version})'
-        self.say(f'==> full upgrade of Heat from {old_name} to {new_name}')
         try:
             if not self.prepared:
                 self.preflight()

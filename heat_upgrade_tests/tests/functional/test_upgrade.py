@@ -1,109 +1,14 @@
-"""The full upgrade of the default pair and its fault drills, on ONE real
-mini-cloud (MariaDB, RabbitMQ, Keystone, two Heat releases from PyPI).
+"""The full upgrade of the default pair and its fault drills, asserted on
+the shared real mini-cloud of ``scenario``."""
 
-Building a mini-cloud takes minutes, so the scenario runs once per process
-(the functional env runs serially) and each test asserts one thing about
-it. The drills run the same ``heat-upgrade-tests phase`` commands a user
-runs, with state directories of their own, at the right moments of the
-upgrade, so the main run is not disturbed.
-"""
-
-import dataclasses
-import functools
-import json
-import os
 import socket
 
 import testtools
 
-from heat_upgrade_tests import config
-from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.tests.functional.scenario import scenario
 from heat_upgrade_tests.tests.phases import base
-
-WORK_DIR = os.path.join('~', '.cache', 'heat-upgrade-tests', 'functional')
-
-
-@dataclasses.dataclass
-class Scenario:
-    plan: plan_mod.FullUpgradePlan
-    drills: dict[str, plan_mod.PhaseRun]
-    error: str | None
-
-
-class Drills:
-    """Fault drills, each a phase command run at a moment of the upgrade."""
-
-    def __init__(self):
-        self.results: dict[str, plan_mod.PhaseRun] = {}
-
-    def _conf(self, plan, name, checks=None):
-        cloud = plan.cloud
-        return cloud.write_phase_conf(
-            cloud.run_dir / f'drill-{name}.conf',
-            cloud.run_dir / f'state-drill-{name}', enabled_checks=checks)
-
-    def _run(self, plan, name, conf, phase):
-        self.results[name] = plan_mod.run_phase_command(
-            conf, phase, plan.run_dir / 'logs' / f'drill-{name}.log',
-            echo=False)
-
-    def old_heat_up(self, plan):
-        # A later phase run without the earlier phase's state.
-        self._run(plan, 'missing_state',
-                  self._conf(plan, 'missing-state'), 'during-upgrade')
-        # A keystone stack of its own, to break behind Heat's back later.
-        self._run(plan, 'keystone_pre',
-                  self._conf(plan, 'keystone', ['keystone_objects']),
-                  'pre-upgrade')
-
-    def pre_upgrade(self, plan):
-        # during-upgrade while Heat is still up proves nothing: it fails.
-        self._run(plan, 'during_with_heat_up', plan.cloud.phase_conf,
-                  'during-upgrade')
-
-    def heat_down(self, plan):
-        state_file = (plan.cloud.run_dir / 'state-drill-keystone' /
-                      'keystone_objects.json')
-        user_id = json.loads(state_file.read_text())[
-            'record']['outputs']['user_id']
-        plan.cloud.admin_connection().identity.delete_user(user_id)
-        self._run(plan, 'keystone_user_deleted',
-                  self._conf(plan, 'keystone', ['keystone_objects']),
-                  'during-upgrade')
-        # post-upgrade while the new Heat is down: fails fast, no hang.
-        self._run(plan, 'post_with_heat_down', plan.cloud.phase_conf,
-                  'post-upgrade')
-
-    def post_upgrade(self, plan):
-        self._run(plan, 'keystone_destroy',
-                  self._conf(plan, 'keystone', ['keystone_objects']),
-                  'destroy')
-
-    def hooks(self):
-        return {'old-heat-up': self.old_heat_up,
-                'pre-upgrade': self.pre_upgrade,
-                'heat-down': self.heat_down,
-                'post-upgrade': self.post_upgrade}
-
-
-@functools.cache
-def scenario() -> Scenario:
-    conf = config.load(config_files=[])
-    conf.set_override('work_dir', WORK_DIR, 'minicloud')
-    old, new = driver.resolve_pair(conf)
-    plan = plan_mod.FullUpgradePlan(conf, old, new)
-    drills = Drills()
-    error = None
-    try:
-        plan.run(hooks=drills.hooks())
-    except exceptions.UpgradeTestError as exc:
-        error = str(exc)
-    print(driver.summary(plan), flush=True)
-    driver.write_report(plan)
-    return Scenario(plan, drills.results, error)
 
 
 class FullUpgradeTest(testtools.TestCase):

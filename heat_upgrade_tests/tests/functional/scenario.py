@@ -1,0 +1,125 @@
+"""ONE real mini-cloud per upgrade pair, shared by the functional tests.
+
+Building a mini-cloud takes minutes, so the scenario runs once per process
+(the functional env runs serially): the full upgrade of the default pair,
+with every drill set's hooks run at their moments of the upgrade. The drills
+run the same commands a user runs, with state directories of their own, so
+the main run is not disturbed. Each test then asserts one thing about the
+recorded results.
+"""
+
+import dataclasses
+import functools
+import json
+import os
+
+from heat_upgrade_tests import config
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import driver
+from heat_upgrade_tests.minicloud import plan as plan_mod
+
+WORK_DIR = os.path.join('~', '.cache', 'heat-upgrade-tests', 'functional')
+
+
+@dataclasses.dataclass
+class Scenario:
+    plan: plan_mod.FullUpgradePlan
+    drills: dict[str, plan_mod.PhaseRun]
+    error: str | None
+
+
+class Drills:
+    """Fault drills, each a phase command run at a moment of the upgrade.
+
+    A drill set is any object with ``hooks()`` returning ``{moment:
+    callable(plan)}``; the moments are the names ``FullUpgradePlan.run``
+    calls hooks after. Results go into the shared ``results`` dict.
+    """
+
+    def __init__(self, results: dict):
+        self.results = results
+
+    def _conf(self, plan, name, checks=None):
+        cloud = plan.cloud
+        return cloud.write_phase_conf(
+            cloud.run_dir / f'drill-{name}.conf',
+            cloud.run_dir / f'state-drill-{name}', enabled_checks=checks)
+
+    def _run(self, plan, name, conf, phase):
+        self.results[name] = plan_mod.run_phase_command(
+            conf, phase, plan.run_dir / 'logs' / f'drill-{name}.log',
+            echo=False)
+
+    def old_heat_up(self, plan):
+        # A later phase run without the earlier phase's state.
+        self._run(plan, 'missing_state',
+                  self._conf(plan, 'missing-state'), 'during-upgrade')
+        # A keystone stack of its own, to break behind Heat's back later.
+        self._run(plan, 'keystone_pre',
+                  self._conf(plan, 'keystone', ['keystone_objects']),
+                  'pre-upgrade')
+
+    def pre_upgrade(self, plan):
+        # during-upgrade while Heat is still up proves nothing: it fails.
+        self._run(plan, 'during_with_heat_up', plan.cloud.phase_conf,
+                  'during-upgrade')
+
+    def heat_down(self, plan):
+        state_file = (plan.cloud.run_dir / 'state-drill-keystone' /
+                      'keystone_objects.json')
+        user_id = json.loads(state_file.read_text())[
+            'record']['outputs']['user_id']
+        plan.cloud.admin_connection().identity.delete_user(user_id)
+        self._run(plan, 'keystone_user_deleted',
+                  self._conf(plan, 'keystone', ['keystone_objects']),
+                  'during-upgrade')
+        # post-upgrade while the new Heat is down: fails fast, no hang.
+        self._run(plan, 'post_with_heat_down', plan.cloud.phase_conf,
+                  'post-upgrade')
+
+    def post_upgrade(self, plan):
+        self._run(plan, 'keystone_destroy',
+                  self._conf(plan, 'keystone', ['keystone_objects']),
+                  'destroy')
+
+    def hooks(self):
+        return {'old-heat-up': self.old_heat_up,
+                'pre-upgrade': self.pre_upgrade,
+                'heat-down': self.heat_down,
+                'post-upgrade': self.post_upgrade}
+
+
+# Drill sets run in this order at each moment; add new ones here.
+DRILL_SETS = [Drills]
+
+
+def combined_hooks(drill_sets) -> dict:
+    moments: dict[str, list] = {}
+    for drill_set in drill_sets:
+        for moment, hook in drill_set.hooks().items():
+            moments.setdefault(moment, []).append(hook)
+
+    def run_all(hooks):
+        def run(plan):
+            for hook in hooks:
+                hook(plan)
+        return run
+    return {moment: run_all(hooks) for moment, hooks in moments.items()}
+
+
+@functools.cache
+def scenario() -> Scenario:
+    """Build the mini-cloud, upgrade it with every drill set; once."""
+    conf = config.load(config_files=[])
+    conf.set_override('work_dir', WORK_DIR, 'minicloud')
+    old, new = driver.resolve_pair(conf)
+    plan = plan_mod.FullUpgradePlan(conf, old, new)
+    results: dict[str, plan_mod.PhaseRun] = {}
+    error = None
+    try:
+        plan.run(hooks=combined_hooks(d(results) for d in DRILL_SETS))
+    except exceptions.UpgradeTestError as exc:
+        error = str(exc)
+    print(driver.summary(plan), flush=True)
+    driver.write_report(plan)
+    return Scenario(plan, results, error)
