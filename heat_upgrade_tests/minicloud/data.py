@@ -6,9 +6,9 @@ the copy pbr's ``data_files`` put under ``sys.prefix``.
 """
 
 import os
+from pathlib import Path
 import string
 import sys
-from pathlib import Path
 
 import heat_upgrade_tests
 from heat_upgrade_tests import exceptions

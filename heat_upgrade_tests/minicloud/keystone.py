@@ -22,6 +22,8 @@ import yaml
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import data
 from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.minicloud import venvs
 
 LOG = logging.getLogger(__name__)
 
@@ -37,6 +39,20 @@ STACK_OWNER_ROLE = 'heat_stack_owner'
 STACK_USER_ROLE = 'heat_stack_user'
 MEMBER_ROLE = 'member'
 INTERFACES = ('public', 'internal', 'admin')
+
+
+def requirements(series: releases.Series) -> list[str]:
+    """What the venv of ``series``' Keystone holds (pins come apart)."""
+    return [f'keystone=={series.keystone_version}', 'PyMySQL', 'pyuwsgi']
+
+
+def ensure_venv(series: releases.Series, cache_dir: Path, log_file: Path,
+                timeout: float = 900) -> Path:
+    """Build (or reuse) the venv of ``series``' Keystone."""
+    return venvs.ensure_venv(cache_dir, f'keystone-{series.name}',
+                             requirements(series),
+                             series.keystone_constraints, log_file,
+                             timeout=timeout)
 
 
 class Keystone(fixtures.Fixture):

@@ -103,14 +103,14 @@ def get_series(name: str, path: Path | None = None) -> Series:
 
 def previous(series: Series, path: Path | None = None) -> Series:
     """The series just before ``series`` (N-1 of an N-1 -> N upgrade)."""
-    names = list(load_series(path))
-    if series.name not in names:
+    known = load_series(path)
+    if series.name not in known:
         get_series(series.name, path)  # raises the usual ConfigError
-    index = names.index(series.name)
-    if index == 0:
+    older = [s for s in known.values() if s.sort_key < series.sort_key]
+    if not older:
         raise exceptions.ConfigError(
             f'no series known before {series.name}')
-    return load_series(path)[names[index - 1]]
+    return older[-1]
 
 
 def default_pair(path: Path | None = None) -> tuple[Series, Series]:

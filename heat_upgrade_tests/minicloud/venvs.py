@@ -16,18 +16,18 @@ install therefore never leaves a half-built venv that looks valid; leftover
 build directories are removed by the next build.
 """
 
+from collections.abc import Iterator
 import contextlib
 import errno
 import fcntl
 import hashlib
 import json
 import os
+from pathlib import Path
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import processes
@@ -137,8 +137,8 @@ def _relocate(build: Path, target: Path) -> None:
         if script.is_symlink() or not script.is_file():
             continue
         data = script.read_bytes()
-        if old not in data or (script.parent.name == 'bin'
-                                and not data.startswith(b'#!')):
+        is_script = data.startswith(b'#!')
+        if old not in data or (script.parent.name == 'bin' and not is_script):
             continue
         mode = script.stat().st_mode
         tmp = script.with_name(f'.{script.name}.tmp')

@@ -1,0 +1,101 @@
+#!/bin/bash
+#
+# devstack/upgrade/resources.sh - grenade resource hooks of
+# heat-upgrade-tests
+#
+#   resources.sh early_create | create | verify pre-upgrade|post-upgrade
+#                | verify_noapi [pre-upgrade] | destroy | force_destroy
+#
+# Grenade runs it with TOP_DIR set to the base DevStack. Each phase is a
+# tox env of this checkout (see lib.sh); a failing phase makes this script
+# exit non-zero, which makes grenade stop.
+
+# shellcheck source-path=SCRIPTDIR
+
+set -o errexit
+
+# shellcheck source=/dev/null
+source "$GRENADE_DIR/grenaderc"
+# shellcheck source=/dev/null
+source "$GRENADE_DIR/functions"
+# shellcheck source=/dev/null
+source "$TOP_DIR/openrc"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+
+set -o xtrace
+
+# With the old Heat up: create each check's stack and verify it (status and
+# outputs) at once; the state is kept for the later phases.
+function create {
+    resource_save "$HEAT_UPGRADE_TESTS_NAME" config \
+        "$(heat_upgrade_tests_config)"
+    run_heat_upgrade_tests_phase pre-upgrade
+}
+
+function verify {
+    local side=$1
+    case $side in
+        pre-upgrade)
+            # Nothing more to run: create ran the pre-upgrade env, which
+            # verified every stack right after creating it, and the
+            # phases have no second pre-upgrade verification (running
+            # pre-upgrade again would refuse: its state holds the
+            # stacks). Only check that create ran.
+            local created
+            created=$(resource_get "$HEAT_UPGRADE_TESTS_NAME" config)
+            if [[ -z "$created" ]]; then
+                die $LINENO "verify pre-upgrade ran before create"
+            fi
+            ;;
+        post-upgrade)
+            # With the new Heat: same outputs, an update whose effect is
+            # observed, then delete; every check's stack is gone after it.
+            run_heat_upgrade_tests_phase post-upgrade
+            ;;
+        *)
+            die $LINENO "verify needs pre-upgrade or post-upgrade," \
+                "not '$side'"
+            ;;
+    esac
+}
+
+# Every service is down: probe the data plane only.
+function verify_noapi {
+    run_heat_upgrade_tests_phase no-api
+}
+
+# Delete whatever the checks left (post-upgrade deletes their stacks
+# already; this finds leftovers of a failed run). Idempotent.
+function destroy {
+    run_heat_upgrade_tests_phase destroy
+}
+
+# Dispatcher
+case ${1:-} in
+    early_create)
+        # Nothing: no check makes a resource that others need first.
+        ;;
+    create)
+        create
+        ;;
+    verify)
+        verify "${2:-}"
+        ;;
+    verify_noapi)
+        verify_noapi
+        ;;
+    destroy)
+        destroy
+        ;;
+    force_destroy)
+        # grenade never calls it; by convention it cleans up by hand, and
+        # the destroy phase is idempotent.
+        destroy
+        ;;
+    *)
+        die $LINENO "unknown resource phase '${1:-}'; expected" \
+            "early_create, create, verify, verify_noapi, destroy or" \
+            "force_destroy"
+        ;;
+esac
