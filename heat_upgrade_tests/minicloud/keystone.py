@@ -11,8 +11,10 @@ driver's own Python through openstacksdk, in one authenticated session: each
 ``openstack`` CLI call costs about 3 s here, and dozens are needed.
 """
 
-import logging
+import grp
+import os
 from pathlib import Path
+import pwd
 
 import fixtures
 import openstack
@@ -24,8 +26,6 @@ from heat_upgrade_tests.minicloud import data
 from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import venvs
-
-LOG = logging.getLogger(__name__)
 
 DEFAULT_DOMAIN = 'default'
 REGION = 'RegionOne'
@@ -98,7 +98,9 @@ class Keystone(fixtures.Fixture):
             'credential_keys': key_dirs['credential-keys'],
         })
         self._manage('db_sync')
-        owner = ['--keystone-user', 'root', '--keystone-group', 'root']
+        # The keys' owner: whoever runs Keystone here (root on the CI).
+        owner = ['--keystone-user', pwd.getpwuid(os.getuid()).pw_name,
+                 '--keystone-group', grp.getgrgid(os.getgid()).gr_name]
         self._manage('fernet_setup', *owner)
         self._manage('credential_setup', *owner)
         # The password goes through the environment: run() logs argv.

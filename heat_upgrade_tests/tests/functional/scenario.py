@@ -17,6 +17,7 @@ from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.tests.functional import grenade_drills
 
 WORK_DIR = os.path.join('~', '.cache', 'heat-upgrade-tests', 'functional')
 
@@ -90,7 +91,7 @@ class Drills:
 
 
 # Drill sets run in this order at each moment; add new ones here.
-DRILL_SETS = [Drills]
+DRILL_SETS = [Drills, grenade_drills.GrenadeHookDrills]
 
 
 def combined_hooks(drill_sets) -> dict:
@@ -110,7 +111,9 @@ def combined_hooks(drill_sets) -> dict:
 @functools.cache
 def scenario() -> Scenario:
     """Build the mini-cloud, upgrade it with every drill set; once."""
-    conf = config.load(config_files=[])
+    # $HEAT_UPGRADE_TESTS_CONFIG may move the ports (to run beside another
+    # mini-cloud) or select checks; the work directory is always this one.
+    conf = config.load()
     conf.set_override('work_dir', WORK_DIR, 'minicloud')
     old, new = driver.resolve_pair(conf)
     plan = plan_mod.FullUpgradePlan(conf, old, new)
