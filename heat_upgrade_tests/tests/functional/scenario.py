@@ -111,10 +111,13 @@ def combined_hooks(drill_sets) -> dict:
 @functools.cache
 def scenario() -> Scenario:
     """Build the mini-cloud, upgrade it with every drill set; once."""
-    # $HEAT_UPGRADE_TESTS_CONFIG may move the ports (to run beside another
-    # mini-cloud) or select checks; the work directory is always this one.
+    # $HEAT_UPGRADE_TESTS_CONFIG may move the ports and the work directory
+    # (to run beside another mini-cloud) or select checks; by default the
+    # functional tests keep out of the work directory of `tox -e upgrade`.
     conf = config.load()
-    conf.set_override('work_dir', WORK_DIR, 'minicloud')
+    default = {o.name: o.default for o in config.minicloud_opts}['work_dir']
+    if conf.minicloud.work_dir == default:
+        conf.set_override('work_dir', WORK_DIR, 'minicloud')
     old, new = driver.resolve_pair(conf)
     plan = plan_mod.FullUpgradePlan(conf, old, new)
     results: dict[str, plan_mod.PhaseRun] = {}
