@@ -12,12 +12,12 @@ Record results in doc/source/performance.rst with the machine and date.
 import argparse
 import json
 import os
+from pathlib import Path
 import platform
 import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 CACHE = Path(os.path.expanduser('~/.cache/heat-upgrade-tests'))
 
