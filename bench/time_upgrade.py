@@ -13,13 +13,15 @@ import argparse
 import json
 import os
 from pathlib import Path
+
+from heat_upgrade_tests import config
 import platform
 import shutil
 import subprocess
 import sys
 import time
 
-CACHE = Path(os.path.expanduser('~/.cache/heat-upgrade-tests'))
+CACHE = Path(os.path.expanduser(config.CACHE_HOME))
 
 
 def run_once(extra: list[str]) -> dict:

@@ -13,6 +13,10 @@ from oslo_config import cfg
 
 CONFIG_ENV = 'HEAT_UPGRADE_TESTS_CONFIG'
 PROJECT = 'heat-upgrade-tests'
+# Everything the project keeps between runs lives under one directory.
+CACHE_HOME = os.path.join(
+    os.environ.get('XDG_CACHE_HOME') or os.path.join('~', '.cache'),
+    PROJECT)
 
 cloud_group = cfg.OptGroup('cloud', title='The cloud under test')
 cloud_opts = [
@@ -32,7 +36,8 @@ cloud_opts = [
 phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')
 phases_opts = [
     cfg.StrOpt('state_dir',
-               default=os.path.join('~', '.cache', PROJECT, 'state'),
+               default=os.path.join(CACHE_HOME, 'state'),
+               sample_default='~/.cache/heat-upgrade-tests/state',
                help='Directory of the per-check state documents that carry '
                     'what pre-upgrade made to the later phases.'),
     cfg.IntOpt('concurrency', default=2, min=1,
@@ -63,12 +68,12 @@ timeouts_opts = [
 minicloud_group = cfg.OptGroup(
     'minicloud', title='The devstack-free mini-cloud and its upgrade')
 minicloud_opts = [
-    cfg.StrOpt('work_dir', default=os.path.join('~', '.cache', PROJECT,
-                                                'run'),
+    cfg.StrOpt('work_dir', default=os.path.join(CACHE_HOME, 'run'),
+               sample_default='~/.cache/heat-upgrade-tests/run',
                help='Data, configuration, logs and state of one run; '
                     'emptied at the start of a run.'),
-    cfg.StrOpt('cache_dir', default=os.path.join('~', '.cache', PROJECT,
-                                                 'venvs'),
+    cfg.StrOpt('cache_dir', default=os.path.join(CACHE_HOME, 'venvs'),
+               sample_default='~/.cache/heat-upgrade-tests/venvs',
                help='Virtual environments of Keystone and each Heat '
                     'release; reused while their pins do not change.'),
     cfg.StrOpt('from_series', help='Series to upgrade from; unset means '
