@@ -152,9 +152,9 @@ class FullUpgradePlan:
     def _preflight(self) -> str:
         opts = self.conf.minicloud
         ports.ensure_free({
-            'keystone': opts.keystone_port, 'heat-api': opts.heat_api_port,
-            'mysql': opts.mysql_port, 'rabbitmq': opts.rabbit_port,
-            'rabbitmq distribution': opts.rabbit_dist_port,
+            'keystone': opts.keystone_port, 'heat_api': opts.heat_api_port,
+            'mysql': opts.mysql_port, 'rabbit': opts.rabbit_port,
+            'rabbit_dist': opts.rabbit_dist_port,
             'epmd': opts.epmd_port}, host=opts.host)
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)

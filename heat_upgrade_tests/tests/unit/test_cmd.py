@@ -121,8 +121,13 @@ class CommandErrorsTest(testtools.TestCase):
             sock.bind(('127.0.0.1', 0))
             sock.listen()
             port = sock.getsockname()[1]
+            # Every other port free, whatever else runs on this machine.
+            others = ''.join(
+                f'{name} = {self._free_port()}\n' for name in (
+                    'heat_api_port', 'mysql_port', 'rabbit_port',
+                    'rabbit_dist_port', 'epmd_port'))
             conf = self.write_conf(
-                f'[minicloud]\nkeystone_port = {port}\n'
+                f'[minicloud]\nkeystone_port = {port}\n{others}'
                 f'work_dir = {self.dir}/run\n')
             proc = self.run_cmd('--config-file', conf, 'upgrade')
         self.assertOneLineError(proc, f'port {port} (keystone)',
