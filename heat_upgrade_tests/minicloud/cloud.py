@@ -15,6 +15,7 @@ import fixtures
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
+from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import rabbitmq
 
 MEMBER_CLOUD = 'minicloud'
@@ -24,7 +25,9 @@ MEMBER_USER = 'heat-upgrade-member'
 
 
 def _password() -> str:
-    return secrets.token_urlsafe(18)
+    # Hex only: a password starting with '-' would be read as an option by
+    # rabbitmqctl, and URL or config syntax needs no escaping.
+    return secrets.token_hex(16)
 
 
 class MiniCloud(fixtures.Fixture):
@@ -60,10 +63,10 @@ class MiniCloud(fixtures.Fixture):
     def _setUp(self) -> None:
         timeout = self.opts.service_timeout
         pw = self._passwords
-        self.db = self.useFixture(mariadb.MariaDB(
+        self.db = processes.use(self, mariadb.MariaDB(
             self.run_dir / 'mariadb', self.opts.mysql_port, self.log_dir,
             host=self.host, start_timeout=timeout))
-        self.rabbit = self.useFixture(rabbitmq.RabbitMQ(
+        self.rabbit = processes.use(self, rabbitmq.RabbitMQ(
             self.run_dir / 'rabbitmq', self.opts.rabbit_port,
             self.opts.rabbit_dist_port, self.opts.epmd_port, self.log_dir,
             host=self.host, start_timeout=timeout))
@@ -72,7 +75,7 @@ class MiniCloud(fixtures.Fixture):
         self.heat_db_url = self.db.create_database('heat', 'heat',
                                                    pw['db_heat'])
         self.rabbit.add_user('heat', pw['rabbit'])
-        self.keystone = self.useFixture(keystone.Keystone(
+        self.keystone = processes.use(self, keystone.Keystone(
             self.keystone_venv, self.run_dir / 'keystone', keystone_db,
             self.host, self.opts.keystone_port, pw['admin'], self.log_dir,
             start_timeout=timeout))
@@ -107,6 +110,11 @@ class MiniCloud(fixtures.Fixture):
         timeouts = self.conf.timeouts
         parser['cloud'] = {'cloud': MEMBER_CLOUD, 'admin_cloud': ADMIN_CLOUD,
                            'clouds_file': str(self.clouds_yaml)}
+        # The series of the upgrade, for checks' minimum series and known
+        # failures (the plan sets them).
+        for opt in ('from_series', 'to_series'):
+            if self.conf.cloud[opt]:
+                parser['cloud'][opt] = self.conf.cloud[opt]
         parser['phases'] = {
             'state_dir': str(state_dir),
             'results_dir': str(self.results_dir / Path(state_dir).name),
@@ -143,9 +151,9 @@ class MiniCloud(fixtures.Fixture):
     def start_heat(self, release: 'heat.HeatRelease') -> None:
         files = self.heat_config_files(release)
         timeout = self.opts.service_timeout
-        self.engine = self.useFixture(heat.HeatEngine(
+        self.engine = processes.use(self, heat.HeatEngine(
             release, files, self.log_dir, start_timeout=timeout))
-        self.api = self.useFixture(heat.HeatApi(
+        self.api = processes.use(self, heat.HeatApi(
             release, files, self.host, self.opts.heat_api_port,
             self.log_dir, start_timeout=timeout))
         self.heat_release = release

@@ -176,7 +176,7 @@ class HeatEngine(fixtures.Fixture):
         argv = [self.release.bin('heat-engine'),
                 *_config_args(self.config_files),
                 '--log-file', self.log_file]
-        self.process = self.useFixture(processes.ManagedProcess(
+        self.process = processes.use(self, processes.ManagedProcess(
             f'{self.release.label} heat-engine', argv,
             self.log_dir / f'heat-engine-{self.release.series}.out',
             stop_timeout=self.stop_timeout))
@@ -232,7 +232,7 @@ class HeatApi(fixtures.Fixture):
         argv = keystone.uwsgi_argv(self.release.venv,
                                    'heat.wsgi.api:application', self.host,
                                    self.port, self.workers, pyargv=pyargv)
-        self.process = self.useFixture(processes.ManagedProcess(
+        self.process = processes.use(self, processes.ManagedProcess(
             f'{self.release.label} heat-api', argv,
             self.log_dir / f'heat-api-{self.release.series}-uwsgi.log',
             stop_timeout=self.stop_timeout))

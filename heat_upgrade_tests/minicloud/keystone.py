@@ -115,7 +115,7 @@ class Keystone(fixtures.Fixture):
             '--bootstrap-internal-url', self.auth_url,
             '--bootstrap-public-url', self.auth_url,
             env={'OS_BOOTSTRAP_PASSWORD': self.admin_password})
-        self.process = self.useFixture(processes.ManagedProcess(
+        self.process = processes.use(self, processes.ManagedProcess(
             'keystone', self._uwsgi_argv(),
             self.log_dir / 'keystone-uwsgi.log',
             env={'OS_KEYSTONE_CONFIG_DIR': str(self.run_dir),

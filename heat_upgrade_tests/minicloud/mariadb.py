@@ -58,7 +58,7 @@ class MariaDB(fixtures.Fixture):
         self.tmp_dir.mkdir(exist_ok=True)
         if not (self.data_dir / 'mysql').is_dir():
             self._install_db()
-        self.process = self.useFixture(processes.ManagedProcess(
+        self.process = processes.use(self, processes.ManagedProcess(
             'mariadb', self._server_argv(), self.log_file,
             cwd=self.base_dir, stop_timeout=60))
         self.process.wait_ready(

@@ -19,11 +19,13 @@ import time
 import fixtures
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.integrity import minicloud as integrity
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.minicloud import packages
 from heat_upgrade_tests.minicloud import ports
+from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import venvs
 
@@ -103,6 +105,9 @@ class FullUpgradePlan:
         self.conf = conf
         self.old_series = old
         self.new_series = new
+        # The phases learn the series from their configuration file.
+        conf.set_override('from_series', old.name, 'cloud')
+        conf.set_override('to_series', new.name, 'cloud')
         self.echo = echo
         self.run_dir = Path(os.path.expanduser(conf.minicloud.work_dir))
         self.cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
@@ -114,6 +119,9 @@ class FullUpgradePlan:
         self.new: heat.HeatRelease | None = None
         self.memory = memory.PeakMemory()
         self.prepared = False
+        # Owns the mini-cloud's cleanup, like a test case owns fixtures.
+        self._owner = fixtures.Fixture()
+        self._owner.setUp()
 
     def say(self, text: str) -> None:
         if self.echo:
@@ -188,16 +196,10 @@ class FullUpgradePlan:
         return f'in {self.cache_dir}'
 
     def _start_cloud(self) -> str:
-        self.cloud = cloud_mod.MiniCloud(self.conf, self.run_dir,
-                                         self.keystone_venv)
-        try:
-            self.cloud.setUp()
-        except fixtures.MultipleExceptions as exc:
-            # fixtures wraps a failed _setUp; the first error is the cause.
-            first = exc.args[0][1]
-            if isinstance(first, exceptions.UpgradeTestError):
-                raise first
-            raise
+        cloud = cloud_mod.MiniCloud(self.conf, self.run_dir,
+                                    self.keystone_venv)
+        # A failed setUp has already stopped what it started.
+        self.cloud = processes.use(self._owner, cloud)
         return f'keystone at {self.cloud.keystone.auth_url}'
 
     # -- the upgrade --------------------------------------------------------
@@ -252,10 +254,11 @@ class FullUpgradePlan:
                 self._upgrade(old_name, new_name, after)
         finally:
             if self.cloud is not None:
-                self.step('stop the mini-cloud', self.cloud.cleanUp)
+                self.step('stop the mini-cloud', self._owner.cleanUp)
 
     def _upgrade(self, old_name, new_name, after) -> None:
         old, new = self.old, self.new
+        integrity.configure_phases(self)
         self.step(f'db_sync with Heat {old_name}', lambda: self._db_sync(old))
         self.step(f'start Heat {old_name}', lambda: self._start(old))
         after('old-heat-up')
@@ -266,6 +269,7 @@ class FullUpgradePlan:
         self.phase('during-upgrade')
         after('during-upgrade')
         self.step(f'db_sync with Heat {new_name}', lambda: self._db_sync(new))
+        integrity.check_after_db_sync(self)
         after('db-synced')
         self.step(f'start Heat {new_name}', lambda: self._start(new))
         after('new-heat-up')

@@ -6,10 +6,13 @@ import subprocess
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import fixtures
 
 from heat_upgrade_tests import exceptions
+
+F = TypeVar('F', bound=fixtures.Fixture)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
@@ -155,3 +158,20 @@ def _mask(text: str, secrets: Collection[str]) -> str:
         if secret:
             text = text.replace(secret, '***')
     return text
+
+
+def use(parent: fixtures.Fixture, child: F) -> F:
+    """``parent.useFixture(child)``, but a failed setUp keeps its error.
+
+    fixtures cleans a child whose setUp failed, then ``useFixture`` tries to
+    gather the child's details and can replace the real error (a timeout, a
+    Ctrl-C) with a TypeError. Here the child's first error is raised as it
+    was, KeyboardInterrupt included, so the user sees what happened.
+    """
+    try:
+        child.setUp()
+    except fixtures.MultipleExceptions as exc:
+        error = exc.args[0]
+        raise error[1].with_traceback(error[2])
+    parent.addCleanup(child.cleanUp)
+    return child

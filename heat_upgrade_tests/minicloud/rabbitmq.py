@@ -91,7 +91,7 @@ class RabbitMQ(fixtures.Fixture):
         # find the node), and last any other epmd left on the port.
         self.addCleanup(self._stop_epmd)
         self._start_epmd()
-        self.server = self.useFixture(processes.ManagedProcess(
+        self.server = processes.use(self, processes.ManagedProcess(
             'rabbitmq', [packages.RABBITMQ_SERVER], self.log_file,
             env=self.env, cwd=self.base_dir, stop_timeout=STOP_TIMEOUT))
         self.addCleanup(self._stop_node)
@@ -121,7 +121,7 @@ class RabbitMQ(fixtures.Fixture):
         # In the foreground, in its own process group: the ManagedProcess
         # cleanup then stops it for certain. (An epmd that the node starts
         # itself daemonizes out of reach.)
-        self.epmd = self.useFixture(processes.ManagedProcess(
+        self.epmd = processes.use(self, processes.ManagedProcess(
             'epmd', [packages.EPMD, '-port', str(self.epmd_port),
                      '-address', '127.0.0.1'],
             self.log_dir / 'epmd.log', cwd=self.base_dir))
