@@ -19,7 +19,7 @@ from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.tests.functional import grenade_drills
 
-WORK_DIR = os.path.join('~', '.cache', 'heat-upgrade-tests', 'functional')
+WORK_DIR = os.path.join(config.CACHE_HOME, 'functional')
 
 
 @dataclasses.dataclass

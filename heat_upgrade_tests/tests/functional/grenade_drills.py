@@ -1,0 +1,148 @@
+"""The project's grenade plugin, run on the shared mini-cloud.
+
+At the moments grenade would, the drills run ``devstack/upgrade/*`` through
+a small shim of grenade (``grenade_shim/``, the project's own code), so the
+hooks source a grenaderc and functions that behave as grenade's do:
+
+* old Heat up: ``resources.sh early_create``, ``create``, ``verify
+  pre-upgrade``; then ``upgrade.sh`` while Heat is still up, which must
+  fail;
+* Heat stopped: ``shutdown.sh``, ``resources.sh verify_noapi
+  pre-upgrade``, then ``upgrade.sh`` (the during-upgrade phase);
+* new Heat up: ``resources.sh verify post-upgrade``, then ``destroy``.
+
+The hooks run each phase with ``heat-upgrade-tests phase`` in this
+interpreter (``HEAT_UPGRADE_TESTS_PHASE_CMD``) instead of the gate's
+``tox -e``: no tox env is built, and tox need not be on PATH. One check,
+the cheapest (``values_and_outputs``), keeps each run short: the hooks are
+under test here, not the checks, which the main run covers. The state and
+results directories are the drills' own, so the main run is not
+disturbed. Only ``create`` and what runs before it get
+``HEAT_UPGRADE_TESTS_CONFIG``: the later hooks must find the configuration
+through the one ``create`` saved with ``resource_save``.
+"""
+
+import os
+from pathlib import Path
+import signal
+import subprocess
+import sys
+import time
+
+import heat_upgrade_tests
+from heat_upgrade_tests.minicloud import plan as plan_mod
+
+REPO_ROOT = Path(heat_upgrade_tests.__file__).resolve().parent.parent
+SHIM_DIR = Path(__file__).resolve().parent / 'grenade_shim'
+RUN_HOOK = SHIM_DIR / 'run-hook'
+CHECKS = ['values_and_outputs']
+# Bounds: one phase inside a hook, and a whole hook run.
+PHASE_TIMEOUT = 300
+HOOK_TIMEOUT = 420
+PREFIX = 'grenade_'
+
+
+def phase_command() -> str:
+    """The phase command the hooks use here: no tox, this interpreter."""
+    return f'{sys.executable} -m heat_upgrade_tests.cmd phase'
+
+
+def hook_env(stack_root: Path, config: Path | None = None) -> dict:
+    """The environment grenade would give a hook, plus the test's choices.
+
+    OS_CLOUD names no cloud: the hooks must drop it, or the phases would
+    fail to connect.
+    """
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(('OS_', 'GRENADE_', 'HEAT_UPGRADE_TESTS_'))}
+    env.update({
+        'STACK_ROOT': str(stack_root),
+        'HEAT_UPGRADE_TESTS_PHASE_CMD': phase_command(),
+        'HEAT_UPGRADE_TESTS_PHASE_TIMEOUT': str(PHASE_TIMEOUT),
+        'OS_CLOUD': 'no-such-cloud-the-hooks-must-drop-it',
+    })
+    if config is not None:
+        env['HEAT_UPGRADE_TESTS_CONFIG'] = str(config)
+    return env
+
+
+def run_hook(args: list[str], env: dict, log_file: Path | None = None,
+             timeout: float = HOOK_TIMEOUT) -> plan_mod.PhaseRun:
+    """``grenade_shim/run-hook REPO ARGS...``: its exit code and output.
+
+    Bounded by ``timeout``; on expiry the whole process group (the hook
+    and the phase it runs) is killed and the run counts as failed.
+    """
+    argv = [str(RUN_HOOK), str(REPO_ROOT), *args]
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True,
+                                start_new_session=True)
+    except OSError as exc:
+        output, returncode = f'cannot run {argv[0]}: {exc}\n', -1
+    else:
+        try:
+            output, _ = proc.communicate(timeout=timeout)
+            returncode = proc.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            output += f'\n(killed: no end within {timeout:.0f}s)\n'
+            returncode = -signal.SIGKILL
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_text(output)
+    return plan_mod.PhaseRun(' '.join(args), returncode, output,
+                             time.monotonic() - start)
+
+
+class GrenadeHookDrills:
+    """A drill set (see ``scenario.Drills``); results are ``grenade_*``."""
+
+    def __init__(self, results: dict):
+        self.results = results
+        self.config: Path | None = None
+        self.stack_root: Path | None = None
+
+    def _prepare(self, plan) -> None:
+        cloud = plan.cloud
+        self.stack_root = cloud.run_dir / 'grenade'
+        self.stack_root.mkdir(parents=True, exist_ok=True)
+        self.config = cloud.write_phase_conf(
+            self.stack_root / 'heat-upgrade-tests.conf',
+            cloud.run_dir / 'state-grenade-hooks', enabled_checks=CHECKS)
+
+    def _hook(self, plan, name: str, *args: str,
+              with_config: bool = False) -> None:
+        env = hook_env(self.stack_root,
+                       self.config if with_config else None)
+        log = plan.run_dir / 'logs' / f'{PREFIX}{name}.log'
+        self.results[PREFIX + name] = run_hook(list(args), env, log)
+
+    def old_heat_up(self, plan):
+        self._prepare(plan)
+        self._hook(plan, 'early_create', 'resources', 'early_create',
+                   with_config=True)
+        self._hook(plan, 'create', 'resources', 'create', with_config=True)
+        self._hook(plan, 'verify_pre', 'resources', 'verify', 'pre-upgrade')
+        # Heat is still up: the during-upgrade phase refuses, and the hook
+        # must pass the failure on to grenade.
+        self._hook(plan, 'upgrade_with_heat_up', 'upgrade')
+
+    def heat_down(self, plan):
+        self._hook(plan, 'shutdown', 'shutdown')
+        self._hook(plan, 'verify_noapi', 'resources', 'verify_noapi',
+                   'pre-upgrade')
+        self._hook(plan, 'upgrade', 'upgrade')
+
+    def new_heat_up(self, plan):
+        self._hook(plan, 'verify_post', 'resources', 'verify',
+                   'post-upgrade')
+        self._hook(plan, 'destroy', 'resources', 'destroy')
+
+    def hooks(self):
+        return {'old-heat-up': self.old_heat_up,
+                'heat-down': self.heat_down,
+                'new-heat-up': self.new_heat_up}

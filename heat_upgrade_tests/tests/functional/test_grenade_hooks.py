@@ -1,0 +1,299 @@
+"""The grenade plugin (``devstack/upgrade/``) driven as grenade drives it.
+
+``ZuulConfigTest`` checks ``.zuul.yaml`` against what grenade defines.
+``GrenadeShimTest`` needs no cloud: registration, dispatch errors and the
+shim itself. ``GrenadeHooksOnMiniCloudTest`` asserts on the hook runs that
+``grenade_drills.GrenadeHookDrills`` made on the shared mini-cloud at the
+moments of its upgrade.
+"""
+
+import configparser
+import json
+import os
+from pathlib import Path
+import re
+import subprocess
+
+import fixtures
+import testtools
+import yaml
+
+from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.tests.functional import grenade_drills
+from heat_upgrade_tests.tests.functional.scenario import scenario
+from heat_upgrade_tests.tests.phases import base
+
+UPGRADE_DIR = grenade_drills.REPO_ROOT / 'devstack' / 'upgrade'
+CHECK = grenade_drills.CHECKS[0]
+
+# Job names and variables read from openstack/grenade (.zuul.yaml, roles,
+# playbooks) and openstack-zuul-jobs; Zuul itself is not available here.
+GRENADE_PARENTS = {'grenade', 'grenade-multinode',
+                   'grenade-skip-level-always'}
+JOB_VARS = {'devstack_plugins', 'devstack_services',
+            'grenade_devstack_localrc', 'grenade_localrc',
+            'grenade_from_branch', 'tempest_test_regex', 'tox_envlist',
+            'zuul_copy_output'}
+TOX_JOBS = ['openstack-tox-pep8', 'openstack-tox-py312']
+THIS_PLUGIN = 'heat-upgrade-tests'
+
+
+def passed(output: str, test: str) -> bool:
+    """Whether stestr printed ``test`` as passed in ``output``."""
+    return re.search(rf'\.{test}(\[[^\]]*\])?( \[[\d.]+s\])? \.\.\. ok',
+                     output) is not None
+
+
+class ZuulConfigTest(testtools.TestCase):
+    """What can be checked of the Zuul jobs without Zuul."""
+
+    def setUp(self):
+        super().setUp()
+        with open(grenade_drills.REPO_ROOT / '.zuul.yaml') as f:
+            items = yaml.safe_load(f)
+        self.jobs = {i['job']['name']: i['job'] for i in items if 'job' in i}
+        self.projects = [i['project'] for i in items if 'project' in i]
+        self.assertEqual(len(items), len(self.jobs) + len(self.projects))
+
+    @base.idempotent_id('5e6b2ce2-d3dd-4a5a-9f8c-13d7d146bf61')
+    def test_jobs_inherit_grenade_jobs_and_their_nodesets(self):
+        self.assertEqual(GRENADE_PARENTS,
+                         {job['parent'] for job in self.jobs.values()})
+        for name, job in self.jobs.items():
+            self.assertNotIn('nodeset', job, name)
+            self.assertEqual(set(), set(job['vars']) - JOB_VARS, name)
+            self.assertIn(f'opendev.org/openstack/{THIS_PLUGIN}',
+                          job['required-projects'], name)
+            self.assertIn('opendev.org/openstack/heat',
+                          job['required-projects'], name)
+
+    @base.idempotent_id('6f7c3df3-e4ee-4b6b-8a9d-24e8e257c072')
+    def test_this_plugin_is_listed_before_heat(self):
+        for name, job in self.jobs.items():
+            plugins = list(job['vars']['devstack_plugins'])
+            self.assertLess(plugins.index(THIS_PLUGIN),
+                            plugins.index('heat'), name)
+            self.assertTrue(job['vars']['devstack_services']['h-eng'], name)
+            # A devstack_plugins in group-vars would replace the whole
+            # dict on those nodes.
+            for group in job.get('group-vars', {}).values():
+                self.assertNotIn('devstack_plugins', group, name)
+
+    @base.idempotent_id('7a8d4e04-f5ff-4c7c-9bae-35f9f368d183')
+    def test_localrc_names_settings_of_the_devstack_plugin(self):
+        settings = (grenade_drills.REPO_ROOT / 'devstack' /
+                    'settings').read_text()
+        for name, job in self.jobs.items():
+            localrc = job['vars']['grenade_devstack_localrc']
+            self.assertEqual(set(), set(localrc) - {'shared', 'old', 'new'})
+            for key in localrc['shared']:
+                if key.startswith('HEAT_UPGRADE_TESTS_'):
+                    self.assertIn(f'\n{key}=${{{key}:-', settings, key)
+
+    @base.idempotent_id('8b9e5f15-a600-4d8d-8cbf-460a047a9e94')
+    def test_skip_level_starts_from_a_slurp_branch(self):
+        series = releases.load_series()
+        froms = {name: job['vars']['grenade_from_branch']
+                 for name, job in self.jobs.items()
+                 if 'grenade_from_branch' in job['vars']}
+        self.assertEqual(['heat-upgrade-tests-grenade-skip-level'],
+                         list(froms))
+        branch = froms['heat-upgrade-tests-grenade-skip-level']
+        self.assertRegex(branch, r'^stable/')
+        name = branch.split('/', 1)[1]
+        self.assertIn(name, series)
+        self.assertTrue(series[name].slurp, branch)
+        # The newest SLURP release: series are ordered oldest first.
+        self.assertEqual(name, [s for s in series.values() if s.slurp][-1]
+                         .name)
+
+    @base.idempotent_id('9caf6a26-b711-4e9e-9dc0-571b5b8baf05')
+    def test_every_job_runs_in_check_and_gate(self):
+        self.assertEqual(1, len(self.projects))
+        wanted = TOX_JOBS + sorted(self.jobs)
+        for pipeline in ('check', 'gate'):
+            self.assertEqual(
+                sorted(wanted),
+                sorted(self.projects[0][pipeline]['jobs']), pipeline)
+
+
+class GrenadeShimTest(testtools.TestCase):
+    """The plugin's settings and dispatch through the shim; no cloud."""
+
+    def setUp(self):
+        super().setUp()
+        self.stack_root = Path(self.useFixture(fixtures.TempDir()).path)
+
+    def hook(self, *args, **env) -> plan_mod.PhaseRun:
+        hook_env = grenade_drills.hook_env(self.stack_root)
+        hook_env.update(env)
+        return grenade_drills.run_hook(list(args), hook_env, timeout=60)
+
+    @base.idempotent_id('b4c1e6a2-7d3f-4e5a-9b8c-1f2e3d4c5b61')
+    def test_registers_under_its_own_name_never_heat(self):
+        result = self.hook('settings')
+        self.assertEqual(0, result.returncode, result.output)
+        self.assertIn('Upgrade projects: heat-upgrade-tests\n', result.output)
+        self.assertIn(f'PLUGIN_DIR[heat-upgrade-tests]={UPGRADE_DIR}\n',
+                      result.output)
+        self.assertIn('DATABASES_TO_SAVE:\n', result.output)
+        # In Zuul devstack is configured before grenade: no localrc edits.
+        self.assertIn('DevStack is configured externally', result.output)
+        self.assertEqual([], list(self.stack_root.glob('localrc.*')))
+
+    @base.idempotent_id('c5d2f7b3-8e4a-4f6b-8c9d-2a3f4e5d6c72')
+    def test_localrc_enables_heat_and_this_plugin_outside_zuul(self):
+        result = self.hook('settings', GRENADE_USE_EXTERNAL_DEVSTACK='False')
+        self.assertEqual(0, result.returncode, result.output)
+        for side in ('base', 'target'):
+            localrc = (self.stack_root / f'localrc.{side}').read_text()
+            self.assertIn('is_plugin_enabled heat || enable_plugin heat ',
+                          localrc)
+            self.assertIn('enable_service h-api h-api-cfn h-eng heat',
+                          localrc)
+            self.assertIn('is_plugin_enabled heat-upgrade-tests || '
+                          'enable_plugin heat-upgrade-tests ', localrc)
+
+    @base.idempotent_id('d6e3a8c4-9f5b-4a7c-9dae-3b4a5f6e7d83')
+    def test_hooks_are_executable(self):
+        # grenade runs them as commands, not through bash.
+        for name in ('resources.sh', 'upgrade.sh', 'shutdown.sh'):
+            self.assertTrue(os.access(UPGRADE_DIR / name, os.X_OK), name)
+
+    @base.idempotent_id('e7f4b9d5-0a6c-4b8d-8ebf-4c5b6a7f8e94')
+    def test_shutdown_stops_nothing(self):
+        result = self.hook('shutdown')
+        self.assertEqual(0, result.returncode, result.output)
+        self.assertIn('nothing to stop', result.output)
+
+    @base.idempotent_id('f8a5c0e6-1b7d-4c9e-9fc0-5d6c7b8a9fa5')
+    def test_unknown_or_missing_phase_fails(self):
+        for args in (('resources',), ('resources', 'bogus'),
+                     ('resources', 'verify', 'mid-upgrade')):
+            result = self.hook(*args)
+            self.assertNotEqual(0, result.returncode, args)
+            self.assertIn('[ERROR]', result.output, args)
+            self.assertNotIn('running the', result.output, args)
+
+    @base.idempotent_id('a9b6d1f7-2c8e-4daf-8ad1-6e7d8c9b0ab6')
+    def test_verify_pre_upgrade_before_create_fails(self):
+        result = self.hook('resources', 'verify', 'pre-upgrade')
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('verify pre-upgrade ran before create', result.output)
+
+    @base.idempotent_id('bac7e2a8-3d9f-4eb0-9be2-7f8e9dac1bc7')
+    def test_resource_save_and_get_behave_as_grenade(self):
+        script = (
+            'source "$GRENADE_DIR/grenaderc"; '
+            'source "$GRENADE_DIR/functions"; '
+            'resource_save p k v1; resource_save q k w; '
+            'resource_save p k v2; '
+            'echo "[$(resource_get p k)][$(resource_get q k)]'
+            '[$(resource_get p none)][$(resource_get none k)]"')
+        env = grenade_drills.hook_env(self.stack_root)
+        env['GRENADE_DIR'] = str(grenade_drills.SHIM_DIR)
+        out = subprocess.run(['bash', '-c', script], env=env, text=True,
+                             capture_output=True, timeout=30, check=True)
+        self.assertEqual('[v2][w][][]\n', out.stdout)
+        db = configparser.ConfigParser()
+        db.read(self.stack_root / 'save' / 'grenade_db.ini')
+        self.assertEqual({'p': {'k': 'v2'}, 'q': {'k': 'w'}},
+                         {s: dict(db[s]) for s in db.sections()})
+
+
+class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
+    """The hooks at their moments of the shared mini-cloud's upgrade."""
+
+    def run_of(self, name) -> plan_mod.PhaseRun:
+        result = scenario().drills.get(grenade_drills.PREFIX + name)
+        if result is None:
+            self.fail(f'hook run {name} did not happen: {scenario().error}')
+        return result
+
+    def assertPassed(self, name) -> plan_mod.PhaseRun:
+        result = self.run_of(name)
+        self.assertEqual(0, result.returncode,
+                         f'{result.phase} failed:\n{result.output}')
+        return result
+
+    @base.idempotent_id('cbd8f3b9-4eaa-4fc1-8cf3-8a9faebd2cd8')
+    def test_create_runs_pre_upgrade_and_saves_the_config(self):
+        self.assertPassed('early_create')
+        self.assertNotIn('running the', self.run_of('early_create').output)
+        result = self.assertPassed('create')
+        self.assertIn('running the pre-upgrade phase', result.output)
+        self.assertTrue(passed(result.output, f'test_{CHECK}'),
+                        result.output)
+        db = configparser.ConfigParser()
+        db.read(scenario().plan.run_dir / 'grenade' / 'save' /
+                'grenade_db.ini')
+        self.assertEqual(
+            str(scenario().plan.run_dir / 'grenade' /
+                'heat-upgrade-tests.conf'),
+            db['heat-upgrade-tests']['config'])
+
+    @base.idempotent_id('dce9a4ca-5fbb-4ad2-9d04-9bafbfce3de9')
+    def test_verify_pre_upgrade_passes_without_another_phase(self):
+        result = self.assertPassed('verify_pre')
+        self.assertNotIn('running the', result.output)
+
+    @base.idempotent_id('edfab5db-6acc-4be3-8e15-acb0cadf4efa')
+    def test_upgrade_with_heat_up_fails_the_hook(self):
+        result = self.run_of('upgrade_with_heat_up')
+        self.assertNotEqual(0, result.returncode, result.output)
+        self.assertIn("Heat's API is up", result.output)
+        self.assertIn('the during-upgrade phase failed', result.output)
+        self.assertIn('list heat-upgrade-tests before heat', result.output)
+
+    @base.idempotent_id('fe0bc6ec-7bdd-4cf4-9f26-bdc1dbe05f0b')
+    def test_shutdown_and_verify_noapi_with_heat_down(self):
+        self.assertPassed('shutdown')
+        result = self.assertPassed('verify_noapi')
+        self.assertIn('running the no-api phase', result.output)
+
+    @base.idempotent_id('0f1cd7fd-8cee-4d05-8a37-cef2ecf16a1c')
+    def test_upgrade_runs_during_upgrade_with_heat_down(self):
+        result = self.assertPassed('upgrade')
+        self.assertIn('running the during-upgrade phase', result.output)
+        self.assertTrue(passed(result.output, 'test_heat_is_down'),
+                        result.output)
+        self.assertIn(f'.test_{CHECK}', result.output)
+        self.assertIn('Failed: 0', result.output)
+
+    @base.idempotent_id('1a2de8ae-9dff-4e16-9b48-df03fd027b2d')
+    def test_verify_post_upgrade_then_destroy(self):
+        result = self.assertPassed('verify_post')
+        self.assertIn('running the post-upgrade phase', result.output)
+        self.assertTrue(passed(result.output, f'test_{CHECK}'),
+                        result.output)
+        result = self.assertPassed('destroy')
+        self.assertIn('running the destroy phase', result.output)
+        state = scenario().plan.run_dir / 'state-grenade-hooks'
+        doc = json.loads((state / f'{CHECK}.json').read_text())
+        self.assertIs(True, doc['record'].get('destroyed'), doc)
+
+    @base.idempotent_id('2b3ef9bf-a0aa-4f27-8c59-e0a4ae138c3e')
+    def test_later_hooks_found_the_config_create_saved(self):
+        # Only create and what ran before it were given the config file.
+        config = str(scenario().plan.run_dir / 'grenade' /
+                     'heat-upgrade-tests.conf')
+        for name in ('verify_noapi', 'upgrade', 'verify_post', 'destroy'):
+            self.assertIn(f'with {config}:', self.run_of(name).output, name)
+
+    @base.idempotent_id('3c4f0ac0-b1bb-4038-9d6a-f1b5bf249d4f')
+    def test_results_left_where_zuul_collects_them(self):
+        results = scenario().plan.cloud.results_dir / 'state-grenade-hooks'
+        for phase in ('pre-upgrade', 'no-api', 'during-upgrade',
+                      'post-upgrade', 'destroy'):
+            for suffix in ('subunit', 'xml'):
+                path = results / phase / f'{phase}.{suffix}'
+                self.assertTrue(path.is_file(), str(path))
+                self.assertGreater(path.stat().st_size, 0, str(path))
+
+    @base.idempotent_id('4d5a1bd1-c2cc-4149-8e7b-02c6c035ae50')
+    def test_each_hook_run_is_short(self):
+        # A bound against a hang, not a speed measurement: one check.
+        for name in ('create', 'verify_noapi', 'upgrade', 'verify_post',
+                     'destroy'):
+            self.assertLess(self.run_of(name).seconds, 120, name)
