@@ -20,7 +20,9 @@ function install_heat_upgrade_tests {
 }
 
 # The phases' configuration: which clouds.yaml entries, where the state
-# and the results go. No credential is written here.
+# and the results go, and Heat's database for the integrity checks. The
+# database URL holds Heat's database password, as heat.conf does: the file
+# is readable by the stack user only.
 function configure_heat_upgrade_tests {
     local conf=$HEAT_UPGRADE_TESTS_CONF
     local clouds_yaml=${CLOUDS_YAML:-$OPENSTACKCLIENT_CONF_DIR/clouds.yaml}
@@ -33,6 +35,10 @@ function configure_heat_upgrade_tests {
     iniset "$conf" cloud clouds_file "$clouds_yaml"
     iniset "$conf" phases state_dir "$HEAT_UPGRADE_TESTS_STATE_DIR"
     iniset "$conf" phases results_dir "$HEAT_UPGRADE_TESTS_RESULTS_DIR"
+    iniset "$conf" integrity database_connection \
+        "$(database_connection_url heat)"
+    iniset "$conf" integrity heat_config_files "$HEAT_CONF"
+    chmod 600 "$conf"
 }
 
 # A user and project of the plugin's own, with only the member role, as

@@ -187,11 +187,19 @@ class StackOps:
                 f'{_http_detail(exc)}')
         return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
 
-    def get(self, stack_id: str):
-        return self.conn.orchestration.get_stack(stack_id)
+    def get(self, stack_id: str, resolve_outputs: bool = False):
+        """The stack; its outputs only when asked for.
+
+        Resolving outputs makes the engine evaluate every output at each
+        poll, and an OS::Heat::Stack output calls Heat's own API from the
+        engine: polls that resolve them can take every API worker and
+        wait on each other.
+        """
+        return self.conn.orchestration.get_stack(
+            stack_id, resolve_outputs=resolve_outputs)
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
-        stack = self.get(stack_id)
+        stack = self.get(stack_id, resolve_outputs=True)
         return {o['output_key']: o.get('output_value')
                 for o in stack.outputs or []}
 

@@ -31,6 +31,15 @@ cloud_opts = [
                help='Path of the clouds.yaml to read; unset means '
                     'openstacksdk\'s usual search (OS_CLIENT_CONFIG_FILE, '
                     './clouds.yaml, ~/.config/openstack, /etc/openstack).'),
+    cfg.StrOpt('from_series',
+               help='Release series of the Heat upgraded from (e.g. '
+                    '2026.1). Checks use it for their minimum series and '
+                    'their known failures; unset means unknown: no '
+                    'minimum is enforced and every known failure is '
+                    'assumed to apply (and is reported).'),
+    cfg.StrOpt('to_series',
+               help='Release series of the Heat upgraded to (e.g. 2026.2); '
+                    'for the checks\' known failures, as from_series.'),
 ]
 
 phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')
@@ -96,11 +105,43 @@ minicloud_opts = [
                help='Seconds a service may take to start or stop.'),
 ]
 
+integrity_group = cfg.OptGroup(
+    'integrity', title='Database, configuration and compatibility checks')
+integrity_opts = [
+    cfg.StrOpt('database_connection', secret=True,
+               help='SQLAlchemy URL of Heat\'s database (mysql+pymysql://'
+                    '...). When set, pre-upgrade ends by recording the rows '
+                    'of the checks\' stacks, and post-upgrade starts with '
+                    'the database checks (schema head, models, rows) and '
+                    'heat-status, before any stack is touched.'),
+    cfg.StrOpt('new_heat',
+               help='The Heat upgraded to, for the schema check and '
+                    'heat-status: a python of its environment (devstack: '
+                    'its global venv\'s), a venv, a series, a version or a '
+                    'source tree. Unset means the python of the heat-manage '
+                    'on PATH.'),
+    cfg.ListOpt('heat_config_files', default=['/etc/heat/heat.conf'],
+                help='The deployed Heat configuration, read by heat-status, '
+                     'the heat.conf validation and the event purge rule; '
+                     'files that do not exist are skipped.'),
+    cfg.StrOpt('accepted_removals_file',
+               help='Reviewed option removals accepted without a '
+                    'deprecation; unset means the project\'s '
+                    'upgrade/accepted-option-removals.yaml.'),
+    cfg.BoolOpt('database_checks', default=True,
+                help='With database_connection set: record rows in '
+                     'pre-upgrade and check the database in post-upgrade.'),
+    cfg.BoolOpt('upgrade_status_check', default=True,
+                help='With database_connection set: run heat-status '
+                     'upgrade check of new_heat in post-upgrade.'),
+]
+
 _GROUPS = [
     (cloud_group, cloud_opts),
     (phases_group, phases_opts),
     (timeouts_group, timeouts_opts),
     (minicloud_group, minicloud_opts),
+    (integrity_group, integrity_opts),
 ]
 
 

@@ -25,6 +25,9 @@ PHASES = (PRE_UPGRADE, DURING_UPGRADE, NO_API, POST_UPGRADE, DESTROY)
 PASSED = 'passed'
 FAILED = 'failed'
 SKIPPED = 'skipped'
+# A declared known failure that happened: reported, not failed.
+KNOWN_FAILURE = 'known-failure'
+KNOWN_FINDING = 'KNOWN FINDING'
 
 
 def validate_phase(func):
@@ -95,9 +98,14 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     record = doc['record']
     ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc))
     if phase == DESTROY:
-        _destroy(check, ctx, doc, state)
+        _destroy(check, ctx, doc, state,
+                 check.known_failure(DESTROY, session.conf))
         return
     pre = doc['phases'].get(PRE_UPGRADE)
+    if pre == KNOWN_FAILURE:
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} in pre-upgrade: {check.name} made no sound '
+            f'stack to verify in {phase}')
     if pre != PASSED:
         raise exceptions.CheckFailed(
             f'check {check.name}: pre-upgrade did not pass ({pre}); '
@@ -105,8 +113,9 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     step = {DURING_UPGRADE: check.verify_heat_down,
             NO_API: check.verify_no_api,
             POST_UPGRADE: check.verify_upgraded}[phase]
+    known = check.known_failure(phase, session.conf)
     if phase != POST_UPGRADE:
-        _recorded(doc, state, phase, step, ctx, record)
+        _recorded(doc, state, phase, step, ctx, record, known)
         return
     if record.get('destroyed'):
         raise exceptions.CheckFailed(
@@ -114,10 +123,16 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
             f'pre-upgrade again to make a new one')
     # post-upgrade ends with destroy, which runs even when the verification
     # failed, so that nothing is left behind.
+    known_destroy = check.known_failure(DESTROY, session.conf)
     try:
-        _recorded(doc, state, phase, step, ctx, record)
-    finally:
-        _destroy(check, ctx, doc, state)
+        _recorded(doc, state, phase, step, ctx, record, known)
+    except BaseException:
+        try:
+            _destroy(check, ctx, doc, state, known_destroy)
+        except exceptions.CheckSkipped:
+            pass  # a skip of the destroy must not hide the failure
+        raise
+    _destroy(check, ctx, doc, state, known_destroy)
 
 
 def _pre_upgrade(session: Session, check: base.ResourceCheck,
@@ -145,28 +160,96 @@ def _pre_upgrade(session: Session, check: base.ResourceCheck,
         state.save(doc)
         check.verify(ctx, record)
 
-    _recorded(doc, state, PRE_UPGRADE, create_and_verify, ctx, doc['record'])
+    _recorded(doc, state, PRE_UPGRADE, create_and_verify, ctx, doc['record'],
+              check.known_failure(PRE_UPGRADE, session.conf))
 
 
 def _recorded(doc: dict[str, Any], state: state_mod.CheckState, phase: str,
-              step, ctx, record) -> None:
-    """Run ``step`` and record its outcome in the state, whatever it is."""
+              step, ctx, record,
+              known: base.KnownFailure | None = None) -> None:
+    """Run ``step`` and record its outcome in the state, whatever it is.
+
+    With ``known`` (a failure declared for this phase and upgrade), a
+    failure becomes a known finding: recorded with its error and raised as
+    a skip whose reason starts with ``KNOWN FINDING``, so the gate stays
+    green and the finding stays visible; a pass is recorded as an
+    unexpected pass, for the phase command to report.
+    """
     doc['phases'][phase] = 'started'
     state.save(doc)
     outcome = FAILED
     try:
         step(ctx, record)
         outcome = PASSED
+        if known is not None:
+            _note(doc, 'unexpected_successes', phase, known)
     except exceptions.CheckSkipped:
         outcome = SKIPPED
         raise
+    except Exception as exc:
+        if known is None:
+            raise
+        outcome = KNOWN_FAILURE
+        _note(doc, 'known_findings', phase, known, error=str(exc))
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} ({known.reason}): {exc}') from exc
     finally:
         doc['phases'][phase] = outcome
         state.save(doc)
 
 
+def _note(doc: dict[str, Any], key: str, phase: str,
+          known: base.KnownFailure, **extra) -> None:
+    """Record a known finding or an unexpected pass in the state."""
+    notes = doc.setdefault(key, {})
+    notes[phase] = dict(reason=known.reason, from_series=known.from_series,
+                        to_series=known.to_series, **extra)
+
+
+def known_findings(conf, phase: str,
+                   names: list[str] | None = None) -> list[str]:
+    """Lines reporting the known findings and unexpected passes of a phase.
+
+    Read from the state after the phase ran, for the phase command to
+    print: a known finding must stay visible even though it is not a
+    failure, and an unexpected pass means a declaration is out of date.
+    """
+    lines = []
+    for name in names if names is not None else base.selected_checks(conf):
+        state = state_mod.CheckState(conf.phases.state_dir, name)
+        if not state.exists():
+            continue
+        try:
+            doc = state.load(phase)
+        except exceptions.StateError:
+            continue
+        # post-upgrade ends with its checks' destroy step.
+        for step in (phase, DESTROY) if phase == POST_UPGRADE else (phase,):
+            lines.extend(_notes(doc, name, step))
+    return lines
+
+
+def _notes(doc: dict[str, Any], name: str, phase: str) -> list[str]:
+    lines = []
+    for key, label in (('known_findings', KNOWN_FINDING),
+                       ('unexpected_successes', 'UNEXPECTED PASS')):
+        note = doc.get(key, {}).get(phase)
+        if note is None:
+            continue
+        where = f'from {note["from_series"]} to {note["to_series"]}'
+        text = f'{label}: {name} in {phase} ({where}): {note["reason"]}'
+        if note.get('error'):
+            text += f'; observed: {note["error"]}'
+        else:
+            text += ('; the declared failure did not happen: narrow or '
+                     'remove the declaration')
+        lines.append(text)
+    return lines
+
+
 def _destroy(check: base.ResourceCheck, ctx, doc: dict[str, Any],
-             state: state_mod.CheckState) -> None:
+             state: state_mod.CheckState,
+             known: base.KnownFailure | None = None) -> None:
     """Delete the check's stack unless it is gone already (idempotent)."""
     record = doc['record']
     if record.get('destroyed') or not record.get('stack'):
@@ -177,4 +260,4 @@ def _destroy(check: base.ResourceCheck, ctx, doc: dict[str, Any],
         check.destroy(ctx, record)
         record['destroyed'] = True
 
-    _recorded(doc, state, DESTROY, destroy, ctx, record)
+    _recorded(doc, state, DESTROY, destroy, ctx, record, known)

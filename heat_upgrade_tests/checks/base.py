@@ -3,7 +3,14 @@
 A check is one module in this package (plus its templates under
 ``templates/``) holding one ``ResourceCheck`` subclass decorated with
 ``@register``. The phase tests are generated from the registry, so adding a
-check touches no phase code.
+check touches no phase code. Modules whose name starts with ``_`` are
+helpers, not checks.
+
+A check may declare a phase known to fail for a range of release series
+(``KnownFailure``): the phase still runs; its failure is reported as a
+known finding (the test is skipped with ``KNOWN FINDING`` and the state
+records it) and a pass is reported as unexpected, so the gate stays green
+on known problems without hiding them.
 """
 
 import dataclasses
@@ -15,9 +22,62 @@ import uuid
 
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import state as state_mod
 
 TEMPLATE_DIR = Path(__file__).parent / 'templates'
 _REGISTRY: dict[str, type['ResourceCheck']] = {}
+# The services of the devstack-free mini-cloud: a check needing no other
+# service runs there (and must have a fault drill).
+MINICLOUD_SERVICES = frozenset({'identity', 'orchestration'})
+
+
+def series_key(name: str) -> tuple[int, ...]:
+    """Sort key of a release series name such as ``2026.1``."""
+    try:
+        key = tuple(int(part) for part in name.split('.'))
+    except ValueError:
+        key = ()
+    if len(key) != 2:
+        raise ValueError(f'{name!r} is not a release series (YYYY.N)')
+    return key
+
+
+def in_series_range(spec: str, series: str | None) -> bool:
+    """Whether ``series`` is in a range of series.
+
+    ``spec`` is ``*``, ``A``, ``A..``, ``..B`` or ``A..B`` (inclusive). An
+    unknown series (None: the configuration does not say) is in every
+    range: a known failure then still counts as known, and is reported.
+    """
+    if spec == '*' or series is None:
+        return True
+    first, dots, last = spec.partition('..')
+    if not dots:
+        return series_key(series) == series_key(first)
+    key = series_key(series)
+    return ((not first or key >= series_key(first)) and
+            (not last or key <= series_key(last)))
+
+
+@dataclasses.dataclass(frozen=True)
+class KnownFailure:
+    """A phase of a check known to fail, where, and why.
+
+    ``from_series`` and ``to_series`` are ranges (see ``in_series_range``)
+    of the series upgraded from and to; ``reason`` names the bug or the
+    documented limitation, so the finding can be followed and removed.
+    """
+
+    phase: str
+    reason: str
+    from_series: str = '*'
+    to_series: str = '*'
+
+    def applies(self, phase: str, from_series: str | None,
+                to_series: str | None) -> bool:
+        return (phase == self.phase and
+                in_series_range(self.from_series, from_series) and
+                in_series_range(self.to_series, to_series))
 
 
 @dataclasses.dataclass
@@ -54,10 +114,42 @@ class ResourceCheck:
     needs_admin: ClassVar[bool] = False
     required_services: ClassVar[tuple[str, ...]] = ()
     required_resource_types: ClassVar[tuple[str, ...]] = ()
+    # The oldest series Heat must be before the upgrade (None: any).
+    min_series: ClassVar[str | None] = None
+    known_failures: ClassVar[tuple[KnownFailure, ...]] = ()
+    # The stack's status once pre-upgrade is done, checked again after the
+    # upgrade (a check may leave its stack FAILED or SUSPENDED on purpose).
+    expected_status: ClassVar[tuple[str, ...]] = ('CREATE_COMPLETE',)
+    # Template and environment of the post-upgrade update (None: the
+    # create's); parameters come from ``update_parameters``.
+    update_template: ClassVar[str | None] = None
+    update_environment: ClassVar[tuple[str, ...] | None] = None
+    # What each phase proves, one sentence per phase, for the generated
+    # check table of the docs; phases not named get a generic sentence.
+    proves: ClassVar[dict[str, str]] = {}
 
     # -- what the check needs -------------------------------------------
+    @classmethod
+    def runs_on_minicloud(cls) -> bool:
+        """Whether the devstack-free mini-cloud has what the check needs."""
+        return set(cls.required_services) <= MINICLOUD_SERVICES
+
+    def known_failure(self, phase: str, conf) -> KnownFailure | None:
+        """The known failure declared for ``phase`` on this upgrade."""
+        from_series = getattr(conf.cloud, 'from_series', None)
+        to_series = getattr(conf.cloud, 'to_series', None)
+        for known in self.known_failures:
+            if known.applies(phase, from_series, to_series):
+                return known
+        return None
+
     def unsupported(self, ctx: CheckContext) -> str | None:
         """Why this cloud cannot run the check, or None."""
+        from_series = getattr(ctx.conf.cloud, 'from_series', None)
+        if self.min_series and from_series and (
+                series_key(from_series) < series_key(self.min_series)):
+            return (f'needs Heat {self.min_series} or newer before the '
+                    f'upgrade; this cloud upgrades from {from_series}')
         if self.needs_admin and ctx.admin_conn is None:
             return (f'needs admin credentials (clouds.yaml entry '
                     f'{ctx.conf.cloud.admin_cloud!r} is not usable)')
@@ -79,6 +171,14 @@ class ResourceCheck:
 
     def environment_paths(self) -> list[Path]:
         return [TEMPLATE_DIR / e for e in self.environment]
+
+    def update_template_path(self) -> Path:
+        return self.template_path(self.update_template)
+
+    def update_environment_paths(self) -> list[Path]:
+        names = self.environment if self.update_environment is None else (
+            self.update_environment)
+        return [TEMPLATE_DIR / e for e in names]
 
     def create_parameters(self, ctx: CheckContext) -> dict[str, Any]:
         return {}
@@ -104,7 +204,7 @@ class ResourceCheck:
 
     def verify(self, ctx: CheckContext, record: dict[str, Any]) -> None:
         """Pre-upgrade: the stack is complete and its outputs are sound."""
-        self.verify_stack(ctx, record, ('CREATE_COMPLETE',))
+        self.verify_stack(ctx, record, self.expected_status)
         self.verify_outputs(ctx, record, record['outputs'])
 
     def verify_outputs(self, ctx: CheckContext, record: dict[str, Any],
@@ -129,16 +229,17 @@ class ResourceCheck:
     def verify_upgraded(self, ctx: CheckContext,
                         record: dict[str, Any]) -> None:
         """The new Heat shows the same stack and outputs, then updates it."""
-        self.verify_stack(ctx, record, ('CREATE_COMPLETE',))
+        self.verify_stack(ctx, record, self.expected_status)
         outputs = ctx.stacks.outputs(record['stack']['id'])
         self.assert_equal(record['outputs'], outputs,
                           'outputs after the upgrade')
         params = self.update_parameters(ctx, record)
-        if not params:
+        if not params and self.update_template is None:
             return
         merged = dict(record.get('parameters', {}), **params)
-        ctx.stacks.update(record['stack']['id'], self.template_path(),
-                          self.environment_paths(), merged)
+        ctx.stacks.update(record['stack']['id'],
+                          self.update_template_path(),
+                          self.update_environment_paths(), merged)
         after = ctx.stacks.outputs(record['stack']['id'])
         self.verify_updated(ctx, record, after)
 
@@ -190,9 +291,13 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
         raise TypeError(f'check {cls.name}: idempotent_id '
                         f'{cls.idempotent_id!r} is not a UUID')
     for path in [TEMPLATE_DIR / cls.template] + [
-            TEMPLATE_DIR / e for e in cls.environment]:
+            TEMPLATE_DIR / e for e in cls.environment + (
+                cls.update_environment or ())] + (
+            [TEMPLATE_DIR / cls.update_template]
+            if cls.update_template else []):
         if not path.is_file():
             raise TypeError(f'check {cls.name}: no template {path}')
+    _validate_series_declarations(cls)
     for other in _REGISTRY.values():
         if other is not cls and (other.name == cls.name or
                                  other.idempotent_id == cls.idempotent_id):
@@ -200,6 +305,25 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
                             f'{other.__module__}.{other.__name__}')
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def _validate_series_declarations(cls: type[ResourceCheck]) -> None:
+    """Refuse a bad min_series or known failure at import time."""
+    try:
+        if cls.min_series:
+            series_key(cls.min_series)
+        for known in cls.known_failures:
+            if known.phase not in state_mod.PHASE_ORDER:
+                raise ValueError(f'unknown phase {known.phase!r}')
+            if not known.reason.strip():
+                raise ValueError('a known failure needs a reason')
+            for spec in (known.from_series, known.to_series):
+                if spec != '*':
+                    for end in spec.split('..'):
+                        if end:
+                            series_key(end)
+    except ValueError as exc:
+        raise TypeError(f'check {cls.name}: {exc}')
 
 
 def phase_test_id(check: type[ResourceCheck], phase: str) -> str:
@@ -211,7 +335,7 @@ def all_checks() -> dict[str, type[ResourceCheck]]:
     """Every check module of this package, imported and registered."""
     from heat_upgrade_tests import checks
     for module in pkgutil.iter_modules(checks.__path__):
-        if module.name != 'base':
+        if module.name != 'base' and not module.name.startswith('_'):
             importlib.import_module(f'{checks.__name__}.{module.name}')
     return dict(sorted(_REGISTRY.items()))
 

@@ -17,7 +17,9 @@ from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import grenade_drills
+from heat_upgrade_tests.tests.functional import integrity_drills
 
 WORK_DIR = os.path.join(config.CACHE_HOME, 'functional')
 
@@ -91,7 +93,9 @@ class Drills:
 
 
 # Drill sets run in this order at each moment; add new ones here.
-DRILL_SETS = [Drills, grenade_drills.GrenadeHookDrills]
+DRILL_SETS = [Drills, grenade_drills.GrenadeHookDrills,
+              integrity_drills.IntegrityDrills,
+              catalogue_drills.CatalogueDrills]
 
 
 def combined_hooks(drill_sets) -> dict:

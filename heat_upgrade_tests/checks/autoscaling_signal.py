@@ -1,0 +1,62 @@
+"""An AutoScalingGroup scaled by signalling its ScalingPolicy after the
+upgrade.
+
+Scaling policies are signalled long after the stack was made (by alarms,
+by operators); the signal must still be accepted by the new release and
+scale the old group, keeping its members. The policy's stack user lives in
+Keystone, where it is looked for while Heat is down.
+"""
+
+import time
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import _stack_user
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class AutoscalingSignal(_stack_user.StackUserChecks, base.ResourceCheck):
+    name = 'autoscaling_signal'
+    idempotent_id = '4d15ae29-1172-426f-aadb-f275f8e9c912'
+    description = ('An OS::Heat::AutoScalingGroup (2 RandomStrings, at '
+                   'most 4) and an OS::Heat::ScalingPolicy adding one '
+                   'member per signal; the policy\'s stack user is in '
+                   'Heat\'s stack-user domain in Keystone.')
+    stack_user_of = 'the scaling policy'
+    template = 'autoscaling_signal.yaml'
+    proves = {
+        'pre-upgrade': 'the group holds 2 members; the policy\'s stack '
+                       'user exists in Keystone',
+        'during-upgrade': 'with Heat down, the policy\'s stack user is '
+                          'found in Keystone',
+        'post-upgrade': 'the same members; a signal to the policy through '
+                        'the new Heat adds a third member and keeps the '
+                        'first two',
+        'destroy': 'the stack user is gone from Keystone',
+    }
+
+    def create(self, ctx, record):
+        super().create(ctx, record)
+        policy = _api.resource(ctx.conn, record, 'scale_up')
+        record['stack_user'] = policy['physical_resource_id']
+
+    def verify_outputs(self, ctx, record, outputs):
+        self.assert_equal(2, outputs.get('current_size'), 'current_size')
+        if len(outputs.get('refs') or []) != 2:
+            self.fail(f'the group does not hold 2 members: {outputs!r}')
+        self.verify_stack_user(ctx, record)
+
+    def verify_upgraded(self, ctx, record):
+        super().verify_upgraded(ctx, record)
+        _api.signal(ctx.conn, record, 'scale_up')
+        deadline = time.monotonic() + ctx.stacks.timeout
+        while True:
+            outputs = ctx.stacks.outputs(record['stack']['id'])
+            if outputs.get('current_size') == 3:
+                break
+            if time.monotonic() >= deadline:
+                self.fail(f'the group did not grow to 3 members after the '
+                          f'signal: {outputs!r}')
+            time.sleep(ctx.stacks.interval)
+        self.assert_equal(record['outputs']['refs'], outputs['refs'][:2],
+                          'the members kept after scaling up')

@@ -1,0 +1,48 @@
+"""A CloudFormation-format template across an upgrade.
+
+AWSTemplateFormatVersion templates are Heat's oldest format and still
+accepted; the new release must evaluate a stack made from one the same way.
+"""
+
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class CfnTemplate(base.ResourceCheck):
+    name = 'cfn_template'
+    idempotent_id = 'd04c3260-f865-40a7-b9fa-30b7e1a520de'
+    description = ('An AWSTemplateFormatVersion 2010-09-09 template: a '
+                   'RandomString and a TestResource joined with Fn::Join, '
+                   'outputs with Ref and Fn::GetAtt.')
+    template = 'cfn_template.yaml'
+    proves = {
+        'pre-upgrade': 'Ref, Fn::GetAtt and Fn::Join give the documented '
+                       'results',
+        'post-upgrade': 'the same outputs; an update of the Label parameter '
+                        'changes the joined value in place (same resource)',
+    }
+
+    def create_parameters(self, ctx):
+        return {'Label': 'before'}
+
+    def verify_outputs(self, ctx, record, outputs, label='before'):
+        random = outputs.get('RandomValue')
+        if not isinstance(random, str) or len(random) != 20:
+            self.fail(f'RandomValue is not a 20-character string: '
+                      f'{random!r}')
+        self.assert_equal(f'{label}-{random}', outputs.get('Labelled'),
+                          'Labelled (Fn::Join)')
+        if not outputs.get('TestRef'):
+            self.fail('TestRef (Ref of the TestResource) is empty')
+
+    def update_parameters(self, ctx, record):
+        return {'Label': 'after'}
+
+    def verify_updated(self, ctx, record, outputs):
+        before = record['outputs']
+        self.assert_equal(before['RandomValue'], outputs.get('RandomValue'),
+                          'RandomValue after the update')
+        self.assert_equal(before['TestRef'], outputs.get('TestRef'),
+                          'TestRef after the update (the resource was '
+                          'replaced)')
+        self.verify_outputs(ctx, record, outputs, label='after')

@@ -1,0 +1,82 @@
+"""Conditions and parameter constraints across an upgrade.
+
+Conditions decide which resources a stack has; constraints refuse bad
+parameters. The new release must evaluate the old stack's conditions the
+same way, flip them on an update, and still refuse what the template
+forbids.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+# One parameter breaking each kind of constraint.
+BAD_PARAMETERS = (
+    ('env_type', 'staging', 'allowed_values'),
+    ('size', 9, 'range'),
+    ('prefix', 'hu', 'length'),
+    ('prefix', 'Hut_upgrade', 'allowed_pattern'),
+)
+
+
+@base.register
+class ConditionsConstraints(base.ResourceCheck):
+    name = 'conditions_constraints'
+    idempotent_id = '07a3ff93-581c-4241-bbec-49531fbb2168'
+    description = ('Parameters with allowed_values, range, length and '
+                   'allowed_pattern constraints; conditions (equals, not, '
+                   'and, or) choosing a test or a prod TestResource and the '
+                   'size of a ResourceGroup; if in outputs, an output with '
+                   'a condition.')
+    template = 'conditions_constraints.yaml'
+    proves = {
+        'pre-upgrade': 'the test branch exists, the prod one does not',
+        'post-upgrade': 'the same outputs; the new Heat refuses an update '
+                        'breaking each constraint; an update to prod '
+                        'deletes the test resource, creates the prod one '
+                        'and grows the group to 3',
+    }
+
+    def create_parameters(self, ctx):
+        return {'env_type': 'test', 'size': 2, 'prefix': 'hut'}
+
+    def verify_outputs(self, ctx, record, outputs):
+        self.assert_equal('hut-test', outputs.get('mode'), 'mode')
+        self.assert_equal(1, len(outputs.get('group_size') or []),
+                          'members of the group in the test branch')
+        if not outputs.get('test_only_id'):
+            self.fail('the conditional output test_only_id is missing')
+
+    def verify_upgraded(self, ctx, record):
+        self.verify_stack(ctx, record, self.expected_status)
+        self.assert_equal(record['outputs'],
+                          ctx.stacks.outputs(record['stack']['id']),
+                          'outputs after the upgrade')
+        for param, value, constraint in BAD_PARAMETERS:
+            params = dict(record['parameters'], **{param: value})
+            body = _api.template_body(ctx.conn, self.template_path(),
+                                      parameters=params)
+            status, message = _api.refusal(ctx.conn, 'PUT',
+                                           _api.stack_url(record), body)
+            if status != 400 or f"Parameter '{param}' is invalid" not in (
+                    message):
+                self.fail(f'the new Heat did not refuse an update breaking '
+                          f'the {constraint} constraint ({param}={value!r}): '
+                          f'HTTP {status}: {message}')
+        super().verify_upgraded(ctx, record)
+
+    def update_parameters(self, ctx, record):
+        return {'env_type': 'prod', 'size': 3}
+
+    def verify_updated(self, ctx, record, outputs):
+        self.assert_equal('hut-prod', outputs.get('mode'),
+                          'mode after the update')
+        self.assert_equal(3, len(outputs.get('group_size') or []),
+                          'members of the group in the prod branch')
+        if outputs.get('test_only_id') is not None:
+            self.fail(f'the conditional output test_only_id still has a '
+                      f'value: {outputs["test_only_id"]!r}')
+        names = {r['resource_name']
+                 for r in _api.resources(ctx.conn, record)}
+        if 'test_only' in names or 'prod_only' not in names:
+            self.fail(f'the update did not swap test_only for prod_only: '
+                      f'resources {sorted(names)}')

@@ -1,0 +1,80 @@
+"""Events and resource metadata from before the upgrade, listed after it.
+
+Events are a stack's audit trail and resource metadata is what servers
+read through the metadata API; both are rows the old release wrote and the
+new one must still list, then extend.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+FIXED = {'key': 'value', 'items': [1, 2]}
+EVENT_FIELDS = ('id', 'resource_name', 'resource_status',
+                'resource_status_reason', 'event_time')
+
+
+@base.register
+class EventsAndMetadata(base.ResourceCheck):
+    name = 'events_and_metadata'
+    idempotent_id = '72fac611-ab7f-4ab9-848a-c1265706ccba'
+    description = ('A TestResource with template metadata and an '
+                   'OS::Heat::None; the stack\'s events and the '
+                   'resource\'s metadata are recorded before the upgrade.')
+    template = 'events_and_metadata.yaml'
+    proves = {
+        'pre-upgrade': 'the create left events for the stack and both '
+                       'resources; the metadata is served',
+        'post-upgrade': 'the new Heat lists every event of before the '
+                        'upgrade unchanged and serves the same metadata; '
+                        'an update appends new events after the old ones '
+                        'and the metadata is still served',
+    }
+
+    def create_parameters(self, ctx):
+        return {'label': 'before'}
+
+    def create(self, ctx, record):
+        super().create(ctx, record)
+        record['events'] = self._events(ctx, record)
+        record['metadata'] = _api.resource_metadata(ctx.conn, record,
+                                                    'described')
+
+    def _events(self, ctx, record):
+        return [{f: e.get(f) for f in EVENT_FIELDS}
+                for e in _api.events(ctx.conn, record)]
+
+    def verify_outputs(self, ctx, record, outputs):
+        names = {e['resource_name'] for e in record['events']}
+        if not {'described', 'plain', record['stack']['name']} <= names:
+            self.fail(f'the create left no events for some resources: '
+                      f'{sorted(names)}')
+        self.assert_equal({'label': 'before', 'fixed': FIXED},
+                          record['metadata'], 'the resource metadata')
+
+    def verify_upgraded(self, ctx, record):
+        events = self._events(ctx, record)
+        self.assert_equal(record['events'], events[:len(record['events'])],
+                          'the events of before the upgrade')
+        self.assert_equal(record['metadata'], _api.resource_metadata(
+            ctx.conn, record, 'described'), 'the metadata after the upgrade')
+        super().verify_upgraded(ctx, record)
+
+    def update_parameters(self, ctx, record):
+        return {'label': 'after'}
+
+    def verify_updated(self, ctx, record, outputs):
+        # Heat stores template metadata at create; an update rewrites it
+        # only for resources whose handle_update does (not TestResource,
+        # in either release), so only its survival is asserted.
+        metadata = _api.resource_metadata(ctx.conn, record, 'described')
+        self.assert_equal(FIXED, metadata.get('fixed'),
+                          'the metadata after the update')
+        events = self._events(ctx, record)
+        old = len(record['events'])
+        self.assert_equal(record['events'], events[:old],
+                          'the old events after the update')
+        new = {(e['resource_name'], e['resource_status'])
+               for e in events[old:]}
+        if ('described', 'UPDATE_COMPLETE') not in new:
+            self.fail(f'the update added no event for the resource: '
+                      f'{sorted(new)}')

@@ -1,0 +1,76 @@
+"""A stack left CREATE_FAILED before the upgrade, repaired after it.
+
+Clouds carry failed stacks across upgrades; the new release must still
+show them as failed, with the old reason, and let an update repair them,
+replacing only what failed.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class FailedStackRepaired(base.ResourceCheck):
+    name = 'failed_stack_repaired'
+    idempotent_id = '5c09fbce-af93-4573-a8b7-9d2bc54f4de4'
+    description = ('Two TestResources, one made to fail (fail: true): the '
+                   'stack is CREATE_FAILED before the upgrade and repaired '
+                   'by an update after it.')
+    template = 'failed_stack_repaired.yaml'
+    expected_status = ('CREATE_FAILED',)
+    proves = {
+        'pre-upgrade': 'the stack is CREATE_FAILED because of the failing '
+                       'resource only',
+        'post-upgrade': 'the new Heat shows it CREATE_FAILED with the same '
+                        'reason; an update with fail: false brings it to '
+                        'UPDATE_COMPLETE, the good resource kept',
+    }
+
+    def create_parameters(self, ctx):
+        return {'fail': True, 'value': 'broken'}
+
+    def create(self, ctx, record):
+        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
+        params = self.create_parameters(ctx)
+        stack_id = ctx.stacks.create(name, self.template_path(),
+                                     parameters=params)
+        record['stack'] = {'id': stack_id, 'name': name}
+        record['parameters'] = params
+        if ctx.save:
+            ctx.save()
+        stack = _api.wait_status(ctx, record, ('CREATE_FAILED',),
+                                 passing=('CREATE_FAILED',))
+        record['status_reason'] = stack.status_reason
+        record['resources'] = self._states(ctx, record)
+        record['outputs'] = ctx.stacks.outputs(stack_id)
+
+    def _states(self, ctx, record):
+        return {r['resource_name']: r['resource_status']
+                for r in _api.resources(ctx.conn, record)}
+
+    def verify(self, ctx, record):
+        super().verify(ctx, record)
+        self.assert_equal({'good': 'CREATE_COMPLETE',
+                           'flaky': 'CREATE_FAILED'}, record['resources'],
+                          'resource states of the failed stack')
+        if 'Test Resource failed' not in (record['status_reason'] or ''):
+            self.fail(f'the stack failed for another reason: '
+                      f'{record["status_reason"]}')
+
+    def verify_upgraded(self, ctx, record):
+        stack = self.verify_stack(ctx, record, self.expected_status)
+        self.assert_equal(record['status_reason'], stack.status_reason,
+                          'the failure reason after the upgrade')
+        self.assert_equal(record['resources'], self._states(ctx, record),
+                          'resource states after the upgrade')
+        super().verify_upgraded(ctx, record)
+
+    def update_parameters(self, ctx, record):
+        return {'fail': False, 'value': 'repaired'}
+
+    def verify_updated(self, ctx, record, outputs):
+        self.assert_equal('repaired', outputs.get('flaky'),
+                          'the repaired resource\'s output')
+        self.assert_equal(record['outputs']['good_id'],
+                          outputs.get('good_id'),
+                          'the good resource (it was replaced)')

@@ -1,0 +1,74 @@
+"""A snapshot taken before the upgrade, restored after it.
+
+Snapshots hold a stack's template, environment and resource data as the
+old release serialised them; the new release must still list them and
+restore the stack from one.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class SnapshotRestore(base.ResourceCheck):
+    name = 'snapshot_restore'
+    idempotent_id = '2abca4ae-9dce-4e7b-9d5f-4a7cbc3cb243'
+    description = ('A RandomString and a TestResource built from it. '
+                   'Before the upgrade: a snapshot, then an update of the '
+                   'label. After it: a restore from the snapshot.')
+    template = 'snapshot_restore.yaml'
+    expected_status = ('UPDATE_COMPLETE',)
+    proves = {
+        'pre-upgrade': 'the snapshot is COMPLETE; the update after it '
+                       'changes the label',
+        'post-upgrade': 'the new Heat lists the snapshot as COMPLETE; '
+                        'restoring it brings back the snapshot\'s outputs '
+                        '(old label, same random string)',
+    }
+
+    def create_parameters(self, ctx):
+        return {'label': 'before'}
+
+    def create(self, ctx, record):
+        super().create(ctx, record)
+        url = f'{_api.stack_url(record)}/snapshots'
+        snapshot = _api.call(ctx.conn, 'POST', url, {'name': 'hut-before'})
+        record['snapshot'] = {'id': snapshot['id'],
+                              'outputs': record['outputs']}
+        if ctx.save:
+            ctx.save()
+        _api.wait_status(ctx, record, ('SNAPSHOT_COMPLETE',))
+        ctx.stacks.update(record['stack']['id'], self.template_path(), [],
+                          {'label': 'changed'})
+        record['parameters'] = {'label': 'changed'}
+        record['outputs'] = ctx.stacks.outputs(record['stack']['id'])
+
+    def verify_outputs(self, ctx, record, outputs):
+        random = record['snapshot']['outputs']['random_value']
+        self.assert_equal(f'changed-{random}', outputs.get('labelled'),
+                          'labelled after the update')
+        self.verify_snapshot(ctx, record)
+
+    def verify_snapshot(self, ctx, record):
+        snapshots = _api.call(ctx.conn, 'GET',
+                              f'{_api.stack_url(record)}/snapshots')
+        found = {s['id']: s for s in snapshots['snapshots']}
+        snapshot = found.get(record['snapshot']['id'])
+        if snapshot is None:
+            self.fail(f'snapshot {record["snapshot"]["id"]} is gone; the '
+                      f'stack has {sorted(found)}')
+        self.assert_equal('COMPLETE', snapshot['status'],
+                          'the snapshot\'s status')
+
+    def verify_upgraded(self, ctx, record):
+        self.verify_stack(ctx, record, self.expected_status)
+        self.assert_equal(record['outputs'],
+                          ctx.stacks.outputs(record['stack']['id']),
+                          'outputs after the upgrade')
+        self.verify_snapshot(ctx, record)
+        _api.call(ctx.conn, 'POST', f'{_api.stack_url(record)}/snapshots/'
+                                    f'{record["snapshot"]["id"]}/restore')
+        _api.wait_status(ctx, record, ('RESTORE_COMPLETE',))
+        self.assert_equal(record['snapshot']['outputs'],
+                          ctx.stacks.outputs(record['stack']['id']),
+                          'outputs after the restore')

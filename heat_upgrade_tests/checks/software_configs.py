@@ -1,0 +1,95 @@
+"""Software configs made before the upgrade, read back after it.
+
+Software configs are immutable data in Heat's database that servers fetch
+long after the stack was made; the new release must serve them unchanged,
+replace them on an update, and delete them with the stack.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+FIELDS = ('name', 'group', 'config', 'inputs', 'outputs', 'options')
+
+
+@base.register
+class SoftwareConfigs(base.ResourceCheck):
+    name = 'software_configs'
+    idempotent_id = 'e08edb86-a081-42b5-9253-c524fd040f23'
+    description = ('An OS::Heat::SoftwareConfig (script with inputs, '
+                   'outputs and options), a StructuredConfig, a CloudConfig '
+                   'and a MultipartMime of two of them.')
+    template = 'software_configs.yaml'
+    proves = {
+        'pre-upgrade': 'each config is served by the software-config API '
+                       'with the label in it',
+        'post-upgrade': 'every config is served unchanged by the new Heat; '
+                        'an update of the label replaces them (new ids, '
+                        'new content) and the old ones are deleted',
+        'destroy': 'the configs are gone from the API',
+    }
+
+    def create_parameters(self, ctx):
+        return {'label': 'before'}
+
+    def create(self, ctx, record):
+        super().create(ctx, record)
+        record['configs'] = self.read_configs(
+            ctx, record['outputs']['config_ids'])
+
+    def read_configs(self, ctx, ids):
+        found = {}
+        for kind, config_id in ids.items():
+            config = _api.software_config(ctx.conn, config_id)
+            if config is None:
+                self.fail(f'the {kind} software config {config_id} is gone '
+                          f'from Heat')
+            found[kind] = {f: config.get(f) for f in FIELDS}
+        return found
+
+    def verify_outputs(self, ctx, record, outputs, label='before'):
+        configs = record['configs'] if label == 'before' else (
+            self.read_configs(ctx, outputs['config_ids']))
+        if f'{label}: $greeting' not in configs['script']['config']:
+            self.fail(f'the script config does not hold the label: '
+                      f'{configs["script"]["config"]!r}')
+        self.assert_equal({'label': label, 'items': [1, 2, 3],
+                           'nested': {'key': 'value'}},
+                          configs['structured']['config'],
+                          'the structured config')
+        if label not in configs['cloud']['config']:
+            self.fail('the cloud config does not hold the label')
+        mime = configs['mime']['config']
+        if 'multipart/mixed' not in mime or '#cloud-config' not in mime or (
+                f'{label}: $greeting' not in mime):
+            self.fail(f'the multipart config does not hold its two parts: '
+                      f'{mime[:300]!r}')
+
+    def verify_upgraded(self, ctx, record):
+        self.assert_equal(record['configs'], self.read_configs(
+            ctx, record['outputs']['config_ids']),
+            'software configs read back after the upgrade')
+        super().verify_upgraded(ctx, record)
+
+    def update_parameters(self, ctx, record):
+        return {'label': 'after'}
+
+    def verify_updated(self, ctx, record, outputs):
+        old, new = record['outputs']['config_ids'], outputs['config_ids']
+        for kind in old:
+            if old[kind] == new[kind]:
+                self.fail(f'the {kind} config was not replaced by the '
+                          f'update (configs are immutable)')
+        self.verify_outputs(ctx, record, outputs, label='after')
+        self._gone(ctx, old, 'replaced by the update')
+        record['outputs'] = outputs
+
+    def verify_gone(self, ctx, record):
+        self._gone(ctx, record['outputs']['config_ids'],
+                   'after the stack was deleted')
+
+    def _gone(self, ctx, ids, when):
+        left = [f'{kind} {i}' for kind, i in ids.items()
+                if _api.software_config(ctx.conn, i) is not None]
+        if left:
+            self.fail(f'software configs still served {when}: '
+                      f'{", ".join(left)}')

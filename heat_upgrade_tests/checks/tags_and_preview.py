@@ -1,0 +1,99 @@
+"""Stack tags and stack preview across an upgrade.
+
+Tags are how tools find their stacks (stack list filtered by tag); preview
+is how they see what a template would make. The new release must find the
+old stack by its tags, change them, and preview the same template the same
+way.
+"""
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class TagsAndPreview(base.ResourceCheck):
+    name = 'tags_and_preview'
+    idempotent_id = 'fbb9ac4c-439a-4a7f-b244-66c27a86e882'
+    description = ('A RandomString, a TestResource and a ResourceGroup of '
+                   'two OS::Heat::None, with two tags; the template is '
+                   'previewed by each release.')
+    template = 'tags_and_preview.yaml'
+    proves = {
+        'pre-upgrade': 'the stack is found by each tag; the preview lists '
+                       'the template\'s resources',
+        'post-upgrade': 'the new Heat finds the stack by its tags and '
+                        'previews the same resources; retagging it makes '
+                        'it found by the new tag only',
+    }
+
+    def tags(self, ctx):
+        return [f'hut-{ctx.run_id}', 'hut-upgrade-tests']
+
+    def create_parameters(self, ctx):
+        return {'label': 'before'}
+
+    def create(self, ctx, record):
+        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
+        params = self.create_parameters(ctx)
+        stack_id = ctx.stacks.create(name, self.template_path(),
+                                     parameters=params, tags=self.tags(ctx))
+        record['stack'] = {'id': stack_id, 'name': name}
+        record['parameters'] = params
+        if ctx.save:
+            ctx.save()
+        ctx.stacks.wait_for(stack_id, 'CREATE')
+        record['outputs'] = ctx.stacks.outputs(stack_id)
+        record['preview'] = self.preview(ctx, record)
+
+    def preview(self, ctx, record):
+        """The (name, type) of each resource the preview lists."""
+        body = _api.template_body(
+            ctx.conn, self.template_path(), parameters=record['parameters'],
+            stack_name=f'{record["stack"]["name"]}-preview')
+        found = _api.call(ctx.conn, 'POST', '/stacks/preview', body)
+        listed = []
+
+        def walk(resources):
+            for item in resources:
+                if isinstance(item, list):
+                    walk(item)
+                else:
+                    listed.append([item['resource_name'],
+                                   item['resource_type']])
+        walk(found['stack']['resources'])
+        return sorted(listed)
+
+    def found_by(self, ctx, tag):
+        stacks = _api.call(ctx.conn, 'GET', f'/stacks?tags={tag}')
+        return [s['id'] for s in stacks['stacks']]
+
+    def verify_outputs(self, ctx, record, outputs):
+        self.verify_tags(ctx, record, self.tags(ctx))
+        types = sorted(t for _, t in record['preview'])
+        self.assert_equal(['OS::Heat::None', 'OS::Heat::None',
+                           'OS::Heat::RandomString', 'OS::Heat::TestResource'],
+                          types, 'the types the preview lists (the group '
+                                 'is shown as its members)')
+
+    def verify_tags(self, ctx, record, tags, absent=()):
+        stack_id = record['stack']['id']
+        for tag in tags:
+            if stack_id not in self.found_by(ctx, tag):
+                self.fail(f'the stack is not found by its tag {tag}')
+        for tag in absent:
+            if stack_id in self.found_by(ctx, tag):
+                self.fail(f'the stack is still found by its old tag {tag}')
+        self.assert_equal(sorted(tags), sorted(ctx.stacks.get(
+            stack_id).tags or []), 'the stack\'s tags')
+
+    def verify_upgraded(self, ctx, record):
+        self.verify_tags(ctx, record, self.tags(ctx))
+        self.assert_equal(record['preview'], self.preview(ctx, record),
+                          'the preview by the new Heat')
+        super().verify_upgraded(ctx, record)
+        new_tag = f'hut-retagged-{ctx.run_id}'
+        before = ctx.stacks.get(record['stack']['id']).updated_at
+        _api.call(ctx.conn, 'PATCH', _api.stack_url(record),
+                  {'tags': new_tag})
+        ctx.stacks.wait_for(record['stack']['id'], 'UPDATE', since=before)
+        self.verify_tags(ctx, record, [new_tag], absent=self.tags(ctx))

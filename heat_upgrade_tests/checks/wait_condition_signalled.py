@@ -1,0 +1,68 @@
+"""A WaitCondition signalled before the upgrade; its data read after it.
+
+Wait condition data is what servers reported back when they booted; it is
+kept in the handle's metadata and must be readable with the new release.
+The handle's stack user (token signal) lives in Keystone.
+"""
+
+import json
+
+from heat_upgrade_tests.checks import _api
+from heat_upgrade_tests.checks import _stack_user
+from heat_upgrade_tests.checks import base
+
+
+@base.register
+class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
+    name = 'wait_condition_signalled'
+    idempotent_id = '80d1dfbd-154a-4475-be49-98728b66ac3c'
+    description = ('An OS::Heat::WaitConditionHandle (token signal, so a '
+                   'stack user in Keystone) and an OS::Heat::WaitCondition '
+                   'on it, signalled with data before the upgrade.')
+    stack_user_of = 'the wait condition handle'
+    template = 'wait_condition_signalled.yaml'
+    proves = {
+        'pre-upgrade': 'the signal completes the wait condition; its data '
+                       'is the wait condition\'s output and the handle\'s '
+                       'metadata',
+        'during-upgrade': 'with Heat down, the handle\'s stack user is in '
+                          'Keystone',
+        'post-upgrade': 'the new Heat shows the same data in the output and '
+                        'the handle\'s metadata',
+        'destroy': 'the stack user is gone from Keystone',
+    }
+
+    def create(self, ctx, record):
+        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
+        stack_id = ctx.stacks.create(name, self.template_path())
+        record['stack'] = {'id': stack_id, 'name': name}
+        record['parameters'] = {}
+        if ctx.save:
+            ctx.save()
+        handle = _api.wait_resource(ctx.conn, record, 'handle',
+                                    'CREATE_COMPLETE', ctx.stacks.timeout,
+                                    ctx.stacks.interval)
+        record['stack_user'] = handle['physical_resource_id']
+        record['signal'] = f'before-{ctx.run_id}'
+        _api.signal(ctx.conn, record, 'handle', {
+            'status': 'SUCCESS', 'reason': 'signalled before the upgrade',
+            'data': record['signal'], 'id': '1'})
+        ctx.stacks.wait_for(stack_id, 'CREATE')
+        record['outputs'] = ctx.stacks.outputs(stack_id)
+
+    def verify_outputs(self, ctx, record, outputs):
+        self.assert_equal({'1': record['signal']},
+                          json.loads(outputs.get('data') or 'null'),
+                          'the wait condition\'s data')
+        self.verify_metadata(ctx, record)
+        self.verify_stack_user(ctx, record)
+
+    def verify_metadata(self, ctx, record):
+        metadata = _api.resource_metadata(ctx.conn, record, 'handle')
+        self.assert_equal(record['signal'],
+                          (metadata.get('1') or {}).get('data'),
+                          'the signal data in the handle\'s metadata')
+
+    def verify_upgraded(self, ctx, record):
+        super().verify_upgraded(ctx, record)
+        self.verify_metadata(ctx, record)

@@ -1,0 +1,11 @@
+"""network_resources (gate only): the port is deleted in Neutron."""
+
+from heat_upgrade_tests.tests.functional import drills
+
+DRILL = drills.Drill(
+    check='network_resources',
+    fault='the port is deleted in Neutron, behind Heat\'s back',
+    moment='pre-upgrade', phase='during-upgrade',
+    expect='port made by stack',
+    inject=lambda tb: tb.admin.network.delete_port(
+        tb.record['outputs']['port_id']))

@@ -1,0 +1,75 @@
+"""Each check's fault drill, asserted on the shared mini-cloud's batch.
+
+One test per drill (``test_drill_<check>``): the check passed pre-upgrade,
+its fault was injected, the phase the drill names failed for that check
+with the expected text, and the phases before it did not. A gate-only
+check's test asserts it skipped for want of its service, and is skipped.
+"""
+
+import testtools
+
+from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests.tests.functional import catalogue_drills
+from heat_upgrade_tests.tests.functional import drills
+from heat_upgrade_tests.tests.functional.scenario import scenario
+from heat_upgrade_tests.tests.phases import base
+
+PHASE_ORDER = ('pre-upgrade', 'during-upgrade', 'post-upgrade')
+
+
+class CatalogueDrillsTest(testtools.TestCase):
+
+    def outcome(self, phase: str, check: str) -> catalogue_drills.Outcome:
+        scenario()
+        results = catalogue_drills.RESULTS
+        found = results.outcomes.get(phase, {}).get(check)
+        if found is None:
+            self.fail(f'no {phase} result for {check} in the drills\' '
+                      f'batch: {results.errors or scenario().error}')
+        return found
+
+    @base.idempotent_id('0f3d6c2a-8b1e-4e57-9a40-7c2d5e1b9f63')
+    def test_batch_ran_every_phase(self):
+        scenario()
+        results = catalogue_drills.RESULTS
+        self.assertEqual([], results.errors)
+        self.assertEqual(set(PHASE_ORDER), set(results.runs))
+
+
+def _make_test(name: str, drill: drills.Drill):
+    def test(self):
+        check = checks_base.all_checks()[name]
+        pre = self.outcome('pre-upgrade', name)
+        if not check.runs_on_minicloud():
+            self.assertEqual('skipped', pre.status, pre.text)
+            self.assertIn('needs the', pre.text)
+            self.skipTest(f'gate-only check: {pre.text.strip()}')
+        self.assertEqual('ok', pre.status, pre.text)
+        self.assertEqual('injected',
+                         catalogue_drills.RESULTS.injected.get(name))
+        for phase in PHASE_ORDER[1:PHASE_ORDER.index(drill.phase)]:
+            before = self.outcome(phase, name)
+            self.assertIn(before.status, ('ok', 'skipped'),
+                          f'{phase} failed before the phase the drill '
+                          f'names: {before.text}')
+        caught = self.outcome(drill.phase, name)
+        self.assertIn(caught.status, ('failure', 'error'),
+                      f'{drill.phase} did not fail after: {drill.fault}')
+        # Failures of a check say 'check <name>:'; a wait that fails
+        # names the check's stack, hut-<name>-<run>.
+        stack = f"hut-{name.replace('_', '-')}-"
+        self.assertTrue(f'check {name}:' in caught.text or
+                        stack in caught.text, caught.text)
+        self.assertIn(drill.expect, caught.text)
+    test.__doc__ = f'{name}: {drill.fault}; {drill.phase} must fail.'
+    test.__name__ = f'test_drill_{name}'
+    check = checks_base.all_checks().get(name)
+    if check is None:
+        return test
+    return base.idempotent_id(checks_base.phase_test_id(check, 'drill'))(
+        test)
+
+
+for _name, _drill in drills.all_drills().items():
+    setattr(CatalogueDrillsTest, f'test_drill_{_name}',
+            _make_test(_name, _drill))
