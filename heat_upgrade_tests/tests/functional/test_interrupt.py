@@ -58,6 +58,9 @@ class InterruptTest(testtools.TestCase):
                 [sys.executable, '-m', 'heat_upgrade_tests.cmd',
                  '--config-file', conf, 'upgrade'],
                 stdout=log, stderr=subprocess.STDOUT)
+        # If this test fails before the driver stopped its services, take
+        # them down too, so that a failing run leaves nothing behind.
+        self.addCleanup(subprocess.call, ['pkill', '-KILL', '-f', work])
         self.addCleanup(proc.kill)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
