@@ -5,6 +5,7 @@ Everything talks to the cloud through openstacksdk, configured from
 for and what it saw last.
 """
 
+from collections.abc import Callable
 import os
 from pathlib import Path
 import time
@@ -203,31 +204,44 @@ class StackOps:
         return {o['output_key']: o.get('output_value')
                 for o in stack.outputs or []}
 
+    def poll(self, stack_id: str, done: Callable[[Any], bool], what: str,
+             timeout: float | None = None) -> Any:
+        """Poll the stack until ``done(stack)`` is true; the one bounded wait.
+
+        ``done`` raises to fail at once (a FAILED status); ``what`` says
+        what was awaited, for the TimeoutExpired that names the stack and
+        the last status seen when the bound runs out (a stack stuck
+        IN_PROGRESS). A stack Heat no longer knows raises NotFound.
+        """
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            stack = self.get(stack_id)
+            if done(stack):
+                return stack
+            if time.monotonic() >= deadline:
+                raise exceptions.TimeoutExpired(
+                    f'timed out after {timeout:.0f}s waiting for stack '
+                    f'{stack.name} ({stack_id}) {what}; last status '
+                    f'{stack.status}: {stack.status_reason}')
+            time.sleep(self.interval)
+
     def wait_for(self, stack_id: str, action: str,
                  since: str | None = None) -> Any:
         """Wait until the stack's ``action`` completes; fail on FAILED.
 
         ``since`` is the stack's ``updated_time`` before an update was
-        asked for: a status of the previous update does not count. Raises
-        TimeoutExpired naming the stack, the action and the last status
-        seen when the bound runs out (a stack stuck IN_PROGRESS).
+        asked for: a status of the previous update does not count.
         """
-        deadline = time.monotonic() + self.timeout
-        while True:
-            stack = self.get(stack_id)
-            current = since is None or stack.updated_at != since
-            if current and stack.status == f'{action}_{COMPLETE}':
-                return stack
-            if current and stack.status == f'{action}_{FAILED}':
+        def done(stack) -> bool:
+            if since is not None and stack.updated_at == since:
+                return False
+            if stack.status == f'{action}_{FAILED}':
                 raise exceptions.UpgradeTestError(
                     f'stack {stack.name} ({stack_id}) is {stack.status}: '
                     f'{stack.status_reason}')
-            if time.monotonic() >= deadline:
-                raise exceptions.TimeoutExpired(
-                    f'timed out after {self.timeout:.0f}s waiting for stack '
-                    f'{stack.name} ({stack_id}) to reach {action}_COMPLETE; '
-                    f'last status {stack.status}: {stack.status_reason}')
-            time.sleep(self.interval)
+            return stack.status == f'{action}_{COMPLETE}'
+        return self.poll(stack_id, done, f'to reach {action}_COMPLETE')
 
     def delete(self, stack_id: str) -> None:
         """Delete a stack and wait until Heat no longer shows it."""
@@ -235,21 +249,14 @@ class StackOps:
             self.conn.orchestration.delete_stack(stack_id)
         except sdk_exc.NotFoundException:
             return
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                stack = self.get(stack_id)
-            except sdk_exc.NotFoundException:
-                return
-            if stack.status == 'DELETE_COMPLETE':
-                return
+
+        def done(stack) -> bool:
             if stack.status == 'DELETE_FAILED':
                 raise exceptions.UpgradeTestError(
                     f'stack {stack.name} ({stack_id}) is DELETE_FAILED: '
                     f'{stack.status_reason}')
-            if time.monotonic() >= deadline:
-                raise exceptions.TimeoutExpired(
-                    f'timed out after {self.timeout:.0f}s waiting for stack '
-                    f'{stack.name} ({stack_id}) to be deleted; last status '
-                    f'{stack.status}: {stack.status_reason}')
-            time.sleep(self.interval)
+            return stack.status == 'DELETE_COMPLETE'
+        try:
+            self.poll(stack_id, done, 'to be deleted')
+        except sdk_exc.NotFoundException:
+            return

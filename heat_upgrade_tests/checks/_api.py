@@ -134,23 +134,16 @@ def wait_status(ctx, record: dict[str, Any], statuses: tuple[str, ...],
     wanted nor in ``passing`` (e.g. UPDATE_FAILED on the way to a
     rollback) fails at once.
     """
-    stacks = ctx.stacks
-    timeout = stacks.timeout if timeout is None else timeout
-    deadline = time.monotonic() + timeout
-    while True:
-        stack = stacks.get(record['stack']['id'])
+    def done(stack) -> bool:
         if stack.status in statuses:
-            return stack
+            return True
         if stack.status.endswith('_FAILED') and stack.status not in passing:
             raise exceptions.UpgradeTestError(
                 f'stack {stack.name} is {stack.status}: '
                 f'{stack.status_reason}; expected {" or ".join(statuses)}')
-        if time.monotonic() >= deadline:
-            raise exceptions.TimeoutExpired(
-                f'timed out after {timeout:.0f}s waiting for stack '
-                f'{stack.name} to be {" or ".join(statuses)}; last status '
-                f'{stack.status}: {stack.status_reason}')
-        time.sleep(stacks.interval)
+        return False
+    return ctx.stacks.poll(record['stack']['id'], done,
+                           f'to be {" or ".join(statuses)}', timeout)
 
 
 def template_body(conn, template, environment=(), parameters=None,
