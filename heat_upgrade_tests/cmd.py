@@ -46,7 +46,7 @@ def preflight(conf, phase: str) -> None:
         return  # every API is down: nothing to ask
     session = phases.Session(conf)
     conn = session.conn
-    if any(c.needs_admin for c in checks.values()):
+    if any(c.wants_admin() for c in checks.values()):
         session.admin_conn  # unreachable raises; a missing entry skips
     probe = conf.timeouts.heat_down_probe_timeout
     if phase == phases.DURING_UPGRADE:
@@ -128,7 +128,7 @@ def _keep_results(run_dir: Path, phase: str) -> None:
 
 def list_checks(conf) -> int:
     for name, check in checks_base.all_checks().items():
-        admin = ' (admin)' if check.needs_admin else ''
+        admin = ' (admin)' if check.wants_admin() else ''
         print(f'{name}{admin} [{check.idempotent_id}]\n'
               f'    {check.description}')
     return 0

@@ -2,8 +2,9 @@
 
 The generated phase tests call ``run_check_phase``; this module owns the
 rules (skips carried from pre-upgrade, state required before later phases,
-teardown that always runs) so that checks only say what to create and what
-to look at.
+admin required in every phase by a check that needs it, a destroy phase
+that cleans up after any earlier failure) so that checks only say what to
+create and what to look at.
 """
 
 import functools
@@ -82,7 +83,15 @@ class Session:
 @validate_phase
 def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
                     *, phase: str) -> None:
-    """Run one phase of one check; raise CheckSkipped or a failure."""
+    """Run one phase of one check; raise CheckSkipped or a failure.
+
+    Grenade's contract: pre-upgrade creates and verifies; during-upgrade
+    and no-api look; post-upgrade verifies (the same status and outputs,
+    then the update whose effect is observed) and never deletes; destroy
+    deletes whatever stack is left and proves its physical resources
+    gone. destroy is idempotent, skips a check with nothing left, and
+    runs whatever the phases before it did, so nothing leaks.
+    """
     check = check_cls()
     state = state_mod.CheckState(session.conf.phases.state_dir, check.name)
     if phase == PRE_UPGRADE:
@@ -95,10 +104,11 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     if doc.get('skipped'):
         raise exceptions.CheckSkipped(
             f'{doc["skipped"]} (skipped since pre-upgrade)')
-    record = doc['record']
-    ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc))
+    record = _record(check, state, doc)
+    ctx = session.context(check, doc['run_id'],
+                          save=_saver(state, doc, record))
     if phase == DESTROY:
-        _destroy(check, ctx, doc, state,
+        _destroy(check, ctx, doc, state, record,
                  check.known_failure(DESTROY, session.conf))
         return
     pre = doc['phases'].get(PRE_UPGRADE)
@@ -110,36 +120,45 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
         raise exceptions.CheckFailed(
             f'check {check.name}: pre-upgrade did not pass ({pre}); '
             f'there is nothing sound to verify in {phase}')
-    step = {DURING_UPGRADE: check.verify_heat_down,
-            NO_API: check.verify_no_api,
-            POST_UPGRADE: check.verify_upgraded}[phase]
-    known = check.known_failure(phase, session.conf)
-    if phase != POST_UPGRADE:
-        _recorded(doc, state, phase, step, ctx, record, known)
-        return
-    if record.get('destroyed'):
+    if record.destroyed:
         raise exceptions.CheckFailed(
             f'check {check.name}: its stack was already destroyed; run '
             f'pre-upgrade again to make a new one')
-    # post-upgrade ends with destroy, which runs even when the verification
-    # failed, so that nothing is left behind.
-    known_destroy = check.known_failure(DESTROY, session.conf)
+    missing_admin = check.admin_missing(ctx)
+    if missing_admin:
+        raise exceptions.CheckSkipped(missing_admin)
+    step = {DURING_UPGRADE: check.verify_heat_down,
+            NO_API: check.verify_no_api,
+            POST_UPGRADE: check.run_post_upgrade}[phase]
+    _recorded(doc, state, phase, step, ctx, record,
+              check.known_failure(phase, session.conf))
+
+
+def _record(check: base.ResourceCheck, state: state_mod.CheckState,
+            doc: dict[str, Any]) -> base.CheckRecord:
+    """The check's typed record from its state document."""
     try:
-        _recorded(doc, state, phase, step, ctx, record, known)
-    except BaseException:
-        try:
-            _destroy(check, ctx, doc, state, known_destroy)
-        except exceptions.CheckSkipped:
-            pass  # a skip of the destroy must not hide the failure
-        raise
-    _destroy(check, ctx, doc, state, known_destroy)
+        return check.record_type.from_json(doc.get('record') or {})
+    except (TypeError, ValueError) as exc:
+        raise exceptions.StateError(
+            f'state file {state.path} is corrupt ({exc}); rerun the '
+            f'pre-upgrade phase')
+
+
+def _saver(state: state_mod.CheckState, doc: dict[str, Any],
+           record: base.CheckRecord):
+    """A function writing the record into the document, then the file."""
+    def save() -> None:
+        doc['record'] = record.to_json()
+        state.save(doc)
+    return save
 
 
 def _pre_upgrade(session: Session, check: base.ResourceCheck,
                  state: state_mod.CheckState) -> None:
     if state.exists():
         old = state.load(PRE_UPGRADE)
-        stack = old['record'].get('stack')
+        stack = (old.get('record') or {}).get('stack')
         if stack and not old['record'].get('destroyed'):
             raise exceptions.StateError(
                 f'{state.path} still holds stack {stack["name"]} of an '
@@ -147,25 +166,21 @@ def _pre_upgrade(session: Session, check: base.ResourceCheck,
                 f'state_dir')
     doc = state.new(check.idempotent_id)
     doc['run_id'] = uuid.uuid4().hex[:8]
-    ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc))
+    record = check.record_type()
+    save = _saver(state, doc, record)
+    ctx = session.context(check, doc['run_id'], save=save)
     reason = check.unsupported(ctx)
     if reason:
         doc['skipped'] = reason
         doc['phases'][PRE_UPGRADE] = SKIPPED
-        state.save(doc)
+        save()
         raise exceptions.CheckSkipped(reason)
-
-    def create_and_verify(ctx, record):
-        check.create(ctx, record)
-        state.save(doc)
-        check.verify(ctx, record)
-
-    _recorded(doc, state, PRE_UPGRADE, create_and_verify, ctx, doc['record'],
+    _recorded(doc, state, PRE_UPGRADE, check.run_pre_upgrade, ctx, record,
               check.known_failure(PRE_UPGRADE, session.conf))
 
 
 def _recorded(doc: dict[str, Any], state: state_mod.CheckState, phase: str,
-              step, ctx, record,
+              step, ctx, record: base.CheckRecord,
               known: base.KnownFailure | None = None) -> None:
     """Run ``step`` and record its outcome in the state, whatever it is.
 
@@ -176,6 +191,7 @@ def _recorded(doc: dict[str, Any], state: state_mod.CheckState, phase: str,
     unexpected pass, for the phase command to report.
     """
     doc['phases'][phase] = 'started'
+    doc['record'] = record.to_json()
     state.save(doc)
     outcome = FAILED
     try:
@@ -195,6 +211,7 @@ def _recorded(doc: dict[str, Any], state: state_mod.CheckState, phase: str,
             f'{KNOWN_FINDING} ({known.reason}): {exc}') from exc
     finally:
         doc['phases'][phase] = outcome
+        doc['record'] = record.to_json()
         state.save(doc)
 
 
@@ -223,9 +240,7 @@ def known_findings(conf, phase: str,
             doc = state.load(phase)
         except exceptions.StateError:
             continue
-        # post-upgrade ends with its checks' destroy step.
-        for step in (phase, DESTROY) if phase == POST_UPGRADE else (phase,):
-            lines.extend(_notes(doc, name, step))
+        lines.extend(_notes(doc, name, phase))
     return lines
 
 
@@ -248,16 +263,25 @@ def _notes(doc: dict[str, Any], name: str, phase: str) -> list[str]:
 
 
 def _destroy(check: base.ResourceCheck, ctx, doc: dict[str, Any],
-             state: state_mod.CheckState,
+             state: state_mod.CheckState, record: base.CheckRecord,
              known: base.KnownFailure | None = None) -> None:
-    """Delete the check's stack unless it is gone already (idempotent)."""
-    record = doc['record']
-    if record.get('destroyed') or not record.get('stack'):
+    """Delete the check's stack unless it is gone already (idempotent).
+
+    Runs whatever the earlier phases did (a failed pre- or post-upgrade
+    included): a stack that exists is deleted, and what it made outside
+    Heat must be gone.
+    """
+    if record.destroyed or record.stack is None:
         raise exceptions.CheckSkipped(
             f'{check.name} has no stack left to destroy')
+    missing_admin = check.admin_missing(ctx)
+    if missing_admin:
+        raise exceptions.CheckSkipped(
+            f'{missing_admin}: its stack {record.stack.name} is left '
+            f'behind; run the destroy phase again with admin credentials')
 
     def destroy(ctx, record):
         check.destroy(ctx, record)
-        record['destroyed'] = True
+        record.destroyed = True
 
     _recorded(doc, state, DESTROY, destroy, ctx, record, known)

@@ -49,8 +49,9 @@ function verify {
             fi
             ;;
         post-upgrade)
-            # With the new Heat: same outputs, an update whose effect is
-            # observed, then delete; every check's stack is gone after it.
+            # With the new Heat: same status and outputs, then an update
+            # whose effect is observed. Nothing is deleted here: destroy
+            # does that.
             run_heat_upgrade_tests_phase post-upgrade
             ;;
         *)
@@ -65,8 +66,10 @@ function verify_noapi {
     run_heat_upgrade_tests_phase no-api
 }
 
-# Delete whatever the checks left (post-upgrade deletes their stacks
-# already; this finds leftovers of a failed run). Idempotent.
+# Delete every check's stack that is left and prove its physical
+# resources gone (the real delete: post-upgrade deletes nothing). It runs
+# after a failed post-upgrade too, and skips a check with nothing left, so
+# it is idempotent.
 function destroy {
     run_heat_upgrade_tests_phase destroy
 }

@@ -7,16 +7,23 @@ methods; a refused call raises one line naming the request and Heat's
 answer.
 """
 
+from collections.abc import Callable
 import time
 from typing import Any
 
 from heat_upgrade_tests import exceptions
 
 
-def stack_url(record: dict[str, Any]) -> str:
-    """The path of the check's stack, relative to the Heat endpoint."""
-    stack = record['stack']
-    return f'/stacks/{stack["name"]}/{stack["id"]}'
+def stack_url(record: Any) -> str:
+    """The path of the check's stack, relative to the Heat endpoint.
+
+    ``record`` is a check's ``CheckRecord``, or the JSON object of one as
+    the state file holds it (the fault drills read it so).
+    """
+    if isinstance(record, dict):
+        stack = record['stack']
+        return f'/stacks/{stack["name"]}/{stack["id"]}'
+    return f'/stacks/{record.stack.name}/{record.stack.id}'
 
 
 def call(conn, method: str, url: str, body: Any = None,
@@ -56,36 +63,36 @@ def refusal(conn, method: str, url: str,
     return response.status_code, _explanation(response)
 
 
-def action(conn, record: dict[str, Any], name: str) -> None:
+def action(conn, record: Any, name: str) -> None:
     """Start a stack action: suspend, resume, check, cancel_update."""
     call(conn, 'POST', f'{stack_url(record)}/actions', {name: None})
 
 
-def signal(conn, record: dict[str, Any], resource: str,
+def signal(conn, record: Any, resource: str,
            data: dict[str, Any] | None = None) -> None:
     """Signal one of the stack's resources, as its owner, through Heat."""
     call(conn, 'POST', f'{stack_url(record)}/resources/{resource}/signal',
          data or {})
 
 
-def resource(conn, record: dict[str, Any], name: str) -> dict[str, Any]:
+def resource(conn, record: Any, name: str) -> dict[str, Any]:
     return call(conn, 'GET',
                 f'{stack_url(record)}/resources/{name}')['resource']
 
 
-def resource_metadata(conn, record: dict[str, Any],
+def resource_metadata(conn, record: Any,
                       name: str) -> dict[str, Any]:
     return call(conn, 'GET', f'{stack_url(record)}/resources/{name}/'
                              f'metadata')['metadata']
 
 
-def resources(conn, record: dict[str, Any],
+def resources(conn, record: Any,
               nested_depth: int = 0) -> list[dict[str, Any]]:
     return call(conn, 'GET', f'{stack_url(record)}/resources?nested_depth='
                              f'{nested_depth}')['resources']
 
 
-def events(conn, record: dict[str, Any]) -> list[dict[str, Any]]:
+def events(conn, record: Any) -> list[dict[str, Any]]:
     """The stack's own events, oldest first."""
     return call(conn, 'GET', f'{stack_url(record)}/events?sort_dir=asc&'
                              f'sort_keys=created_at&limit=1000')['events']
@@ -104,7 +111,7 @@ def software_config(conn, config_id: str) -> dict[str, Any] | None:
     return response.json()['software_config']
 
 
-def wait_resource(conn, record: dict[str, Any], name: str, status: str,
+def wait_resource(conn, record: Any, name: str, status: str,
                   timeout: float, interval: float) -> dict[str, Any]:
     """Wait until a resource of the stack reaches ``status``, bounded."""
     deadline = time.monotonic() + timeout
@@ -119,12 +126,13 @@ def wait_resource(conn, record: dict[str, Any], name: str, status: str,
             seen = found and found['resource_status']
             raise exceptions.TimeoutExpired(
                 f'timed out after {timeout:.0f}s waiting for resource '
-                f'{name} of stack {record["stack"]["name"]} to be {status}; '
+                f'{name} of stack {stack_url(record).split("/")[2]} to be '
+                f'{status}; '
                 f'last seen {seen}')
         time.sleep(interval)
 
 
-def wait_status(ctx, record: dict[str, Any], statuses: tuple[str, ...],
+def wait_status(ctx, record: Any, statuses: tuple[str, ...],
                 timeout: float | None = None,
                 passing: tuple[str, ...] = ()) -> Any:
     """Wait until the stack's status is one of ``statuses``, bounded.
@@ -142,8 +150,31 @@ def wait_status(ctx, record: dict[str, Any], statuses: tuple[str, ...],
                 f'stack {stack.name} is {stack.status}: '
                 f'{stack.status_reason}; expected {" or ".join(statuses)}')
         return False
-    return ctx.stacks.poll(record['stack']['id'], done,
+    return ctx.stacks.poll(record.stack.id, done,
                            f'to be {" or ".join(statuses)}', timeout)
+
+
+def wait_until(ctx, record: Any, read: Callable[[], Any],
+               ready: Callable[[Any], bool], what: str,
+               timeout: float | None = None) -> Any:
+    """Poll ``read()`` until ``ready(value)``; the value (bounded).
+
+    For what Heat records asynchronously, such as a signal: the engine
+    handles it after the API has answered, so reading right after
+    signalling races it. Bounded by ``stack_timeout`` (StackOps.poll);
+    TimeoutExpired says ``what`` was awaited and the last value seen.
+    """
+    seen: dict[str, Any] = {}
+
+    def done(stack) -> bool:
+        seen['value'] = read()
+        return ready(seen['value'])
+    try:
+        ctx.stacks.poll(record.stack.id, done, what, timeout)
+    except exceptions.TimeoutExpired as exc:
+        raise exceptions.TimeoutExpired(
+            f'{exc}; last seen {seen.get("value")!r}') from None
+    return seen['value']
 
 
 def template_body(conn, template, environment=(), parameters=None,

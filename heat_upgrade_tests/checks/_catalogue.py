@@ -30,8 +30,12 @@ def proves(check: type[base.ResourceCheck]) -> dict[str, str]:
                 check, 'verify_heat_down'):
             found[phase] = 'nothing: the stack makes nothing outside Heat'
         elif phase == 'post-upgrade':
-            found[phase] = 'the new Heat shows the same outputs, then ' \
-                           'updates the stack'
+            if isinstance(check.update, base.NoUpdate):
+                found[phase] = (f'the new Heat shows the same outputs; no '
+                                f'update: {check.update.reason}')
+            else:
+                found[phase] = 'the new Heat shows the same outputs, then ' \
+                               'updates the stack'
         elif phase == 'destroy':
             found[phase] = 'the stack is deleted'
     return found
@@ -42,6 +46,8 @@ def needs(check: type[base.ResourceCheck]) -> list[str]:
     found = []
     if check.needs_admin:
         found.append('admin credentials')
+    elif check.reads_as_admin:
+        found.append(f'admin credentials ({check.reads_as_admin})')
     found += [f'the {s} service' for s in check.required_services]
     found += list(check.required_resource_types)
     if check.min_series:

@@ -7,11 +7,10 @@ scale the old group, keeping its members. The policy's stack user lives in
 Keystone, where it is looked for while Heat is down.
 """
 
-import time
-
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import _stack_user
 from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import exceptions
 
 
 @base.register
@@ -38,25 +37,25 @@ class AutoscalingSignal(_stack_user.StackUserChecks, base.ResourceCheck):
     def create(self, ctx, record):
         super().create(ctx, record)
         policy = _api.resource(ctx.conn, record, 'scale_up')
-        record['stack_user'] = policy['physical_resource_id']
+        record.stack_user = policy['physical_resource_id']
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
+        outputs = record.outputs
         self.assert_equal(2, outputs.get('current_size'), 'current_size')
         if len(outputs.get('refs') or []) != 2:
             self.fail(f'the group does not hold 2 members: {outputs!r}')
         self.verify_stack_user(ctx, record)
 
-    def verify_upgraded(self, ctx, record):
-        super().verify_upgraded(ctx, record)
+    def update(self, ctx, record):
+        """Signal the policy; the group grows (bounded wait)."""
         _api.signal(ctx.conn, record, 'scale_up')
-        deadline = time.monotonic() + ctx.stacks.timeout
-        while True:
-            outputs = ctx.stacks.outputs(record['stack']['id'])
-            if outputs.get('current_size') == 3:
-                break
-            if time.monotonic() >= deadline:
-                self.fail(f'the group did not grow to 3 members after the '
-                          f'signal: {outputs!r}')
-            time.sleep(ctx.stacks.interval)
-        self.assert_equal(record['outputs']['refs'], outputs['refs'][:2],
+        try:
+            outputs = _api.wait_until(
+                ctx, record, lambda: ctx.stacks.outputs(record.stack.id),
+                lambda outputs: outputs.get('current_size') == 3,
+                'until its group holds 3 members after the signal')
+        except exceptions.TimeoutExpired as exc:
+            self.fail(f'the group did not grow to 3 members after the '
+                      f'signal: {exc}')
+        self.assert_equal(record.outputs['refs'], outputs['refs'][:2],
                           'the members kept after scaling up')

@@ -85,9 +85,11 @@ class CheckContext:
     """What a check may use in one phase.
 
     ``conn`` is the member's connection, or the admin's for a check that
-    ``needs_admin``; ``admin_conn`` (may be None) reads what a stack made
-    directly in other services; ``save`` persists the record at once, so a
-    stack id is kept even when the wait that follows fails.
+    ``needs_admin``; ``admin_conn`` reads what a stack made directly in
+    other services (the phases skip a check that declares it needs admin,
+    ``needs_admin`` or ``reads_as_admin``, when it is None); ``save``
+    persists the record at once, so a stack id is kept even when the wait
+    that follows fails.
     """
 
     conf: Any
@@ -98,12 +100,93 @@ class CheckContext:
     save: Any = None
 
 
+@dataclasses.dataclass
+class StackRef:
+    """The stack a check made: Heat's id and the name it was given."""
+
+    id: str
+    name: str
+
+
+@dataclasses.dataclass
+class CheckRecord:
+    """What pre-upgrade keeps for the later phases, field by field.
+
+    Serialised into the check's state document (``to_json``), read back
+    in every later phase (``from_json``), possibly by another checkout:
+    so every field is declared, and a document with a field the check
+    does not declare is refused rather than silently half-read. A check
+    keeping more (a stack user's id, events, a snapshot) declares a
+    subclass with those fields, each with a default, and names it in its
+    ``record_type``. Keep ids and values; never a credential (the state
+    refuses keys that look like one).
+    """
+
+    stack: StackRef | None = None
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # Set by the destroy phase once the stack and what it made are gone.
+    destroyed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the JSON object the state document holds."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> 'CheckRecord':
+        """Read a record back; ValueError names what does not fit."""
+        if not isinstance(data, dict):
+            raise ValueError(f'the record is {type(data).__name__}, not an '
+                             f'object')
+        declared = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - declared)
+        if unknown:
+            raise ValueError(f'the record has field(s) {", ".join(unknown)} '
+                             f'that {cls.__name__} does not declare')
+        values = dict(data)
+        stack = values.get('stack')
+        if stack is not None:
+            if not isinstance(stack, dict) or set(stack) != {'id', 'name'}:
+                raise ValueError(f'the record\'s stack is {stack!r}, not '
+                                 f'{{"id": ..., "name": ...}}')
+            values['stack'] = StackRef(**stack)
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoUpdate:
+    """Said instead of an update: ``update = base.NoUpdate('why')``.
+
+    A check whose post-upgrade proves what it must without changing the
+    stack says so, with the reason, rather than leaving an update out
+    silently; the check table shows the reason.
+    """
+
+    reason: str
+
+
 class ResourceCheck:
     """One upgrade check: a stack made before the upgrade, used after it.
 
-    Subclasses set the class attributes and override the hooks they need.
-    The defaults create the stack from ``template``, compare its outputs in
-    every later phase, and delete it at the end.
+    The contract, one hook per thing a phase does (Kubernetes' upgrade
+    tests: set up, test while upgrading, tear down):
+
+    ==============  ==================================================
+    pre-upgrade     ``create``, then (the phase checks the status)
+                    ``verify``
+    during-upgrade  ``verify_heat_down`` (Heat down, other APIs up)
+    no-api          ``verify_no_api`` (every API down; optional)
+    post-upgrade    ``verify_upgraded`` (status, the same outputs,
+                    ``verify`` again), then ``update``, whose
+                    default updates the stack and calls
+                    ``verify_updated``
+    destroy         ``destroy`` (delete), then ``verify_gone``
+    ==============  ==================================================
+
+    Every hook gets a ``CheckContext`` and the check's ``record`` (a
+    ``record_type``). Subclasses set the class attributes and override
+    the hooks they need; ``register`` refuses a check that says nothing
+    about its post-upgrade update.
     """
 
     name: ClassVar[str]
@@ -111,7 +194,11 @@ class ResourceCheck:
     description: ClassVar[str]
     template: ClassVar[str]
     environment: ClassVar[tuple[str, ...]] = ()
+    # Runs as admin (Heat's policy makes OS::Keystone::* admin-only).
     needs_admin: ClassVar[bool] = False
+    # Runs as the member but looks things up with admin credentials (what
+    # and why, e.g. "looks up its stack user in Keystone"); '' for none.
+    reads_as_admin: ClassVar[str] = ''
     required_services: ClassVar[tuple[str, ...]] = ()
     required_resource_types: ClassVar[tuple[str, ...]] = ()
     # The oldest series Heat must be before the upgrade (None: any).
@@ -120,8 +207,10 @@ class ResourceCheck:
     # The stack's status once pre-upgrade is done, checked again after the
     # upgrade (a check may leave its stack FAILED or SUSPENDED on purpose).
     expected_status: ClassVar[tuple[str, ...]] = ('CREATE_COMPLETE',)
-    # Template and environment of the post-upgrade update (None: the
-    # create's); parameters come from ``update_parameters``.
+    # What the check keeps between phases.
+    record_type: ClassVar[type[CheckRecord]] = CheckRecord
+    # Template and environment of the default update (None: the
+    # create's); its parameters come from ``update_parameters``.
     update_template: ClassVar[str | None] = None
     update_environment: ClassVar[tuple[str, ...] | None] = None
     # What each phase proves, one sentence per phase, for the generated
@@ -134,6 +223,11 @@ class ResourceCheck:
         """Whether the devstack-free mini-cloud has what the check needs."""
         return set(cls.required_services) <= MINICLOUD_SERVICES
 
+    @classmethod
+    def wants_admin(cls) -> bool:
+        """Whether the check cannot run without admin credentials."""
+        return cls.needs_admin or bool(cls.reads_as_admin)
+
     def known_failure(self, phase: str, conf) -> KnownFailure | None:
         """The known failure declared for ``phase`` on this upgrade."""
         from_series = getattr(conf.cloud, 'from_series', None)
@@ -143,6 +237,23 @@ class ResourceCheck:
                 return known
         return None
 
+    def admin_missing(self, ctx: CheckContext) -> str | None:
+        """Why the check cannot run without the admin it lacks, or None.
+
+        Asked in every phase, not only pre-upgrade: the admin entry of a
+        later phase's configuration may be unusable, and a check that
+        needs admin must then be skipped with this reason, never run as
+        the member (where it would fail confusingly, or pass having
+        looked at nothing).
+        """
+        if not self.wants_admin() or ctx.admin_conn is not None:
+            return None
+        what = ('runs as admin' if self.needs_admin else
+                self.reads_as_admin)
+        return (f'{self.name} {what}, which needs admin credentials '
+                f'(clouds.yaml entry {ctx.conf.cloud.admin_cloud!r} is not '
+                f'usable)')
+
     def unsupported(self, ctx: CheckContext) -> str | None:
         """Why this cloud cannot run the check, or None."""
         from_series = getattr(ctx.conf.cloud, 'from_series', None)
@@ -150,9 +261,9 @@ class ResourceCheck:
                 series_key(from_series) < series_key(self.min_series)):
             return (f'needs Heat {self.min_series} or newer before the '
                     f'upgrade; this cloud upgrades from {from_series}')
-        if self.needs_admin and ctx.admin_conn is None:
-            return (f'needs admin credentials (clouds.yaml entry '
-                    f'{ctx.conf.cloud.admin_cloud!r} is not usable)')
+        missing_admin = self.admin_missing(ctx)
+        if missing_admin:
+            return missing_admin
         for service in self.required_services:
             if not clients.has_service(ctx.conn, service):
                 return f'needs the {service} service, not in the catalog'
@@ -169,99 +280,167 @@ class ResourceCheck:
     def template_path(self, name: str | None = None) -> Path:
         return TEMPLATE_DIR / (name or self.template)
 
-    def environment_paths(self) -> list[Path]:
-        return [TEMPLATE_DIR / e for e in self.environment]
+    def environment_paths(self, names: tuple[str, ...] | None = None
+                          ) -> list[Path]:
+        return [TEMPLATE_DIR / e for e in (
+            self.environment if names is None else names)]
 
-    def update_template_path(self) -> Path:
-        return self.template_path(self.update_template)
-
-    def update_environment_paths(self) -> list[Path]:
-        names = self.environment if self.update_environment is None else (
-            self.update_environment)
-        return [TEMPLATE_DIR / e for e in names]
+    def stack_name(self, ctx: CheckContext) -> str:
+        """The stack's name: the check's, unique per run."""
+        return f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
 
     def create_parameters(self, ctx: CheckContext) -> dict[str, Any]:
+        """Parameters of the stack ``create`` makes."""
         return {}
 
     def update_parameters(self, ctx: CheckContext,
-                          record: dict[str, Any]) -> dict[str, Any]:
-        """Parameters of the post-upgrade update; {} means no update."""
+                          record: CheckRecord) -> dict[str, Any]:
+        """Parameters the default update changes (merged into the create's).
+
+        {} keeps the create's parameters: an update of the template or the
+        environment only (``update_template``, ``update_environment``).
+        """
         return {}
 
-    # -- pre-upgrade ------------------------------------------------------
-    def create(self, ctx: CheckContext, record: dict[str, Any]) -> None:
-        """Create the stack, wait, record its id, parameters and outputs."""
-        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
-        params = self.create_parameters(ctx)
-        stack_id = ctx.stacks.create(name, self.template_path(),
-                                     self.environment_paths(), params)
-        record['stack'] = {'id': stack_id, 'name': name}
-        record['parameters'] = params
+    # -- the phases, in order (what the phase tests call) ---------------
+    def run_pre_upgrade(self, ctx: CheckContext,
+                        record: CheckRecord) -> None:
+        """create, the status the check expects, then verify."""
+        self.create(ctx, record)
         if ctx.save:
             ctx.save()
-        ctx.stacks.wait_for(stack_id, 'CREATE')
-        record['outputs'] = ctx.stacks.outputs(stack_id)
-
-    def verify(self, ctx: CheckContext, record: dict[str, Any]) -> None:
-        """Pre-upgrade: the stack is complete and its outputs are sound."""
         self.verify_stack(ctx, record, self.expected_status)
-        self.verify_outputs(ctx, record, record['outputs'])
+        self.verify(ctx, record)
 
-    def verify_outputs(self, ctx: CheckContext, record: dict[str, Any],
-                       outputs: dict[str, Any]) -> None:
-        """Check the outputs mean what the template says; override."""
+    def run_post_upgrade(self, ctx: CheckContext,
+                         record: CheckRecord) -> None:
+        """verify_upgraded, then update (unless the check says NoUpdate)."""
+        self.verify_upgraded(ctx, record)
+        if not isinstance(self.update, NoUpdate):
+            self.update(ctx, record)
+
+    # -- pre-upgrade ------------------------------------------------------
+    def create(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """Make the stack and record what later phases need.
+
+        The default creates it from ``template``, ``environment`` and
+        ``create_parameters`` and records its id, parameters and outputs
+        (``create_stack``). Override to do more (a snapshot, a suspend),
+        calling ``create_stack`` or ``super().create``.
+        """
+        self.create_stack(ctx, record)
+
+    def verify(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """Read-only checks that what the stack made is sound.
+
+        Pre-upgrade, after create (the phase has checked the status), and
+        again after the upgrade, before the update (``verify_upgraded``):
+        so it must change nothing. Look at ``record.outputs`` and, where
+        possible, at the resources in their own service.
+        """
 
     # -- during-upgrade ---------------------------------------------------
     def verify_heat_down(self, ctx: CheckContext,
-                         record: dict[str, Any]) -> None:
+                         record: CheckRecord) -> None:
         """With Heat down, find the physical resources via their service."""
         raise exceptions.CheckSkipped(
             f'{self.name} makes nothing outside Heat to look for while Heat '
             f'is down')
 
-    def verify_no_api(self, ctx: CheckContext,
-                      record: dict[str, Any]) -> None:
+    def verify_no_api(self, ctx: CheckContext, record: CheckRecord) -> None:
         """With every API down, probe the data plane (optional)."""
         raise exceptions.CheckSkipped(
             f'{self.name} has no data-plane probe')
 
     # -- post-upgrade -----------------------------------------------------
     def verify_upgraded(self, ctx: CheckContext,
-                        record: dict[str, Any]) -> None:
-        """The new Heat shows the same stack and outputs, then updates it."""
+                        record: CheckRecord) -> None:
+        """The new Heat shows the same stack: status, outputs, ``verify``.
+
+        Extend it (calling ``super().verify_upgraded``) with what only
+        an upgrade can change; the update comes after it, in ``update``.
+        """
         self.verify_stack(ctx, record, self.expected_status)
-        outputs = ctx.stacks.outputs(record['stack']['id'])
-        self.assert_equal(record['outputs'], outputs,
+        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
                           'outputs after the upgrade')
-        params = self.update_parameters(ctx, record)
-        if not params and self.update_template is None:
-            return
-        merged = dict(record.get('parameters', {}), **params)
-        ctx.stacks.update(record['stack']['id'],
-                          self.update_template_path(),
-                          self.update_environment_paths(), merged)
-        after = ctx.stacks.outputs(record['stack']['id'])
-        self.verify_updated(ctx, record, after)
+        self.verify(ctx, record)
 
-    def verify_updated(self, ctx: CheckContext, record: dict[str, Any],
+    def update(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """Change the old stack through the new Heat; observe the effect.
+
+        The default: a stack update with ``update_template``,
+        ``update_environment`` and ``update_parameters`` (merged into the
+        create's), then ``verify_updated`` with the new outputs. Override
+        it for another change (a signal, resume, a restore, a rollback),
+        reusing ``update_stack``; or say ``update = base.NoUpdate('why')``.
+        """
+        outputs = self.update_stack(
+            ctx, record, self.update_parameters(ctx, record),
+            template=self.update_template,
+            environment=self.update_environment)
+        self.verify_updated(ctx, record, outputs)
+
+    def verify_updated(self, ctx: CheckContext, record: CheckRecord,
                        outputs: dict[str, Any]) -> None:
-        """Observe the update's effect (outside Heat where possible)."""
+        """Observe the default update's effect (outside Heat if possible)."""
 
-    def destroy(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+    # -- destroy ----------------------------------------------------------
+    def destroy(self, ctx: CheckContext, record: CheckRecord) -> None:
         """Delete the stack; then its physical resources must be gone."""
-        stack = record.get('stack')
-        if not stack:
-            return
-        ctx.stacks.delete(stack['id'])
+        ctx.stacks.delete(record.stack.id)
         self.verify_gone(ctx, record)
 
-    def verify_gone(self, ctx: CheckContext, record: dict[str, Any]) -> None:
+    def verify_gone(self, ctx: CheckContext, record: CheckRecord) -> None:
         """After delete: what the stack made outside Heat is gone."""
 
     # -- helpers ----------------------------------------------------------
-    def verify_stack(self, ctx: CheckContext, record: dict[str, Any],
+    def create_stack(self, ctx: CheckContext, record: CheckRecord,
+                     parameters: dict[str, Any] | None = None,
+                     tags: list[str] | None = None,
+                     wait: bool = True) -> str:
+        """Create the check's stack; record it at once; wait (bounded).
+
+        The stack is recorded (and saved) before the wait, so a create
+        that fails or hangs still leaves the destroy phase its id. With
+        ``wait`` the create is awaited and the outputs recorded.
+        """
+        name = self.stack_name(ctx)
+        params = self.create_parameters(ctx) if parameters is None else (
+            parameters)
+        stack_id = ctx.stacks.create(name, self.template_path(),
+                                     self.environment_paths(), params,
+                                     tags=tags)
+        record.stack = StackRef(id=stack_id, name=name)
+        record.parameters = params
+        if ctx.save:
+            ctx.save()
+        if wait:
+            ctx.stacks.wait_for(stack_id, 'CREATE')
+            record.outputs = ctx.stacks.outputs(stack_id)
+        return stack_id
+
+    def update_stack(self, ctx: CheckContext, record: CheckRecord,
+                     parameters: dict[str, Any] | None = None,
+                     template: str | None = None,
+                     environment: tuple[str, ...] | None = None,
+                     stacks: clients.StackOps | None = None
+                     ) -> dict[str, Any]:
+        """A full update, waited for (bounded); the outputs after it.
+
+        ``parameters`` are merged into the create's; ``template`` and
+        ``environment`` default to the create's; ``stacks`` may carry a
+        tighter bound than the context's.
+        """
+        stacks = stacks or ctx.stacks
+        merged = dict(record.parameters, **(parameters or {}))
+        stacks.update(record.stack.id, self.template_path(template),
+                      self.environment_paths(environment), merged)
+        return ctx.stacks.outputs(record.stack.id)
+
+    def verify_stack(self, ctx: CheckContext, record: CheckRecord,
                      statuses: tuple[str, ...]) -> Any:
-        stack = ctx.stacks.get(record['stack']['id'])
+        """The stack, failing unless its status is one of ``statuses``."""
+        stack = ctx.stacks.get(record.stack.id)
         if stack.status not in statuses:
             self.fail(f'stack {stack.name} is {stack.status} '
                       f'({stack.status_reason}), expected '
@@ -290,13 +469,15 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
     except ValueError:
         raise TypeError(f'check {cls.name}: idempotent_id '
                         f'{cls.idempotent_id!r} is not a UUID')
-    for path in [TEMPLATE_DIR / cls.template] + [
-            TEMPLATE_DIR / e for e in cls.environment + (
-                cls.update_environment or ())] + (
-            [TEMPLATE_DIR / cls.update_template]
-            if cls.update_template else []):
+    for path in _template_paths(cls):
         if not path.is_file():
             raise TypeError(f'check {cls.name}: no template {path}')
+    if not (isinstance(cls.record_type, type) and
+            issubclass(cls.record_type, CheckRecord) and
+            dataclasses.is_dataclass(cls.record_type)):
+        raise TypeError(f'check {cls.name}: record_type must be a '
+                        f'dataclass deriving from base.CheckRecord')
+    _validate_update_declaration(cls)
     _validate_series_declarations(cls)
     for other in _REGISTRY.values():
         if other is not cls and (other.name == cls.name or
@@ -305,6 +486,55 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
                             f'{other.__module__}.{other.__name__}')
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def _template_paths(cls: type[ResourceCheck]) -> list[Path]:
+    return [TEMPLATE_DIR / cls.template] + [
+        TEMPLATE_DIR / e for e in cls.environment + (
+            cls.update_environment or ())] + (
+        [TEMPLATE_DIR / cls.update_template] if cls.update_template else [])
+
+
+def _overrides(cls: type[ResourceCheck], method: str) -> bool:
+    return getattr(cls, method) is not getattr(ResourceCheck, method)
+
+
+def _validate_update_declaration(cls: type[ResourceCheck]) -> None:
+    """Refuse a check that leaves its post-upgrade update unsaid.
+
+    Before this contract an empty ``update_parameters`` silently meant
+    "no update"; now a check says which of three it does: the default
+    update (``update_parameters`` or ``update_template`` or
+    ``update_environment``, observed in ``verify_updated``), an update of
+    its own (``update`` overridden), or ``update = base.NoUpdate('why')``.
+    """
+    update = getattr(cls, 'update')
+    default_inputs = (_overrides(cls, 'update_parameters') or
+                      cls.update_template is not None or
+                      cls.update_environment is not None)
+    if isinstance(update, NoUpdate):
+        if not update.reason.strip():
+            raise TypeError(f'check {cls.name}: NoUpdate needs a reason')
+        if default_inputs or _overrides(cls, 'verify_updated'):
+            raise TypeError(f'check {cls.name} says NoUpdate but declares '
+                            f'parts of the default update '
+                            f'(update_parameters, update_template, '
+                            f'update_environment or verify_updated)')
+        return
+    if not callable(update):
+        raise TypeError(f'check {cls.name}: update must be a method or '
+                        f'base.NoUpdate(reason), not {update!r}')
+    if _overrides(cls, 'update'):
+        return
+    if not default_inputs:
+        raise TypeError(
+            f'check {cls.name} says nothing about its post-upgrade update: '
+            f'give the default update update_parameters (or an '
+            f'update_template), override update, or say update = '
+            f'base.NoUpdate("why")')
+    if not _overrides(cls, 'verify_updated'):
+        raise TypeError(f'check {cls.name}: the default update needs '
+                        f'verify_updated, where its effect is observed')
 
 
 def _validate_series_declarations(cls: type[ResourceCheck]) -> None:

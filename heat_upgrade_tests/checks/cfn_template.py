@@ -25,7 +25,10 @@ class CfnTemplate(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'Label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs, label='before'):
+    def verify(self, ctx, record):
+        self.check_outputs(record.outputs)
+
+    def check_outputs(self, outputs, label='before'):
         random = outputs.get('RandomValue')
         if not isinstance(random, str) or len(random) != 20:
             self.fail(f'RandomValue is not a 20-character string: '
@@ -39,10 +42,10 @@ class CfnTemplate(base.ResourceCheck):
         return {'Label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        before = record['outputs']
+        before = record.outputs
         self.assert_equal(before['RandomValue'], outputs.get('RandomValue'),
                           'RandomValue after the update')
         self.assert_equal(before['TestRef'], outputs.get('TestRef'),
                           'TestRef after the update (the resource was '
                           'replaced)')
-        self.verify_outputs(ctx, record, outputs, label='after')
+        self.check_outputs(outputs, label='after')

@@ -5,12 +5,23 @@ read through the metadata API; both are rows the old release wrote and the
 new one must still list, then extend.
 """
 
+import dataclasses
+from typing import Any
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
 
 FIXED = {'key': 'value', 'items': [1, 2]}
 EVENT_FIELDS = ('id', 'resource_name', 'resource_status',
                 'resource_status_reason', 'event_time')
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """The stack's events and the resource's metadata after the create."""
+
+    events: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @base.register
@@ -21,6 +32,7 @@ class EventsAndMetadata(base.ResourceCheck):
                    'OS::Heat::None; the stack\'s events and the '
                    'resource\'s metadata are recorded before the upgrade.')
     template = 'events_and_metadata.yaml'
+    record_type = Record
     proves = {
         'pre-upgrade': 'the create left events for the stack and both '
                        'resources; the metadata is served',
@@ -35,27 +47,28 @@ class EventsAndMetadata(base.ResourceCheck):
 
     def create(self, ctx, record):
         super().create(ctx, record)
-        record['events'] = self._events(ctx, record)
-        record['metadata'] = _api.resource_metadata(ctx.conn, record,
-                                                    'described')
+        record.events = self._events(ctx, record)
+        record.metadata = _api.resource_metadata(ctx.conn, record,
+                                                 'described')
 
     def _events(self, ctx, record):
         return [{f: e.get(f) for f in EVENT_FIELDS}
                 for e in _api.events(ctx.conn, record)]
 
-    def verify_outputs(self, ctx, record, outputs):
-        names = {e['resource_name'] for e in record['events']}
-        if not {'described', 'plain', record['stack']['name']} <= names:
+    def verify(self, ctx, record):
+        names = {e['resource_name'] for e in record.events}
+        if not {'described', 'plain', record.stack.name} <= names:
             self.fail(f'the create left no events for some resources: '
                       f'{sorted(names)}')
         self.assert_equal({'label': 'before', 'fixed': FIXED},
-                          record['metadata'], 'the resource metadata')
+                          record.metadata, 'the resource metadata')
 
     def verify_upgraded(self, ctx, record):
+        """The old events and metadata first, then the same stack."""
         events = self._events(ctx, record)
-        self.assert_equal(record['events'], events[:len(record['events'])],
+        self.assert_equal(record.events, events[:len(record.events)],
                           'the events of before the upgrade')
-        self.assert_equal(record['metadata'], _api.resource_metadata(
+        self.assert_equal(record.metadata, _api.resource_metadata(
             ctx.conn, record, 'described'), 'the metadata after the upgrade')
         super().verify_upgraded(ctx, record)
 
@@ -70,8 +83,8 @@ class EventsAndMetadata(base.ResourceCheck):
         self.assert_equal(FIXED, metadata.get('fixed'),
                           'the metadata after the update')
         events = self._events(ctx, record)
-        old = len(record['events'])
-        self.assert_equal(record['events'], events[:old],
+        old = len(record.events)
+        self.assert_equal(record.events, events[:old],
                           'the old events after the update')
         new = {(e['resource_name'], e['resource_status'])
                for e in events[old:]}

@@ -5,8 +5,18 @@ show them as failed, with the old reason, and let an update repair them,
 replacing only what failed.
 """
 
+import dataclasses
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """Why the stack failed, and each resource's state, per the old Heat."""
+
+    status_reason: str | None = None
+    resources: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @base.register
@@ -18,6 +28,7 @@ class FailedStackRepaired(base.ResourceCheck):
                    'by an update after it.')
     template = 'failed_stack_repaired.yaml'
     expected_status = ('CREATE_FAILED',)
+    record_type = Record
     proves = {
         'pre-upgrade': 'the stack is CREATE_FAILED because of the failing '
                        'resource only',
@@ -30,38 +41,32 @@ class FailedStackRepaired(base.ResourceCheck):
         return {'fail': True, 'value': 'broken'}
 
     def create(self, ctx, record):
-        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
-        params = self.create_parameters(ctx)
-        stack_id = ctx.stacks.create(name, self.template_path(),
-                                     parameters=params)
-        record['stack'] = {'id': stack_id, 'name': name}
-        record['parameters'] = params
-        if ctx.save:
-            ctx.save()
+        """Create the stack and wait for it to fail (bounded)."""
+        stack_id = self.create_stack(ctx, record, wait=False)
         stack = _api.wait_status(ctx, record, ('CREATE_FAILED',),
                                  passing=('CREATE_FAILED',))
-        record['status_reason'] = stack.status_reason
-        record['resources'] = self._states(ctx, record)
-        record['outputs'] = ctx.stacks.outputs(stack_id)
+        record.status_reason = stack.status_reason
+        record.resources = self._states(ctx, record)
+        record.outputs = ctx.stacks.outputs(stack_id)
 
     def _states(self, ctx, record):
         return {r['resource_name']: r['resource_status']
                 for r in _api.resources(ctx.conn, record)}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.assert_equal({'good': 'CREATE_COMPLETE',
-                           'flaky': 'CREATE_FAILED'}, record['resources'],
+                           'flaky': 'CREATE_FAILED'}, record.resources,
                           'resource states of the failed stack')
-        if 'Test Resource failed' not in (record['status_reason'] or ''):
+        if 'Test Resource failed' not in (record.status_reason or ''):
             self.fail(f'the stack failed for another reason: '
-                      f'{record["status_reason"]}')
+                      f'{record.status_reason}')
 
     def verify_upgraded(self, ctx, record):
+        """The same failure and resource states, then the same stack."""
         stack = self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record['status_reason'], stack.status_reason,
+        self.assert_equal(record.status_reason, stack.status_reason,
                           'the failure reason after the upgrade')
-        self.assert_equal(record['resources'], self._states(ctx, record),
+        self.assert_equal(record.resources, self._states(ctx, record),
                           'resource states after the upgrade')
         super().verify_upgraded(ctx, record)
 
@@ -71,6 +76,6 @@ class FailedStackRepaired(base.ResourceCheck):
     def verify_updated(self, ctx, record, outputs):
         self.assert_equal('repaired', outputs.get('flaky'),
                           'the repaired resource\'s output')
-        self.assert_equal(record['outputs']['good_id'],
+        self.assert_equal(record.outputs['good_id'],
                           outputs.get('good_id'),
                           'the good resource (it was replaced)')

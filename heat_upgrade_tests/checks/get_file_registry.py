@@ -37,7 +37,8 @@ class GetFileRegistry(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
+        outputs = record.outputs
         self.assert_equal(FILE_V1, outputs.get('file_content'),
                           'file_content (get_file)')
         self.assert_equal('hello from the environment',
@@ -53,7 +54,7 @@ class GetFileRegistry(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        before = record['outputs']
+        before = record.outputs
         random = before['mapped_value'].split(':')[-1]
         self.assert_equal(FILE_V2, outputs.get('file_content'),
                           'file_content after the update (get_file)')

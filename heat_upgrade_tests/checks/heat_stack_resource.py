@@ -30,14 +30,18 @@ class HeatStackResource(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs, label='before'):
+    def verify(self, ctx, record):
+        self.check_outputs(record.outputs)
+
+    def check_outputs(self, outputs, label='before'):
         child = outputs.get('child_outputs') or {}
         random = child.get('random_value')
         self.assert_equal(f'{label}-{random}', child.get('labelled'),
                           'the child\'s labelled output')
 
     def verify_upgraded(self, ctx, record):
-        child_id = record['outputs']['child_id']
+        """The child stack is still there, then the same parent."""
+        child_id = record.outputs['child_id']
         try:
             child = ctx.stacks.get(child_id)
         except Exception as exc:
@@ -51,17 +55,17 @@ class HeatStackResource(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        before = record['outputs']
+        before = record.outputs
         self.assert_equal(before['child_id'], outputs.get('child_id'),
                           'the child stack id (it was replaced)')
         self.assert_equal(before['child_outputs']['random_value'],
                           outputs['child_outputs'].get('random_value'),
                           'the child\'s random string')
-        self.verify_outputs(ctx, record, outputs, label='after')
+        self.check_outputs(outputs, label='after')
 
     def verify_gone(self, ctx, record):
         try:
-            child = ctx.stacks.get(record['outputs']['child_id'])
+            child = ctx.stacks.get(record.outputs['child_id'])
         except sdk_exc.NotFoundException:
             return
         if child.status != 'DELETE_COMPLETE':

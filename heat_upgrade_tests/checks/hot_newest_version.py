@@ -48,8 +48,11 @@ class HotNewestVersion(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before', 'items': 'a,b,c', 'with_extra': False}
 
-    def verify_outputs(self, ctx, record, outputs, label='before',
-                       items=('a', 'b', 'c'), extra=False):
+    def verify(self, ctx, record):
+        self.check_outputs(record.outputs)
+
+    def check_outputs(self, outputs, label='before', items=('a', 'b', 'c'),
+                      extra=False):
         for key, value in expected(label, list(items), extra).items():
             self.assert_equal(value, outputs.get(key), f'output {key}')
         random = outputs.get('random_value')
@@ -60,8 +63,8 @@ class HotNewestVersion(base.ResourceCheck):
         return {'label': 'after', 'items': 'c,d', 'with_extra': True}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs']['random_value'],
+        self.assert_equal(record.outputs['random_value'],
                           outputs.get('random_value'),
                           'random_value after the update')
-        self.verify_outputs(ctx, record, outputs, label='after',
-                            items=('c', 'd'), extra=True)
+        self.check_outputs(outputs, label='after', items=('c', 'd'),
+                           extra=True)

@@ -26,7 +26,10 @@ class HotOldestVersion(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs, label='before'):
+    def verify(self, ctx, record):
+        self.check_outputs(record.outputs)
+
+    def check_outputs(self, outputs, label='before'):
         random = outputs.get('random_value')
         if not isinstance(random, str) or len(random) != 16:
             self.fail(f'random_value is not a 16-character string: '
@@ -43,7 +46,7 @@ class HotOldestVersion(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs']['random_value'],
+        self.assert_equal(record.outputs['random_value'],
                           outputs.get('random_value'),
                           'random_value after the update')
-        self.verify_outputs(ctx, record, outputs, label='after')
+        self.check_outputs(outputs, label='after')

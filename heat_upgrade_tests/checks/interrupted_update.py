@@ -8,6 +8,9 @@ cannot, the failure carries the evidence (stack and resource states, the
 last events).
 """
 
+import dataclasses
+from typing import Any
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
@@ -16,6 +19,13 @@ from heat_upgrade_tests import clients
 # take longer than this (seconds), nor than the configured stack_timeout.
 INTERRUPTED_WAIT = 3600
 RECOVERY_BOUND = 180
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """What the new Heat first showed of the interrupted stack."""
+
+    after_upgrade: dict[str, Any] | None = None
 
 
 @base.register
@@ -27,6 +37,9 @@ class InterruptedUpdate(base.ResourceCheck):
                    'UPDATE_IN_PROGRESS when Heat is stopped; after the '
                    'upgrade another update must complete it.')
     template = 'interrupted_update.yaml'
+    # pre-upgrade ends with the update it starts still running.
+    expected_status = ('UPDATE_IN_PROGRESS',)
+    record_type = Record
     proves = {
         'pre-upgrade': 'the stack is created, then an update is left '
                        'UPDATE_IN_PROGRESS for the plan to interrupt',
@@ -39,42 +52,52 @@ class InterruptedUpdate(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'value': 'before', 'update_wait': 0}
 
-    def verify(self, ctx, record):
-        """Verify the stack, then start the update that is interrupted."""
-        super().verify(ctx, record)
+    def create(self, ctx, record):
+        """Create the stack, then start the update that is interrupted."""
+        super().create(ctx, record)
         params = {'value': 'interrupted', 'update_wait': INTERRUPTED_WAIT}
         _api.call(ctx.conn, 'PUT', _api.stack_url(record),
                   _api.template_body(ctx.conn, self.template_path(),
                                      parameters=params))
-        record['parameters'] = params
+        record.parameters = params
+        if ctx.save:
+            ctx.save()
         _api.wait_resource(ctx.conn, record, 'slow', 'UPDATE_IN_PROGRESS',
                            ctx.stacks.timeout, ctx.stacks.interval)
-        self.verify_stack(ctx, record, ('UPDATE_IN_PROGRESS',))
 
     def verify_upgraded(self, ctx, record):
-        stack = ctx.stacks.get(record['stack']['id'])
-        record['after_upgrade'] = {'status': stack.status,
-                                   'reason': stack.status_reason}
+        """The update is still interrupted: IN_PROGRESS or FAILED.
+
+        Not the default (same status, same outputs): the stack was caught
+        mid-update, and what the new Heat shows of it is evidence, kept
+        in the record, not a comparison.
+        """
+        stack = ctx.stacks.get(record.stack.id)
+        record.after_upgrade = {'status': stack.status,
+                                'reason': stack.status_reason}
         if stack.status not in ('UPDATE_IN_PROGRESS', 'UPDATE_FAILED'):
             self.fail(f'the update started before the upgrade is '
                       f'{stack.status} ({stack.status_reason}), not '
                       f'interrupted: was Heat stopped while it ran?')
+
+    def update(self, ctx, record):
+        """A new update completes the interrupted stack, within a bound."""
         bound = min(RECOVERY_BOUND, ctx.stacks.timeout)
         stacks = clients.StackOps(ctx.conn, bound, ctx.stacks.interval)
         try:
-            stacks.update(record['stack']['id'], self.template_path(), [],
-                          {'value': 'recovered', 'update_wait': 0})
+            outputs = self.update_stack(
+                ctx, record, {'value': 'recovered', 'update_wait': 0},
+                stacks=stacks)
         except Exception as exc:
             self.fail(f'the new Heat did not complete the interrupted stack '
                       f'within {bound}s: {exc}; {self.evidence(ctx, record)}')
-        self.assert_equal({'value': 'recovered'},
-                          ctx.stacks.outputs(record['stack']['id']),
+        self.assert_equal({'value': 'recovered'}, outputs,
                           'outputs after the recovering update')
 
     def evidence(self, ctx, record):
         """Stack status, resource states and the last events, as text."""
         try:
-            stack = ctx.stacks.get(record['stack']['id'])
+            stack = ctx.stacks.get(record.stack.id)
             resources = {r['resource_name']: (r['resource_status'],
                                               r['resource_status_reason'])
                          for r in _api.resources(ctx.conn, record)}
@@ -84,6 +107,7 @@ class InterruptedUpdate(base.ResourceCheck):
         except Exception as exc:
             return f'evidence unavailable: {exc}'
         return (f'evidence: after the upgrade the stack was '
-                f'{record["after_upgrade"]["status"]}; now {stack.status} '
+                f'{(record.after_upgrade or {}).get("status")}; now '
+                f'{stack.status} '
                 f'({stack.status_reason}); resources {resources}; last '
                 f'events {events}')

@@ -46,27 +46,26 @@ class KeystoneCatalog(base.ResourceCheck):
                 'url': f'http://hut.invalid/{ctx.run_id}/v1'}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.verify_in_keystone(ctx, record, CREATED,
-                                record['parameters']['url'])
+                                record.parameters['url'])
 
     def verify_heat_down(self, ctx, record):
         self.verify_in_keystone(ctx, record, CREATED,
-                                record['parameters']['url'])
+                                record.parameters['url'])
 
     def update_parameters(self, ctx, record):
         return {'description': UPDATED,
                 'url': f'http://hut.invalid/{ctx.run_id}/v2'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs,
+        self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         self.verify_in_keystone(ctx, record, UPDATED,
                                 f'http://hut.invalid/{ctx.run_id}/v2')
 
     def _find(self, ctx, record):
         identity = ctx.admin_conn.identity
-        ids = record['outputs']
+        ids = record.outputs
         return {
             'domain': identity.find_domain(ids['domain_id'],
                                            ignore_missing=True),
@@ -83,8 +82,8 @@ class KeystoneCatalog(base.ResourceCheck):
         found = self._find(ctx, record)
         for kind, obj in found.items():
             if obj is None:
-                self.fail(f'{kind} {record["outputs"][kind + "_id"]} made '
-                          f'by stack {record["stack"]["name"]} is gone from '
+                self.fail(f'{kind} {record.outputs[kind + "_id"]} made '
+                          f'by stack {record.stack.name} is gone from '
                           f'Keystone')
         for kind in ('domain', 'region', 'service'):
             self.assert_equal(description, found[kind].description,
@@ -94,7 +93,7 @@ class KeystoneCatalog(base.ResourceCheck):
             (found['service'].id, found['region'].id, 'public', url),
             (endpoint.service_id, endpoint.region_id, endpoint.interface,
              endpoint.url), 'the endpoint (service, region, interface, url)')
-        self.assert_equal(record['parameters']['service_type'],
+        self.assert_equal(record.parameters['service_type'],
                           found['service'].type, 'the service type')
 
     def destroy(self, ctx, record):
@@ -104,18 +103,18 @@ class KeystoneCatalog(base.ResourceCheck):
         domain is disabled in Keystone and the delete retried, so nothing
         is left behind; the refusal is then reported with its evidence.
         """
-        stack_id = record['stack']['id']
+        stack_id = record.stack.id
         try:
             ctx.stacks.delete(stack_id)
         except exceptions.UpgradeTestError as exc:
             if 'Cannot delete a domain that is enabled' not in str(exc):
                 raise
             ctx.admin_conn.identity.update_domain(
-                record['outputs']['domain_id'], is_enabled=False)
+                record.outputs['domain_id'], is_enabled=False)
             ctx.stacks.delete(stack_id)
             self.verify_gone(ctx, record)
             self.fail(f'Heat could not delete the enabled domain '
-                      f'{record["outputs"]["domain_id"]} ({exc}); the stack '
+                      f'{record.outputs["domain_id"]} ({exc}); the stack '
                       f'was deleted after disabling it in Keystone')
         self.verify_gone(ctx, record)
 

@@ -24,7 +24,6 @@ class KeystoneObjects(base.ResourceCheck):
                 'project': ctx.conn.current_project_id}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.verify_in_keystone(ctx, record, CREATED)
 
     def verify_heat_down(self, ctx, record):
@@ -34,13 +33,13 @@ class KeystoneObjects(base.ResourceCheck):
         return {'description': UPDATED}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs,
+        self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         self.verify_in_keystone(ctx, record, UPDATED)
 
     def verify_gone(self, ctx, record):
         identity = ctx.admin_conn.identity
-        ids = record['outputs']
+        ids = record.outputs
         left = [f'{kind} {ids[key]}' for kind, key, find in (
             ('user', 'user_id', identity.find_user),
             ('group', 'group_id', identity.find_group),
@@ -53,8 +52,8 @@ class KeystoneObjects(base.ResourceCheck):
     def verify_in_keystone(self, ctx, record, description):
         """Look each object up in Keystone itself, never through Heat."""
         identity = ctx.admin_conn.identity
-        ids = record['outputs']
-        project = record['parameters']['project']
+        ids = record.outputs
+        project = record.parameters['project']
         user = identity.find_user(ids['user_id'], ignore_missing=True)
         group = identity.find_group(ids['group_id'], ignore_missing=True)
         role = identity.find_role(ids['role_id'], ignore_missing=True)
@@ -63,7 +62,7 @@ class KeystoneObjects(base.ResourceCheck):
                                  ('role', 'role_id', role)):
             if found is None:
                 self.fail(f'{kind} {ids[key]} made by stack '
-                          f'{record["stack"]["name"]} is gone from Keystone')
+                          f'{record.stack.name} is gone from Keystone')
         self.assert_equal(description, user.description,
                           'user description in Keystone')
         self.assert_equal(description, group.description,

@@ -17,7 +17,8 @@ class NestedGroup(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'count': 3}
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
+        outputs = record.outputs
         values = outputs.get('member_values') or []
         if [v.split(':')[0] for v in values] != ['0', '1', '2']:
             self.fail(f'the group does not hold members 0, 1, 2: {values!r}')
@@ -29,7 +30,7 @@ class NestedGroup(base.ResourceCheck):
         return {'count': 5}
 
     def verify_updated(self, ctx, record, outputs):
-        before = record['outputs']
+        before = record.outputs
         values = outputs.get('member_values') or []
         refs = outputs.get('member_refs') or []
         if len(values) != 5 or len(refs) != 5:

@@ -28,12 +28,11 @@ class NetworkResources(base.ResourceCheck):
                 'port_name': f'hut-{ctx.run_id}'}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.verify_heat_down(ctx, record)
 
     def verify_heat_down(self, ctx, record):
         network = ctx.conn.network
-        ids = record['outputs']
+        ids = record.outputs
         found = {'network': network.find_network(ids['net_id'],
                                                  ignore_missing=True),
                  'subnet': network.find_subnet(ids['subnet_id'],
@@ -44,7 +43,7 @@ class NetworkResources(base.ResourceCheck):
                                            ignore_missing=True)}
         for kind, obj in found.items():
             if obj is None:
-                self.fail(f'{kind} made by stack {record["stack"]["name"]} '
+                self.fail(f'{kind} made by stack {record.stack.name} '
                           f'is gone from Neutron')
         protocols = sorted(r['protocol'] for r in
                            found['security group'].security_group_rules
@@ -59,7 +58,7 @@ class NetworkResources(base.ResourceCheck):
                 'port_name': f'hut-{ctx.run_id}-renamed'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs,
+        self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         network = ctx.conn.network
         self.assert_equal(f'hut-{ctx.run_id}-renamed',
@@ -71,7 +70,7 @@ class NetworkResources(base.ResourceCheck):
                           'the group\'s description in Neutron')
 
     def verify_gone(self, ctx, record):
-        ids = record['outputs']
+        ids = record.outputs
         if ctx.conn.network.find_network(ids['net_id'],
                                          ignore_missing=True) is not None:
             self.fail('the network is still in Neutron after the stack '

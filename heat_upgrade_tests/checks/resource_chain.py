@@ -28,7 +28,8 @@ class ResourceChain(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'links': ','.join([LINK] * 3)}
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
+        outputs = record.outputs
         for key in ('refs', 'values'):
             if len(outputs.get(key) or []) != 3:
                 self.fail(f'the chain does not hold 3 members: '
@@ -39,12 +40,11 @@ class ResourceChain(base.ResourceCheck):
 
     def verify_updated(self, ctx, record, outputs):
         self._kept(record, outputs, 5, 3)
-        ctx.stacks.update(record['stack']['id'], self.template_path(), [],
-                          {'links': ','.join([LINK] * 2)})
-        self._kept(record, ctx.stacks.outputs(record['stack']['id']), 2, 2)
+        self._kept(record, self.update_stack(
+            ctx, record, {'links': ','.join([LINK] * 2)}), 2, 2)
 
     def _kept(self, record, outputs, size, kept):
-        before = record['outputs']
+        before = record.outputs
         if len(outputs.get('refs') or []) != size:
             self.fail(f'the chain did not scale to {size} members: '
                       f'{outputs.get("refs")!r}')

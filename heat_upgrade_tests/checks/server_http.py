@@ -35,17 +35,17 @@ class ServerHttp(base.ResourceCheck):
     }
 
     def url(self, record):
-        return f'http://{record["outputs"]["floating_ip"]}/'
+        return f'http://{record.outputs["floating_ip"]}/'
 
     def create_parameters(self, ctx):
         return dict(_gate.server_parameters(ctx.conn),
                     message=f'hut-{ctx.run_id}')
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
         self.verify_http(record, BOOT_BOUND)
 
     def verify_http(self, record, bound):
-        message = record['parameters']['message']
+        message = record.parameters['message']
         body = _gate.wait_http(self.url(record), message, bound)
         if body is None or message not in body:
             self.fail(f'the server does not answer HTTP at '
@@ -53,7 +53,7 @@ class ServerHttp(base.ResourceCheck):
                       f'{body!r})')
 
     def verify_heat_down(self, ctx, record):
-        outputs = record['outputs']
+        outputs = record.outputs
         server = ctx.conn.compute.find_server(outputs['server_id'],
                                               ignore_missing=True)
         if server is None:
@@ -73,7 +73,7 @@ class ServerHttp(base.ResourceCheck):
         return {'sg_description': 'updated after the upgrade'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs, 'outputs after the '
+        self.assert_equal(record.outputs, outputs, 'outputs after the '
                           'update (something was replaced)')
         group = ctx.conn.network.get_security_group(
             outputs['security_group_id'])
@@ -82,7 +82,7 @@ class ServerHttp(base.ResourceCheck):
         self.verify_http(record, 60)
 
     def verify_gone(self, ctx, record):
-        if ctx.conn.compute.find_server(record['outputs']['server_id'],
+        if ctx.conn.compute.find_server(record.outputs['server_id'],
                                         ignore_missing=True) is not None:
             self.fail('the server is still in Nova after the stack was '
                       'deleted')

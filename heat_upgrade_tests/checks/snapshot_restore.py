@@ -5,8 +5,21 @@ old release serialised them; the new release must still list them and
 restore the stack from one.
 """
 
+import dataclasses
+from typing import Any
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """The snapshot taken before the upgrade.
+
+    ``{'id': ..., 'outputs': ...}``: its id and the outputs it holds.
+    """
+
+    snapshot: dict[str, Any] | None = None
 
 
 @base.register
@@ -18,6 +31,7 @@ class SnapshotRestore(base.ResourceCheck):
                    'label. After it: a restore from the snapshot.')
     template = 'snapshot_restore.yaml'
     expected_status = ('UPDATE_COMPLETE',)
+    record_type = Record
     proves = {
         'pre-upgrade': 'the snapshot is COMPLETE; the update after it '
                        'changes the label',
@@ -33,19 +47,16 @@ class SnapshotRestore(base.ResourceCheck):
         super().create(ctx, record)
         url = f'{_api.stack_url(record)}/snapshots'
         snapshot = _api.call(ctx.conn, 'POST', url, {'name': 'hut-before'})
-        record['snapshot'] = {'id': snapshot['id'],
-                              'outputs': record['outputs']}
+        record.snapshot = {'id': snapshot['id'], 'outputs': record.outputs}
         if ctx.save:
             ctx.save()
         _api.wait_status(ctx, record, ('SNAPSHOT_COMPLETE',))
-        ctx.stacks.update(record['stack']['id'], self.template_path(), [],
-                          {'label': 'changed'})
-        record['parameters'] = {'label': 'changed'}
-        record['outputs'] = ctx.stacks.outputs(record['stack']['id'])
+        record.outputs = self.update_stack(ctx, record, {'label': 'changed'})
+        record.parameters = {'label': 'changed'}
 
-    def verify_outputs(self, ctx, record, outputs):
-        random = record['snapshot']['outputs']['random_value']
-        self.assert_equal(f'changed-{random}', outputs.get('labelled'),
+    def verify(self, ctx, record):
+        random = record.snapshot['outputs']['random_value']
+        self.assert_equal(f'changed-{random}', record.outputs.get('labelled'),
                           'labelled after the update')
         self.verify_snapshot(ctx, record)
 
@@ -53,22 +64,18 @@ class SnapshotRestore(base.ResourceCheck):
         snapshots = _api.call(ctx.conn, 'GET',
                               f'{_api.stack_url(record)}/snapshots')
         found = {s['id']: s for s in snapshots['snapshots']}
-        snapshot = found.get(record['snapshot']['id'])
+        snapshot = found.get(record.snapshot['id'])
         if snapshot is None:
-            self.fail(f'snapshot {record["snapshot"]["id"]} is gone; the '
+            self.fail(f'snapshot {record.snapshot["id"]} is gone; the '
                       f'stack has {sorted(found)}')
         self.assert_equal('COMPLETE', snapshot['status'],
                           'the snapshot\'s status')
 
-    def verify_upgraded(self, ctx, record):
-        self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record['outputs'],
-                          ctx.stacks.outputs(record['stack']['id']),
-                          'outputs after the upgrade')
-        self.verify_snapshot(ctx, record)
+    def update(self, ctx, record):
+        """Restore the old snapshot; its outputs come back."""
         _api.call(ctx.conn, 'POST', f'{_api.stack_url(record)}/snapshots/'
-                                    f'{record["snapshot"]["id"]}/restore')
+                                    f'{record.snapshot["id"]}/restore')
         _api.wait_status(ctx, record, ('RESTORE_COMPLETE',))
-        self.assert_equal(record['snapshot']['outputs'],
-                          ctx.stacks.outputs(record['stack']['id']),
+        self.assert_equal(record.snapshot['outputs'],
+                          ctx.stacks.outputs(record.stack.id),
                           'outputs after the restore')

@@ -5,10 +5,21 @@ long after the stack was made; the new release must serve them unchanged,
 replace them on an update, and delete them with the stack.
 """
 
+import dataclasses
+from typing import Any
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
 
 FIELDS = ('name', 'group', 'config', 'inputs', 'outputs', 'options')
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """Each config as the old Heat served it, by kind (FIELDS only)."""
+
+    configs: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=dict)
 
 
 @base.register
@@ -19,6 +30,7 @@ class SoftwareConfigs(base.ResourceCheck):
                    'outputs and options), a StructuredConfig, a CloudConfig '
                    'and a MultipartMime of two of them.')
     template = 'software_configs.yaml'
+    record_type = Record
     proves = {
         'pre-upgrade': 'each config is served by the software-config API '
                        'with the label in it',
@@ -33,8 +45,8 @@ class SoftwareConfigs(base.ResourceCheck):
 
     def create(self, ctx, record):
         super().create(ctx, record)
-        record['configs'] = self.read_configs(
-            ctx, record['outputs']['config_ids'])
+        record.configs = self.read_configs(ctx,
+                                           record.outputs['config_ids'])
 
     def read_configs(self, ctx, ids):
         found = {}
@@ -46,8 +58,11 @@ class SoftwareConfigs(base.ResourceCheck):
             found[kind] = {f: config.get(f) for f in FIELDS}
         return found
 
-    def verify_outputs(self, ctx, record, outputs, label='before'):
-        configs = record['configs'] if label == 'before' else (
+    def verify(self, ctx, record):
+        self.check_configs(ctx, record, record.outputs)
+
+    def check_configs(self, ctx, record, outputs, label='before'):
+        configs = record.configs if label == 'before' else (
             self.read_configs(ctx, outputs['config_ids']))
         if f'{label}: $greeting' not in configs['script']['config']:
             self.fail(f'the script config does not hold the label: '
@@ -65,8 +80,9 @@ class SoftwareConfigs(base.ResourceCheck):
                       f'{mime[:300]!r}')
 
     def verify_upgraded(self, ctx, record):
-        self.assert_equal(record['configs'], self.read_configs(
-            ctx, record['outputs']['config_ids']),
+        """Every config served unchanged, then the same stack."""
+        self.assert_equal(record.configs, self.read_configs(
+            ctx, record.outputs['config_ids']),
             'software configs read back after the upgrade')
         super().verify_upgraded(ctx, record)
 
@@ -74,17 +90,18 @@ class SoftwareConfigs(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        old, new = record['outputs']['config_ids'], outputs['config_ids']
+        old, new = record.outputs['config_ids'], outputs['config_ids']
         for kind in old:
             if old[kind] == new[kind]:
                 self.fail(f'the {kind} config was not replaced by the '
                           f'update (configs are immutable)')
-        self.verify_outputs(ctx, record, outputs, label='after')
+        self.check_configs(ctx, record, outputs, label='after')
         self._gone(ctx, old, 'replaced by the update')
-        record['outputs'] = outputs
+        # destroy must find the new configs gone, not the old ones.
+        record.outputs = outputs
 
     def verify_gone(self, ctx, record):
-        self._gone(ctx, record['outputs']['config_ids'],
+        self._gone(ctx, record.outputs['config_ids'],
                    'after the stack was deleted')
 
     def _gone(self, ctx, ids, when):

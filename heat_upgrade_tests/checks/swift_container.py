@@ -25,14 +25,13 @@ class SwiftContainer(base.ResourceCheck):
         return {'label': 'before'}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.verify_label(ctx, record, 'before')
 
     def verify_heat_down(self, ctx, record):
         self.verify_label(ctx, record, 'before')
 
     def verify_label(self, ctx, record, label):
-        name = record['outputs']['name']
+        name = record.outputs['name']
         container = ctx.conn.object_store.get_container_metadata(name)
         metadata = {k.lower(): v for k, v in
                     (container.metadata or {}).items()}
@@ -43,12 +42,12 @@ class SwiftContainer(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs,
+        self.assert_equal(record.outputs, outputs,
                           'the container name after the update')
         self.verify_label(ctx, record, 'after')
 
     def verify_gone(self, ctx, record):
         names = [c.name for c in ctx.conn.object_store.containers()]
-        if record['outputs']['name'] in names:
+        if record.outputs['name'] in names:
             self.fail('the container is still in Swift after the stack '
                       'was deleted')

@@ -6,8 +6,17 @@ old stack by its tags, change them, and preview the same template the same
 way.
 """
 
+import dataclasses
+
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
+
+
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """The old Heat's preview: ``[name, type]`` of each resource."""
+
+    preview: list[list[str]] = dataclasses.field(default_factory=list)
 
 
 @base.register
@@ -18,6 +27,7 @@ class TagsAndPreview(base.ResourceCheck):
                    'two OS::Heat::None, with two tags; the template is '
                    'previewed by each release.')
     template = 'tags_and_preview.yaml'
+    record_type = Record
     proves = {
         'pre-upgrade': 'the stack is found by each tag; the preview lists '
                        'the template\'s resources',
@@ -33,23 +43,14 @@ class TagsAndPreview(base.ResourceCheck):
         return {'label': 'before'}
 
     def create(self, ctx, record):
-        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
-        params = self.create_parameters(ctx)
-        stack_id = ctx.stacks.create(name, self.template_path(),
-                                     parameters=params, tags=self.tags(ctx))
-        record['stack'] = {'id': stack_id, 'name': name}
-        record['parameters'] = params
-        if ctx.save:
-            ctx.save()
-        ctx.stacks.wait_for(stack_id, 'CREATE')
-        record['outputs'] = ctx.stacks.outputs(stack_id)
-        record['preview'] = self.preview(ctx, record)
+        self.create_stack(ctx, record, tags=self.tags(ctx))
+        record.preview = self.preview(ctx, record)
 
     def preview(self, ctx, record):
         """The (name, type) of each resource the preview lists."""
         body = _api.template_body(
-            ctx.conn, self.template_path(), parameters=record['parameters'],
-            stack_name=f'{record["stack"]["name"]}-preview')
+            ctx.conn, self.template_path(), parameters=record.parameters,
+            stack_name=f'{record.stack.name}-preview')
         found = _api.call(ctx.conn, 'POST', '/stacks/preview', body)
         listed = []
 
@@ -67,16 +68,16 @@ class TagsAndPreview(base.ResourceCheck):
         stacks = _api.call(ctx.conn, 'GET', f'/stacks?tags={tag}')
         return [s['id'] for s in stacks['stacks']]
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
         self.verify_tags(ctx, record, self.tags(ctx))
-        types = sorted(t for _, t in record['preview'])
+        types = sorted(t for _, t in record.preview)
         self.assert_equal(['OS::Heat::None', 'OS::Heat::None',
                            'OS::Heat::RandomString', 'OS::Heat::TestResource'],
                           types, 'the types the preview lists (the group '
                                  'is shown as its members)')
 
     def verify_tags(self, ctx, record, tags, absent=()):
-        stack_id = record['stack']['id']
+        stack_id = record.stack.id
         for tag in tags:
             if stack_id not in self.found_by(ctx, tag):
                 self.fail(f'the stack is not found by its tag {tag}')
@@ -87,13 +88,17 @@ class TagsAndPreview(base.ResourceCheck):
             stack_id).tags or []), 'the stack\'s tags')
 
     def verify_upgraded(self, ctx, record):
+        """Found by its tags (``verify``) and previewed the same."""
         self.verify_tags(ctx, record, self.tags(ctx))
-        self.assert_equal(record['preview'], self.preview(ctx, record),
+        self.assert_equal(record.preview, self.preview(ctx, record),
                           'the preview by the new Heat')
         super().verify_upgraded(ctx, record)
+
+    def update(self, ctx, record):
+        """Retag the stack (a PATCH): found by the new tag only."""
         new_tag = f'hut-retagged-{ctx.run_id}'
-        before = ctx.stacks.get(record['stack']['id']).updated_at
+        before = ctx.stacks.get(record.stack.id).updated_at
         _api.call(ctx.conn, 'PATCH', _api.stack_url(record),
                   {'tags': new_tag})
-        ctx.stacks.wait_for(record['stack']['id'], 'UPDATE', since=before)
+        ctx.stacks.wait_for(record.stack.id, 'UPDATE', since=before)
         self.verify_tags(ctx, record, [new_tag], absent=self.tags(ctx))

@@ -9,6 +9,7 @@ the files of a newer checkout), go to the new Heat, which must accept
 them and describe the same parameters.
 """
 
+import dataclasses
 from typing import Any
 
 from heat_upgrade_tests.checks import _api
@@ -22,6 +23,18 @@ def _summary(answer: dict[str, Any]) -> dict[str, Any]:
             for name, p in (answer.get('Parameters') or {}).items()}
 
 
+@dataclasses.dataclass
+class Record(base.CheckRecord):
+    """Per member check, what the old Heat was asked and answered.
+
+    ``{'request': ..., 'parameters': ...}``: the validate request and the
+    parameters the old Heat described.
+    """
+
+    validated: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=dict)
+
+
 @base.register
 class TemplateValidation(base.ResourceCheck):
     name = 'template_validation'
@@ -30,6 +43,10 @@ class TemplateValidation(base.ResourceCheck):
                    '(and files and environment) of every member check this '
                    'cloud can run, with each release.')
     template = 'template_validation.yaml'
+    record_type = Record
+    update = base.NoUpdate(
+        'what it proves is the new Heat\'s answer to the stored validate '
+        'requests; its own stack is only the anchor of the record')
     proves = {
         'pre-upgrade': 'the old Heat validates every template of the '
                        'catalogue this cloud can run; requests and answers '
@@ -43,7 +60,7 @@ class TemplateValidation(base.ResourceCheck):
         validated = {}
         for name, check_cls in sorted(base.all_checks().items()):
             check = check_cls()
-            if check.needs_admin or check.unsupported(ctx) is not None:
+            if check.wants_admin() or check.unsupported(ctx) is not None:
                 continue
             body = ctx.conn.orchestration.read_env_and_templates(
                 template_file=str(check.template_path()),
@@ -52,17 +69,18 @@ class TemplateValidation(base.ResourceCheck):
             answer = _api.call(ctx.conn, 'POST', '/validate', body)
             validated[name] = {'request': body,
                                'parameters': _summary(answer)}
-        record['validated'] = validated
+        record.validated = validated
 
-    def verify_outputs(self, ctx, record, outputs):
-        if len(record['validated']) < 2:
+    def verify(self, ctx, record):
+        if len(record.validated) < 2:
             self.fail(f'too few templates validated: '
-                      f'{sorted(record["validated"])}')
+                      f'{sorted(record.validated)}')
 
     def verify_upgraded(self, ctx, record):
+        """The same stack; the new Heat accepts every stored request."""
         super().verify_upgraded(ctx, record)
         refused = []
-        for name, kept in sorted(record['validated'].items()):
+        for name, kept in sorted(record.validated.items()):
             try:
                 answer = _api.call(ctx.conn, 'POST', '/validate',
                                    kept['request'])

@@ -26,11 +26,8 @@ class UpdateRollback(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'value': 'before', 'fail': False}
 
-    def verify_upgraded(self, ctx, record):
-        self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record['outputs'],
-                          ctx.stacks.outputs(record['stack']['id']),
-                          'outputs after the upgrade')
+    def update(self, ctx, record):
+        """A failing update rolls back; then a good update works."""
         body = _api.template_body(
             ctx.conn, self.template_path(),
             parameters={'value': 'doomed', 'fail': True},
@@ -39,12 +36,11 @@ class UpdateRollback(base.ResourceCheck):
         _api.call(ctx.conn, 'PUT', _api.stack_url(record), body)
         _api.wait_status(ctx, record, ('ROLLBACK_COMPLETE',),
                          passing=('UPDATE_FAILED',))
-        self.assert_equal(record['outputs'],
-                          ctx.stacks.outputs(record['stack']['id']),
+        self.assert_equal(record.outputs,
+                          ctx.stacks.outputs(record.stack.id),
                           'outputs after the rollback')
-        ctx.stacks.update(record['stack']['id'], self.template_path(), [],
-                          {'value': 'after', 'fail': False})
-        outputs = ctx.stacks.outputs(record['stack']['id'])
-        self.assert_equal({'random_value': record['outputs']['random_value'],
+        outputs = self.update_stack(ctx, record,
+                                    {'value': 'after', 'fail': False})
+        self.assert_equal({'random_value': record.outputs['random_value'],
                            'value': 'after'}, outputs,
                           'outputs after the good update')

@@ -16,7 +16,8 @@ class ValuesAndOutputs(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs):
+    def verify(self, ctx, record):
+        outputs = record.outputs
         random = outputs.get('random_value')
         if not isinstance(random, str) or len(random) != 24:
             self.fail(f'random_value is not a 24-character string: '
@@ -28,7 +29,7 @@ class ValuesAndOutputs(base.ResourceCheck):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        random = record['outputs']['random_value']
+        random = record.outputs['random_value']
         self.assert_equal(random, outputs.get('random_value'),
                           'random_value after the update')
         self.assert_equal(f'after-{random}', outputs.get('labelled_value'),

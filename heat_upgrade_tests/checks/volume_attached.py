@@ -28,14 +28,13 @@ class VolumeAttached(base.ResourceCheck):
                 'description': 'made before the upgrade'}
 
     def verify(self, ctx, record):
-        super().verify(ctx, record)
         self.verify_attached(ctx, record, 'made before the upgrade')
 
     def verify_heat_down(self, ctx, record):
         self.verify_attached(ctx, record, 'made before the upgrade')
 
     def verify_attached(self, ctx, record, description):
-        ids = record['outputs']
+        ids = record.outputs
         volume = ctx.conn.block_storage.get_volume(ids['volume_id'])
         self.assert_equal('in-use', volume.status, 'the volume\'s status')
         servers = [a['server_id'] for a in volume.attachments or []]
@@ -49,12 +48,12 @@ class VolumeAttached(base.ResourceCheck):
         return {'description': 'updated after the upgrade'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs'], outputs, 'ids after the update')
+        self.assert_equal(record.outputs, outputs, 'ids after the update')
         self.verify_attached(ctx, record, 'updated after the upgrade')
 
     def verify_gone(self, ctx, record):
         if ctx.conn.block_storage.find_volume(
-                record['outputs']['volume_id'],
+                record.outputs['volume_id'],
                 ignore_missing=True) is not None:
             self.fail('the volume is still in Cinder after the stack was '
                       'deleted')

@@ -5,11 +5,19 @@ kept in the handle's metadata and must be readable with the new release.
 The handle's stack user (token signal) lives in Keystone.
 """
 
+import dataclasses
 import json
 
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import _stack_user
 from heat_upgrade_tests.checks import base
+
+
+@dataclasses.dataclass
+class Record(_stack_user.StackUserRecord):
+    """The data signalled before the upgrade."""
+
+    signal: str | None = None
 
 
 @base.register
@@ -21,6 +29,10 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
                    'on it, signalled with data before the upgrade.')
     stack_user_of = 'the wait condition handle'
     template = 'wait_condition_signalled.yaml'
+    record_type = Record
+    update = base.NoUpdate(
+        'the wait condition completed before the upgrade; what must '
+        'survive is its data, which verify reads again after it')
     proves = {
         'pre-upgrade': 'the signal completes the wait condition; its data '
                        'is the wait condition\'s output and the handle\'s '
@@ -33,36 +45,28 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
     }
 
     def create(self, ctx, record):
-        name = f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
-        stack_id = ctx.stacks.create(name, self.template_path())
-        record['stack'] = {'id': stack_id, 'name': name}
-        record['parameters'] = {}
-        if ctx.save:
-            ctx.save()
+        """Create the stack; signal its handle while the create waits."""
+        stack_id = self.create_stack(ctx, record, wait=False)
         handle = _api.wait_resource(ctx.conn, record, 'handle',
                                     'CREATE_COMPLETE', ctx.stacks.timeout,
                                     ctx.stacks.interval)
-        record['stack_user'] = handle['physical_resource_id']
-        record['signal'] = f'before-{ctx.run_id}'
+        record.stack_user = handle['physical_resource_id']
+        record.signal = f'before-{ctx.run_id}'
         _api.signal(ctx.conn, record, 'handle', {
             'status': 'SUCCESS', 'reason': 'signalled before the upgrade',
-            'data': record['signal'], 'id': '1'})
+            'data': record.signal, 'id': '1'})
         ctx.stacks.wait_for(stack_id, 'CREATE')
-        record['outputs'] = ctx.stacks.outputs(stack_id)
+        record.outputs = ctx.stacks.outputs(stack_id)
 
-    def verify_outputs(self, ctx, record, outputs):
-        self.assert_equal({'1': record['signal']},
-                          json.loads(outputs.get('data') or 'null'),
+    def verify(self, ctx, record):
+        self.assert_equal({'1': record.signal},
+                          json.loads(record.outputs.get('data') or 'null'),
                           'the wait condition\'s data')
         self.verify_metadata(ctx, record)
         self.verify_stack_user(ctx, record)
 
     def verify_metadata(self, ctx, record):
         metadata = _api.resource_metadata(ctx.conn, record, 'handle')
-        self.assert_equal(record['signal'],
+        self.assert_equal(record.signal,
                           (metadata.get('1') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
-
-    def verify_upgraded(self, ctx, record):
-        super().verify_upgraded(ctx, record)
-        self.verify_metadata(ctx, record)

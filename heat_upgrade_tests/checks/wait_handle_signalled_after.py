@@ -10,6 +10,7 @@ import json
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import _stack_user
 from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import exceptions
 
 
 @base.register
@@ -36,24 +37,39 @@ class WaitHandleSignalledAfter(_stack_user.StackUserChecks,
     def create(self, ctx, record):
         super().create(ctx, record)
         handle = _api.resource(ctx.conn, record, 'handle')
-        record['stack_user'] = handle['physical_resource_id']
+        record.stack_user = handle['physical_resource_id']
 
-    def verify_upgraded(self, ctx, record):
-        self.verify_stack(ctx, record, self.expected_status)
+    def update(self, ctx, record):
+        """Signal the old handle; then the default update waits on it.
+
+        The update adds an OS::Heat::WaitCondition on the handle.
+        Heat's API hands the signal to the engine and answers before the
+        engine has stored it, so the handle's metadata is read once it
+        holds the signal, within ``stack_timeout``, not right after.
+        """
         data = f'after-{ctx.run_id}'
         _api.signal(ctx.conn, record, 'handle', {
             'status': 'SUCCESS', 'reason': 'signalled after the upgrade',
             'data': data, 'id': 'after'})
-        metadata = _api.resource_metadata(ctx.conn, record, 'handle')
+        try:
+            metadata = _api.wait_until(
+                ctx, record,
+                lambda: _api.resource_metadata(ctx.conn, record, 'handle'),
+                lambda metadata: 'after' in metadata,
+                'until the handle\'s metadata holds the signal \'after\' '
+                'sent after the upgrade')
+        except exceptions.TimeoutExpired as exc:
+            self.fail(f'the signal data in the handle\'s metadata never '
+                      f'came: {exc}')
         self.assert_equal(data, (metadata.get('after') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
-        super().verify_upgraded(ctx, record)
+        super().update(ctx, record)
 
     def verify_updated(self, ctx, record, outputs):
         self.assert_equal({'after': f'after-{ctx.run_id}'},
                           json.loads(outputs.get('data') or 'null'),
                           'the data of the wait condition added after the '
                           'upgrade')
-        self.assert_equal(record['outputs']['handle_id'],
+        self.assert_equal(record.outputs['handle_id'],
                           outputs.get('handle_id'),
                           'the handle (it was replaced)')

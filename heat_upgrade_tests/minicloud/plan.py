@@ -1,5 +1,5 @@
 """The full-upgrade plan: old Heat, pre-upgrade, Heat down, during-upgrade,
-the new release's db_sync, new Heat, post-upgrade.
+the new release's db_sync, new Heat, post-upgrade, destroy.
 
 Each step is printed with its duration as it runs. Hooks let the functional
 tests run their fault drills at the right moments on the same mini-cloud.
@@ -273,5 +273,21 @@ class FullUpgradePlan:
         after('db-synced')
         self.step(f'start Heat {new_name}', lambda: self._start(new))
         after('new-heat-up')
-        self.phase('post-upgrade')
-        after('post-upgrade')
+        try:
+            self.phase('post-upgrade')
+            after('post-upgrade')
+        except Exception:
+            # destroy runs after a failed post-upgrade too, so that nothing
+            # is left behind; the post-upgrade failure is the one raised
+            # (a destroy failure is recorded in its own step).
+            try:
+                self._destroy(after)
+            except Exception:
+                pass
+            raise
+        self._destroy(after)
+
+    def _destroy(self, after) -> None:
+        """grenade's destroy: delete every stack left, prove it gone."""
+        self.phase('destroy')
+        after('destroy')

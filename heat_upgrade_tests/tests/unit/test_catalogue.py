@@ -45,7 +45,7 @@ class CatalogueTest(testtools.TestCase):
         for name, check in base.all_checks().items():
             paths = [check().template_path()] + check().environment_paths()
             if check.update_template:
-                paths.append(check().update_template_path())
+                paths.append(check().template_path(check.update_template))
             for path in paths:
                 self.assertIsInstance(yaml.safe_load(path.read_text()),
                                       dict, path)

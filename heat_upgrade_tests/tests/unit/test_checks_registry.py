@@ -39,7 +39,61 @@ class RegistryTest(testtools.TestCase):
         attrs.setdefault('idempotent_id', str(uuid.uuid4()))
         attrs.setdefault('description', 'demo')
         attrs.setdefault('template', 'values_and_outputs.yaml')
+        attrs.setdefault('update', base.NoUpdate('a demo'))
         return type('Demo', (base.ResourceCheck,), attrs)
+
+    def test_an_unsaid_update_is_refused(self):
+        """An empty update_parameters no longer means "no update"."""
+        exc = self.assertRaises(TypeError, base.register, type(
+            'Demo', (base.ResourceCheck,), {
+                'name': 'demo_silent', 'idempotent_id': str(uuid.uuid4()),
+                'description': 'demo',
+                'template': 'values_and_outputs.yaml'}))
+        self.assertIn('says nothing about its post-upgrade update', str(exc))
+        self.assertIn('NoUpdate', str(exc))
+
+    def test_no_update_needs_a_reason_and_no_update_parts(self):
+        exc = self.assertRaises(TypeError, base.register, self._declare(
+            update=base.NoUpdate(' ')))
+        self.assertIn('NoUpdate needs a reason', str(exc))
+        exc = self.assertRaises(TypeError, base.register, self._declare(
+            update_parameters=lambda self, ctx, record: {'label': 'x'}))
+        self.assertIn('says NoUpdate but declares', str(exc))
+
+    def test_the_default_update_must_be_observed(self):
+        exc = self.assertRaises(TypeError, base.register, self._declare(
+            update=base.ResourceCheck.update,
+            update_parameters=lambda self, ctx, record: {'label': 'x'}))
+        self.assertIn('needs verify_updated', str(exc))
+
+    def test_every_check_of_the_catalogue_says_what_its_update_is(self):
+        for name, check in base.all_checks().items():
+            update = check.update
+            if isinstance(update, base.NoUpdate):
+                self.assertTrue(update.reason.strip(), name)
+            else:
+                self.assertTrue(callable(update), name)
+
+    def test_a_record_round_trips_and_refuses_undeclared_fields(self):
+        record = base.CheckRecord(stack=base.StackRef('i', 'n'),
+                                  parameters={'a': 1}, outputs={'o': 2})
+        data = record.to_json()
+        self.assertEqual({'stack': {'id': 'i', 'name': 'n'},
+                          'parameters': {'a': 1}, 'outputs': {'o': 2},
+                          'destroyed': False}, data)
+        self.assertEqual(record, base.CheckRecord.from_json(data))
+        self.assertEqual(base.CheckRecord(), base.CheckRecord.from_json({}))
+        exc = self.assertRaises(ValueError, base.CheckRecord.from_json,
+                                dict(data, stack_user='u'))
+        self.assertIn('stack_user', str(exc))
+        self.assertRaises(ValueError, base.CheckRecord.from_json,
+                          dict(data, stack={'id': 'i'}))
+
+    def test_every_record_type_is_declared(self):
+        for name, check in base.all_checks().items():
+            record = check.record_type()
+            self.assertEqual(record, check.record_type.from_json(
+                record.to_json()), name)
 
     def test_register_refuses_a_bad_id(self):
         exc = self.assertRaises(TypeError, base.register,

@@ -52,6 +52,7 @@ class DeclarationTest(testtools.TestCase):
         attrs.setdefault('idempotent_id', str(uuid.uuid4()))
         attrs.setdefault('description', 'demo')
         attrs.setdefault('template', 'values_and_outputs.yaml')
+        attrs.setdefault('update', base.NoUpdate('a demo'))
         return type('Demo', (base.ResourceCheck,), attrs)
 
     def test_unknown_phase_is_refused(self):
@@ -199,12 +200,20 @@ class KnownDestroyTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.CheckFailed, self.run_phase,
                                 'post-upgrade')
         self.assertIn('verify_upgraded broke', str(exc))
+        # The destroy phase's known failure is its own, reported there.
+        exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
+                                'destroy')
+        self.assertIn('KNOWN FINDING (cannot delete)', str(exc))
 
-    def test_a_known_destroy_failure_alone_is_a_known_finding(self):
+    def test_a_known_destroy_failure_is_reported_by_the_destroy_phase(self):
         self.run_phase('pre-upgrade')
+        self.run_phase('post-upgrade')
         DestroyKnownCheck.fail_in = {'destroy'}
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
-                                'post-upgrade')
+                                'destroy')
         self.assertIn('KNOWN FINDING (cannot delete)', str(exc))
-        lines = phases.known_findings(self.conf, 'post-upgrade', ['fake'])
+        self.assertEqual([], phases.known_findings(
+            self.conf, 'post-upgrade', ['fake']))
+        lines = phases.known_findings(self.conf, 'destroy', ['fake'])
+        self.assertEqual(1, len(lines))
         self.assertIn('KNOWN FINDING: fake in destroy', lines[0])

@@ -14,13 +14,20 @@ from heat_upgrade_tests import state
 
 
 class FakeSession:
+    """The project's Session, without a cloud.
 
-    def __init__(self, conf):
+    ``admin`` stands for the admin connection (None: the admin entry is
+    not usable).
+    """
+
+    def __init__(self, conf, admin=None):
         self.conf = conf
+        self.admin = admin
 
     def context(self, check, run_id, save=None):
-        return base.CheckContext(conf=self.conf, conn=None, admin_conn=None,
-                                 stacks=None, run_id=run_id, save=save)
+        return base.CheckContext(conf=self.conf, conn=None,
+                                 admin_conn=self.admin, stacks=None,
+                                 run_id=run_id, save=save)
 
 
 class FakeCheck(base.ResourceCheck):
@@ -38,13 +45,16 @@ class FakeCheck(base.ResourceCheck):
             self.fail(f'{what} broke')
 
     def unsupported(self, ctx):
-        return self.skip_reason
+        return self.skip_reason or super().unsupported(ctx)
 
     def create(self, ctx, record):
-        record['stack'] = {'id': 'sid', 'name': 'sname'}
+        record.stack = base.StackRef(id='sid', name='sname')
         ctx.save()
         self._call('create')
-        record['outputs'] = {'x': 1}
+        record.outputs = {'x': 1}
+
+    def verify_stack(self, ctx, record, statuses):
+        self._call('verify_stack')
 
     def verify(self, ctx, record):
         self._call('verify')
@@ -54,6 +64,9 @@ class FakeCheck(base.ResourceCheck):
 
     def verify_upgraded(self, ctx, record):
         self._call('verify_upgraded')
+
+    def update(self, ctx, record):
+        self._call('update')
 
     def destroy(self, ctx, record):
         self._call('destroy')
@@ -82,8 +95,13 @@ class PhasesTest(testtools.TestCase):
     def test_full_sequence(self):
         for phase in ('pre-upgrade', 'during-upgrade', 'post-upgrade'):
             self.run_phase(phase)
-        self.assertEqual(['create', 'verify', 'verify_heat_down',
-                          'verify_upgraded', 'destroy'], FakeCheck.calls)
+        self.assertEqual(['create', 'verify_stack', 'verify',
+                          'verify_heat_down', 'verify_upgraded', 'update'],
+                         FakeCheck.calls)
+        # post-upgrade verifies and updates, and never deletes.
+        self.assertFalse(self.doc()['record']['destroyed'])
+        self.run_phase('destroy')
+        self.assertEqual('destroy', FakeCheck.calls[-1])
         doc = self.doc()
         self.assertTrue(doc['record']['destroyed'])
         self.assertEqual({'pre-upgrade': 'passed',
@@ -126,15 +144,56 @@ class PhasesTest(testtools.TestCase):
         self.run_phase('destroy')
         self.assertEqual(['create', 'destroy'], FakeCheck.calls)
 
-    def test_destroy_runs_when_post_upgrade_verification_fails(self):
+    def test_destroy_phase_cleans_up_after_a_failed_post_upgrade(self):
         self.run_phase('pre-upgrade')
         FakeCheck.fail_in = {'verify_upgraded'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'post-upgrade')
+        self.assertNotIn('destroy', FakeCheck.calls)
+        self.assertNotIn('update', FakeCheck.calls)
+        self.assertFalse(self.doc()['record']['destroyed'])
+        self.run_phase('destroy')
         self.assertEqual('destroy', FakeCheck.calls[-1])
         doc = self.doc()
         self.assertEqual('failed', doc['phases']['post-upgrade'])
+        self.assertEqual('passed', doc['phases']['destroy'])
         self.assertTrue(doc['record']['destroyed'])
+
+    def test_destroy_is_idempotent(self):
+        self.run_phase('pre-upgrade')
+        self.run_phase('destroy')
+        exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
+                                'destroy')
+        self.assertIn('no stack left to destroy', str(exc))
+        self.assertEqual(1, FakeCheck.calls.count('destroy'))
+
+    def test_a_failed_destroy_can_be_run_again(self):
+        self.run_phase('pre-upgrade')
+        FakeCheck.fail_in = {'destroy'}
+        self.assertRaises(exceptions.CheckFailed, self.run_phase, 'destroy')
+        self.assertFalse(self.doc()['record']['destroyed'])
+        FakeCheck.fail_in = set()
+        self.run_phase('destroy')
+        self.assertTrue(self.doc()['record']['destroyed'])
+
+    def test_no_update_is_said_and_skips_the_update(self):
+        class Quiet(FakeCheck):
+            update = base.NoUpdate('nothing to change')
+        self.run_phase('pre-upgrade')
+        phases.run_check_phase(self.session, Quiet, phase='post-upgrade')
+        self.assertEqual('verify_upgraded', FakeCheck.calls[-1])
+
+    def test_a_record_field_the_check_does_not_declare_is_refused(self):
+        self.run_phase('pre-upgrade')
+        st = state.CheckState(self.conf.phases.state_dir, 'fake')
+        doc = st.load('test')
+        doc['record']['surprise'] = 1
+        st.save(doc)
+        exc = self.assertRaises(exceptions.StateError, self.run_phase,
+                                'post-upgrade')
+        self.assertIn('is corrupt', str(exc))
+        self.assertIn('surprise', str(exc))
+        self.assertEqual(1, len(str(exc).splitlines()))
 
     def test_pre_upgrade_refuses_to_forget_a_live_stack(self):
         self.run_phase('pre-upgrade')
@@ -146,3 +205,61 @@ class PhasesTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.ConfigError, self.run_phase,
                                 'mid-upgrade')
         self.assertIn("unknown phase 'mid-upgrade'", str(exc))
+
+
+class AdminCheck(FakeCheck):
+    needs_admin = True
+
+
+class AdminReaderCheck(FakeCheck):
+    reads_as_admin = 'looks up its stack user in Keystone'
+
+
+class NeedsAdminTest(testtools.TestCase):
+    """A check needing admin is skipped without it, in every phase."""
+
+    def setUp(self):
+        super().setUp()
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.conf = config.load(config_files=[])
+        self.conf.set_override('state_dir', os.path.join(tmp, 'state'),
+                               'phases')
+        FakeCheck.calls = []
+
+    def run_phase(self, check, phase, admin):
+        phases.run_check_phase(FakeSession(self.conf, admin), check,
+                               phase=phase)
+
+    def test_pre_upgrade_without_admin_is_a_skip_carried_on(self):
+        for check in (AdminCheck, AdminReaderCheck):
+            exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
+                                    check, 'pre-upgrade', None)
+            self.assertIn('needs admin credentials', str(exc))
+            for phase in ('during-upgrade', 'no-api', 'post-upgrade',
+                          'destroy'):
+                exc = self.assertRaises(exceptions.CheckSkipped,
+                                        self.run_phase, check, phase,
+                                        object())
+                self.assertIn('skipped since pre-upgrade', str(exc))
+            state.CheckState(self.conf.phases.state_dir, 'fake').path.unlink()
+        self.assertEqual([], FakeCheck.calls)
+
+    def test_later_phases_without_admin_are_skips_never_passes(self):
+        for check, what in ((AdminCheck, 'runs as admin'),
+                            (AdminReaderCheck, 'looks up its stack user')):
+            FakeCheck.calls = []
+            self.run_phase(check, 'pre-upgrade', object())
+            for phase in ('during-upgrade', 'no-api', 'post-upgrade'):
+                exc = self.assertRaises(exceptions.CheckSkipped,
+                                        self.run_phase, check, phase, None)
+                self.assertIn(what, str(exc))
+                self.assertIn("clouds.yaml entry 'devstack-admin' is not "
+                              "usable", str(exc))
+            exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
+                                    check, 'destroy', None)
+            self.assertIn('its stack sname is left behind', str(exc))
+            self.assertEqual(['create', 'verify_stack', 'verify'],
+                             FakeCheck.calls)
+            # With admin back, destroy still cleans up.
+            self.run_phase(check, 'destroy', object())
+            self.assertEqual('destroy', FakeCheck.calls[-1])
