@@ -1,10 +1,13 @@
 """``heat-upgrade-tests scaffold NAME``: a new check in three files.
 
 Writes the check's module, its template and its fault drill, each a
-working example to edit (the check passes every phase on the mini-cloud
-as written, and its drill fails it), so that adding a check starts from
-something that runs rather than from a blank page. Existing files are
-never overwritten.
+working example to edit, so that adding a check starts from something
+that runs rather than from a blank page. What only the author can say
+(why a deployer cares, what the stack is, what each phase proves, the
+template's description) is marked ``base.PLACEHOLDER``: ``register``
+refuses the check, so the unit tests fail and the check joins no
+catalogue, until each mark is replaced. Existing files are never
+overwritten.
 """
 
 from pathlib import Path
@@ -19,8 +22,8 @@ PACKAGE_DIR = Path(heat_upgrade_tests.__file__).resolve().parent
 
 CHECK = string.Template('''"""$title
 
-Say here why a deployer cares: what breaks for them if this does not
-survive an upgrade.
+$placeholder: say here why a deployer cares: what breaks for them if this
+does not survive an upgrade.
 """
 
 from heat_upgrade_tests.checks import base
@@ -30,41 +33,58 @@ from heat_upgrade_tests.checks import base
 class $cls(base.ResourceCheck):
     name = '$name'
     idempotent_id = '$uuid'
-    description = ('What the stack is made of (one sentence for the '
-                   'check table).')
+    description = ('$placeholder: what the stack is made of (one sentence '
+                   'for the check table).')
     template = '$name.yaml'
     # needs_admin = True               # OS::Keystone::* are admin-only
+    # reads_as_admin = 'looks up ...'  # runs as member, reads as admin
     # required_services = ('compute',)  # skipped where the catalog lacks it
     # required_resource_types = ('OS::Nova::Server',)
     # min_series = '2026.1'            # the oldest series upgraded from
+    # record_type = Record             # a base.CheckRecord subclass, for
+    #                                  # more than id, parameters, outputs
     proves = {
-        'pre-upgrade': 'the TestResource holds the label',
-        'post-upgrade': 'the same outputs; an update changes the label in '
-                        'place',
+        'pre-upgrade': '$placeholder: the TestResource holds the label',
+        'post-upgrade': '$placeholder: the same outputs; an update changes '
+                        'the label in place',
     }
 
+    # pre-upgrade: create (by default the stack from template and
+    # create_parameters, recorded), then verify.
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
-    def verify_outputs(self, ctx, record, outputs, label='before'):
+    def verify(self, ctx, record):
+        """Read-only: after create, and again after the upgrade."""
+        self.check_outputs(record.outputs)
+
+    def check_outputs(self, outputs, label='before'):
         self.assert_equal(label, outputs.get('value'), 'value')
 
     # def verify_heat_down(self, ctx, record):
     #     """With Heat down: find what the stack made in its own service."""
 
+    # post-upgrade: verify_upgraded (status, the same outputs, verify),
+    # then update: by default a stack update with update_parameters,
+    # observed in verify_updated. Override update for another change, or
+    # say update = base.NoUpdate('why').
     def update_parameters(self, ctx, record):
         return {'label': 'after'}
 
     def verify_updated(self, ctx, record, outputs):
-        self.assert_equal(record['outputs']['id'], outputs.get('id'),
+        self.assert_equal(record.outputs['id'], outputs.get('id'),
                           'the resource (it was replaced)')
-        self.verify_outputs(ctx, record, outputs, label='after')
+        self.check_outputs(outputs, label='after')
+
+    # destroy: the stack is deleted; then
+    # def verify_gone(self, ctx, record):
+    #     """What the stack made outside Heat is gone."""
 ''')
 
 TEMPLATE = string.Template('''heat_template_version: 2018-08-31
 description: >
-  The stack of check $name: replace the TestResource with what the check
-  is about.
+  $placeholder: the stack of check $name: replace the TestResource with
+  what the check is about.
 parameters:
   label:
     type: string
@@ -110,7 +130,9 @@ def render(name: str) -> dict[str, str]:
     values = {
         'name': name, 'uuid': str(uuid.uuid4()),
         'cls': ''.join(part.capitalize() for part in name.split('_')),
-        'title': f'{name}: (what survives the upgrade, in one line).',
+        'title': f'{name}: {base.PLACEHOLDER}: what survives the upgrade, '
+                 f'in one line.',
+        'placeholder': base.PLACEHOLDER,
     }
     return {'check': CHECK.substitute(values),
             'template': TEMPLATE.substitute(values),
@@ -141,7 +163,8 @@ def main(name: str, root: str | None = None) -> int:
     print(f'wrote the check {name}:')
     for key, path in written.items():
         print(f'  {key:8} {path}')
-    print(f'next: edit them, then run it alone on a mini-cloud with '
-          f'[phases] enabled_checks = {name} (see "Adding a resource '
-          f'check" in the docs)')
+    print(f'next: replace every {base.PLACEHOLDER} (the check is refused '
+          f'until then), edit them into your check, then run it alone on a '
+          f'mini-cloud with [phases] enabled_checks = {name} (see "Adding '
+          f'a resource check" in the docs)')
     return 0

@@ -17,6 +17,7 @@ import dataclasses
 import importlib
 from pathlib import Path
 import pkgutil
+import sys
 from typing import Any, ClassVar
 import uuid
 
@@ -29,6 +30,9 @@ _REGISTRY: dict[str, type['ResourceCheck']] = {}
 # The services of the devstack-free mini-cloud: a check needing no other
 # service runs there (and must have a fault drill).
 MINICLOUD_SERVICES = frozenset({'identity', 'orchestration'})
+# What ``heat-upgrade-tests scaffold`` writes where only the check's author
+# knows what to say; ``register`` refuses a check still carrying it.
+PLACEHOLDER = 'SCAFFOLD-PLACEHOLDER'
 
 
 def series_key(name: str) -> tuple[int, ...]:
@@ -479,6 +483,7 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
                         f'dataclass deriving from base.CheckRecord')
     _validate_update_declaration(cls)
     _validate_series_declarations(cls)
+    _refuse_placeholders(cls)
     for other in _REGISTRY.values():
         if other is not cls and (other.name == cls.name or
                                  other.idempotent_id == cls.idempotent_id):
@@ -535,6 +540,35 @@ def _validate_update_declaration(cls: type[ResourceCheck]) -> None:
     if not _overrides(cls, 'verify_updated'):
         raise TypeError(f'check {cls.name}: the default update needs '
                         f'verify_updated, where its effect is observed')
+
+
+def _refuse_placeholders(cls: type[ResourceCheck]) -> None:
+    """Refuse a scaffolded check until its placeholders are replaced.
+
+    ``heat-upgrade-tests scaffold`` marks what only the author can write
+    (why a deployer cares, what the stack is, what each phase proves, the
+    template) with ``PLACEHOLDER``; a check still carrying it must not
+    join the catalogue, nor pass the unit tests.
+    """
+    found = []
+    module = sys.modules.get(cls.__module__)
+    texts = [('the module docstring', getattr(module, '__doc__', None)),
+             ('the class docstring', cls.__doc__),
+             ('description', cls.description)]
+    texts += [(f'proves[{phase!r}]', text)
+              for phase, text in cls.proves.items()]
+    for path in _template_paths(cls):
+        try:
+            texts.append((f'template {path.name}', path.read_text()))
+        except OSError:
+            pass
+    found = [where for where, text in texts
+             if text and PLACEHOLDER in text]
+    if found:
+        raise TypeError(
+            f'check {cls.name} still carries the scaffold\'s placeholder '
+            f'({PLACEHOLDER}) in {", ".join(found)}: replace each with what '
+            f'the check really makes and proves')
 
 
 def _validate_series_declarations(cls: type[ResourceCheck]) -> None:
