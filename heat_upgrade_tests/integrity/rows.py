@@ -1,11 +1,17 @@
 """Rows the checks' stacks own, recorded before the upgrade, found after.
 
-At the end of pre-upgrade, the ids of every row behind the checks' stacks
-(the stacks and their nested stacks, resources, templates, software
-configs, events) are read from Heat's database and written to a snapshot
-beside the checks' state. After the upgrade, before any check touches a
-stack, each of them must still be there: a migration that drops or
-rewrites rows shows up here first, with the check that owns the row.
+At the end of pre-upgrade, every row behind the checks' stacks (the stacks
+and their nested stacks, resources, templates, software configs,
+snapshots, events) is read from Heat's database and written to a snapshot
+beside the checks' state: its id, and for each kept row but events a
+digest of each column no migration should rewrite (``CONTENT_COLUMNS``).
+After the upgrade, before any check touches a stack, each row must still
+be there with the same content: a migration that drops a row, or rewrites
+one where it should not, shows up here first, naming the table, the row,
+the column and the check that owns it. Events are compared by id only.
+The content of a stack that was IN_PROGRESS when the snapshot was taken
+(its engine was still writing it) is not compared; its rows must still
+be there.
 
 Events are the one kind of row Heat deletes on its own: when a stack has
 more than ``max_events_per_stack`` events, the oldest
@@ -21,6 +27,7 @@ and in the mini-cloud are MySQL/MariaDB.
 import collections
 import configparser
 import datetime
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -34,12 +41,27 @@ from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests import state as state_mod
 
 SNAPSHOT_FILE = 'integrity-snapshot.json'
-SCHEMA_VERSION = 1
+# 2: each row's content digests and the stacks' status were added.
+SCHEMA_VERSION = 2
 # Heat's defaults (heat/common/config.py) when no heat.conf says better.
 MAX_EVENTS_PER_STACK = 1000
 EVENT_PURGE_BATCH_SIZE = 200
 TABLES = ('stack', 'resource', 'raw_template', 'software_config',
           'snapshot')
+# Per table, the columns of a kept row that no migration should rewrite:
+# what the user or the engine wrote once (names, links, the physical id,
+# metadata, templates, configs, snapshot data), not what the engine
+# rewrites as it works (status, timestamps, locks, traversals) nor what a
+# migration may legitimately fill in (a new column). JSON is compared
+# decoded, so a column's type or encoding may change, never its content.
+CONTENT_COLUMNS = {
+    'stack': ('name', 'owner_id', 'tenant', 'username', 'disable_rollback',
+              'parent_resource_name', 'nested_depth'),
+    'resource': ('name', 'stack_id', 'nova_instance', 'rsrc_metadata'),
+    'raw_template': ('template',),
+    'software_config': ('name', 'group', 'config'),
+    'snapshot': ('name', 'status', 'data'),
+}
 
 
 def parse_url(url: str) -> dict[str, Any]:
@@ -91,6 +113,36 @@ def _select(cursor, sql: str, ids) -> list[tuple]:
     return list(cursor.fetchall())
 
 
+def _normal(value: Any) -> Any:
+    """A column's value as compared: bytes decoded, JSON text parsed."""
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode('utf-8', 'replace')
+    if isinstance(value, str) and value[:1] in ('{', '['):
+        try:
+            return json.loads(value)
+        except ValueError:
+            pass
+    return value
+
+
+def digest(value: Any) -> str:
+    """A short, exact fingerprint of a column's (normalised) value."""
+    text = json.dumps(_normal(value), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def read_content(cursor, table: str, ids) -> dict[str, dict[str, str]]:
+    """``{row id: {column: digest}}`` of ``CONTENT_COLUMNS[table]``."""
+    columns = CONTENT_COLUMNS[table]
+    quoted = ', '.join(f'`{c}`' for c in columns)
+    found = {}
+    for row in _select(cursor, f'SELECT id, {quoted} FROM {table} WHERE id '
+                               f'IN ({{ids}})', ids):
+        found[str(row[0])] = {
+            c: digest(v) for c, v in zip(columns, row[1:])}
+    return found
+
+
 def stack_roots(state_dir: Path) -> dict[str, str]:
     """``{stack id: check name}`` of the live stacks in the checks' state."""
     roots = {}
@@ -115,16 +167,18 @@ def read_rows(cursor, roots: dict[str, str]) -> dict[str, Any]:
     while frontier:
         column = 'id' if by_id else 'owner_id'
         rows = _select(cursor, 'SELECT id, name, owner_id, raw_template_id, '
-                               'prev_raw_template_id, deleted_at FROM stack '
-                               f'WHERE {column} IN ({{ids}})', frontier)
+                               'prev_raw_template_id, deleted_at, status '
+                               f'FROM stack WHERE {column} IN ({{ids}})',
+                       frontier)
         found = {}
-        for sid, name, owner, tmpl, prev, deleted in rows:
+        for sid, name, owner, tmpl, prev, deleted, status in rows:
             check, root = frontier.get(sid) or frontier[owner]
             if sid in stacks:
                 continue
             stacks[sid] = {'check': check, 'root': root, 'name': name,
                            'templates': [t for t in (tmpl, prev) if t],
-                           'deleted': deleted is not None}
+                           'deleted': deleted is not None,
+                           'in_progress': status == 'IN_PROGRESS'}
             found[sid] = (check, root)
         frontier, by_id = found, False
     owner = {sid: info['check'] for sid, info in stacks.items()}
@@ -153,7 +207,10 @@ def read_rows(cursor, roots: dict[str, str]) -> dict[str, Any]:
     for eid, sid in _select(cursor, 'SELECT id, stack_id FROM event '
                                     'WHERE stack_id IN ({ids})', stacks):
         events[sid].append(eid)
+    content = {table: read_content(cursor, table, rows_of[table])
+               for table in CONTENT_COLUMNS}
     return {'stacks': stacks, 'owner': owner, 'rows': rows_of,
+            'content': content,
             'events': {sid: sorted(ids) for sid, ids in events.items()}}
 
 
@@ -246,9 +303,8 @@ def _expected(snapshot: dict[str, Any],
               live_roots: set[str] | None) -> dict[str, Any]:
     """The snapshot without the stacks destroyed since, by the checks.
 
-    A check's destroy (post-upgrade ends with it, the destroy phase too)
-    removes its rows on purpose: a later check of the rows must not count
-    them as lost.
+    The destroy phase removes a check's rows on purpose: a later check of
+    the rows must not count them as lost.
     """
     if live_roots is None:
         return snapshot
@@ -260,6 +316,9 @@ def _expected(snapshot: dict[str, Any],
                 rows={table: {rid: sid for rid, sid in ids.items()
                               if kept(sid)}
                       for table, ids in snapshot['rows'].items()},
+                content={table: {rid: cols for rid, cols in rows.items()
+                                 if kept(snapshot['rows'][table].get(rid))}
+                         for table, rows in snapshot['content'].items()},
                 events={sid: ids for sid, ids in snapshot['events'].items()
                         if kept(sid)})
 
@@ -267,14 +326,23 @@ def _expected(snapshot: dict[str, Any],
 def check(url: str, snapshot: dict[str, Any],
           conf_files: list[Path] = (),
           live_roots: set[str] | None = None) -> report.Finding:
-    """Every recorded row still present; the finding says which are not.
+    """Every recorded row still present and unchanged, or which are not.
 
+    Present: by id, in every table. Unchanged: the ``CONTENT_COLUMNS`` of
+    every kept row but events, compared by digest, except for the stacks
+    that were IN_PROGRESS at the snapshot (and their nested stacks).
     ``live_roots``: the stacks the checks' state still holds (None: all of
     the snapshot's); the rows of the others were destroyed on purpose.
     """
     destroyed = sorted(set(snapshot.get('roots', {})) - live_roots) \
         if live_roots is not None else []
     snapshot = _expected(snapshot, live_roots)
+    busy = {info['root'] for info in snapshot['stacks'].values()
+            if info.get('in_progress')}
+
+    def compared(table: str, rid: str) -> bool:
+        sid = snapshot['rows'][table].get(rid)
+        return snapshot['stacks'].get(sid, {}).get('root') not in busy
     conn = connect(url)
     try:
         with conn.cursor() as cursor:
@@ -292,6 +360,11 @@ def check(url: str, snapshot: dict[str, Any],
                                             'WHERE stack_id IN ({ids})',
                                     snapshot['events']):
                 events[sid].append(eid)
+            content = {}
+            for table in CONTENT_COLUMNS:
+                content[table] = read_content(
+                    cursor, table, [rid for rid in snapshot['content'][table]
+                                    if compared(table, rid)])
     finally:
         conn.close()
     limit, _ = purge_settings(list(conf_files))
@@ -308,6 +381,19 @@ def check(url: str, snapshot: dict[str, Any],
         if not snapshot['stacks'].get(sid, {}).get('deleted'):
             problems.append(f'stack {sid} ({_who(snapshot, sid)}) was '
                             f'live and is now marked deleted')
+    rewritten = []
+    for table, recorded in snapshot['content'].items():
+        for rid, columns in sorted(recorded.items()):
+            now = content[table].get(rid)
+            if now is None:
+                continue  # gone, or not compared: said above or below
+            for column, before in columns.items():
+                if now.get(column) != before:
+                    sid = snapshot['rows'][table][rid]
+                    rewritten.append(
+                        f'{table} {rid} ({_who(snapshot, sid)}): column '
+                        f'{column} was rewritten (no migration should '
+                        f'change it)')
     counts['event'] = sum(len(v) for v in snapshot['events'].values())
     for sid, recorded in sorted(snapshot['events'].items()):
         gone = sorted(set(recorded) - set(events.get(sid, [])))
@@ -328,13 +414,26 @@ def check(url: str, snapshot: dict[str, Any],
         notes.append(f'not checked: the rows of '
                      f'{report.plural(len(destroyed), "stack")} the checks '
                      f'destroyed since ({", ".join(destroyed)})')
-    data = {'counts': counts, 'problems': problems,
+    if busy:
+        notes.append(f'content not compared (present only): the rows of '
+                     f'{report.plural(len(busy), "stack")} IN_PROGRESS when '
+                     f'the snapshot was taken ({", ".join(sorted(busy))})')
+    notes.append('content compared: ' + '; '.join(
+        f'{t} ({", ".join(c)})' for t, c in CONTENT_COLUMNS.items())
+        + '; events by id only')
+    data = {'counts': counts, 'problems': problems + rewritten,
             'taken_at': snapshot.get('taken_at')}
-    if problems:
+    if problems or rewritten:
+        said = []
+        if problems:
+            said.append(f'{report.plural(len(problems), "row")} recorded '
+                        f'before the upgrade missing')
+        if rewritten:
+            said.append(f'{report.plural(len(rewritten), "column")} of '
+                        f'rows recorded before the upgrade rewritten')
         return report.Finding(
-            'rows', report.FAILED,
-            f'{report.plural(len(problems), "row")} recorded before the '
-            f'upgrade missing (of {what})', problems + notes, data)
+            'rows', report.FAILED, f'{"; ".join(said)} (of {what})',
+            problems + rewritten + notes, data)
     if not roots:
         why = ('every stack it recorded was destroyed by its check since'
                if destroyed else 'pre-upgrade recorded no live stack of '
@@ -344,4 +443,4 @@ def check(url: str, snapshot: dict[str, Any],
     return report.Finding(
         'rows', report.PASSED,
         f'every row of the {roots} checks\' stacks recorded before the '
-        f'upgrade is present: {what}', notes, data)
+        f'upgrade is present, its content unchanged: {what}', notes, data)

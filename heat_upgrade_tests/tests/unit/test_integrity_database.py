@@ -228,26 +228,43 @@ class RowSnapshotTest(testtools.TestCase):
         super().setUp()
         import sqlite3
         self.db = sqlite3.connect(':memory:')
+        # Heat's columns that the row check reads (a subset of each table).
         self.db.executescript('''
             CREATE TABLE stack (id TEXT, name TEXT, owner_id TEXT,
                 raw_template_id INT, prev_raw_template_id INT,
-                deleted_at TEXT);
-            CREATE TABLE resource (id INT, stack_id TEXT,
-                nova_instance TEXT, current_template_id INT);
-            CREATE TABLE raw_template (id INT);
-            CREATE TABLE software_config (id TEXT);
-            CREATE TABLE snapshot (id TEXT, stack_id TEXT);
+                deleted_at TEXT, status TEXT, tenant TEXT, username TEXT,
+                disable_rollback BOOLEAN, parent_resource_name TEXT,
+                nested_depth INT, updated_at TEXT);
+            CREATE TABLE resource (id INT, stack_id TEXT, name TEXT,
+                nova_instance TEXT, current_template_id INT,
+                rsrc_metadata TEXT, status TEXT);
+            CREATE TABLE raw_template (id INT, template TEXT);
+            CREATE TABLE software_config (id TEXT, name TEXT,
+                `group` TEXT, config TEXT);
+            CREATE TABLE snapshot (id TEXT, stack_id TEXT, name TEXT,
+                status TEXT, data TEXT);
             CREATE TABLE event (id INT, stack_id TEXT);
-            INSERT INTO stack VALUES ('root', 'hut-a', NULL, 1, NULL, NULL),
-                ('child', 'hut-a-group', 'root', 2, NULL, NULL),
-                ('grandchild', 'hut-a-member', 'child', 3, NULL, NULL),
-                ('other', 'not-ours', NULL, 9, NULL, NULL);
-            INSERT INTO resource VALUES (10, 'root', 'cfg-1', 1),
-                (11, 'child', 'phys', 2), (12, 'grandchild', NULL, 4),
-                (99, 'other', NULL, 9);
-            INSERT INTO raw_template VALUES (1), (2), (3), (4), (9);
-            INSERT INTO software_config VALUES ('cfg-1'), ('cfg-other');
-            INSERT INTO snapshot VALUES ('snap-1', 'root');
+            INSERT INTO stack VALUES
+                ('root', 'hut-a', NULL, 1, NULL, NULL, 'COMPLETE', 'p',
+                 'u', 1, NULL, 0, NULL),
+                ('child', 'hut-a-group', 'root', 2, NULL, NULL, 'COMPLETE',
+                 'p', 'u', 1, 'group', 1, NULL),
+                ('grandchild', 'hut-a-member', 'child', 3, NULL, NULL,
+                 'COMPLETE', 'p', 'u', 1, '0', 2, NULL),
+                ('other', 'not-ours', NULL, 9, NULL, NULL, 'COMPLETE', 'q',
+                 'v', 1, NULL, 0, NULL);
+            INSERT INTO resource VALUES
+                (10, 'root', 'config', 'cfg-1', 1, '{"a": 1}', 'COMPLETE'),
+                (11, 'child', 'group', 'phys', 2, '{}', 'COMPLETE'),
+                (12, 'grandchild', 'member', NULL, 4, NULL, 'COMPLETE'),
+                (99, 'other', 'x', NULL, 9, NULL, 'COMPLETE');
+            INSERT INTO raw_template VALUES (1, '{"resources": {}}'),
+                (2, '{}'), (3, '{}'), (4, '{}'), (9, '{}');
+            INSERT INTO software_config VALUES
+                ('cfg-1', 'script', 'script', '{"config": "echo"}'),
+                ('cfg-other', 'x', 'Heat::Ungrouped', '{}');
+            INSERT INTO snapshot VALUES ('snap-1', 'root', 'hut-before',
+                'COMPLETE', '{"resources": {"config": {}}}');
             INSERT INTO event VALUES (1, 'root'), (2, 'root'), (3, 'root'),
                 (4, 'child');
         ''')
@@ -312,6 +329,73 @@ class RowSnapshotTest(testtools.TestCase):
         self.assertIn('1 event of stack hut-a of check nested_group '
                       'purged by Heat (max_events_per_stack=3)',
                       finding.details)
+
+    def test_content_is_recorded_as_digests_of_the_kept_columns(self):
+        found = self.snapshot()
+        self.assertEqual(set(rows.CONTENT_COLUMNS), set(found['content']))
+        self.assertEqual({'10', '11', '12'}, set(found['content']['resource']))
+        self.assertEqual(set(rows.CONTENT_COLUMNS['resource']),
+                         set(found['content']['resource']['10']))
+        # JSON is compared decoded: a re-encoding is not a rewrite.
+        self.assertEqual(rows.digest('{"a": 1}'), rows.digest('{ "a":1 }'))
+        self.assertNotEqual(rows.digest('{"a": 1}'), rows.digest('{"a": 2}'))
+
+    def test_a_row_rewritten_by_the_upgrade_is_named_with_its_column(self):
+        snapshot = self.snapshot()
+        self.db.executescript('''
+            UPDATE resource SET rsrc_metadata = '{"a": 2}' WHERE id = 10;
+            UPDATE raw_template SET template = '{"resources": null}'
+                WHERE id = 1;
+            UPDATE snapshot SET data = '{}' WHERE id = 'snap-1';
+            UPDATE software_config SET `group` = 'ansible'
+                WHERE id = 'cfg-1';
+        ''')
+        finding = rows.check('mysql://x/heat', snapshot)
+        self.assertEqual(report.FAILED, finding.status)
+        self.assertIn('4 columns of rows recorded before the upgrade '
+                      'rewritten', finding.summary)
+        self.assertNotIn('missing', finding.summary)
+        for line in (
+                'resource 10 (stack hut-a of check nested_group): column '
+                'rsrc_metadata was rewritten (no migration should change '
+                'it)',
+                'raw_template 1 (stack hut-a of check nested_group): '
+                'column template was rewritten',
+                'snapshot snap-1 (stack hut-a of check nested_group): '
+                'column data was rewritten',
+                'software_config cfg-1 (stack hut-a of check '
+                'nested_group): column group was rewritten'):
+            self.assertTrue(any(d.startswith(line)
+                                for d in finding.details), line)
+
+    def test_what_the_engine_rewrites_is_not_a_rewrite(self):
+        snapshot = self.snapshot()
+        self.db.executescript('''
+            UPDATE stack SET status = 'FAILED', updated_at = 'now';
+            UPDATE resource SET status = 'FAILED', current_template_id = 7;
+        ''')
+        finding = rows.check('mysql://x/heat', snapshot)
+        self.assertEqual(report.PASSED, finding.status, finding.details)
+        self.assertIn('its content unchanged', finding.summary)
+        self.assertTrue(any(d.startswith('content compared: stack (name')
+                            and 'events by id only' in d
+                            for d in finding.details))
+
+    def test_the_content_of_a_stack_in_progress_is_not_compared(self):
+        self.db.execute("UPDATE stack SET status = 'IN_PROGRESS' "
+                        "WHERE id = 'child'")
+        snapshot = self.snapshot()
+        self.db.execute("UPDATE resource SET nova_instance = 'new' "
+                        "WHERE id = 11")
+        finding = rows.check('mysql://x/heat', snapshot)
+        self.assertEqual(report.PASSED, finding.status, finding.details)
+        self.assertIn('content not compared (present only): the rows of 1 '
+                      'stack IN_PROGRESS when the snapshot was taken (root)',
+                      finding.details)
+        # Still present, though: a row gone is a row gone.
+        self.db.execute('DELETE FROM resource WHERE id = 11')
+        self.assertEqual(report.FAILED, rows.check(
+            'mysql://x/heat', snapshot).status)
 
     def test_stacks_destroyed_by_the_checks_are_not_counted_as_lost(self):
         snapshot = self.snapshot()
