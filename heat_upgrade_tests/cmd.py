@@ -82,7 +82,9 @@ def run_phase(conf, phase: str) -> int:
             else Path(tmp)
         run_dir.mkdir(parents=True, exist_ok=True)
         print(f'==> {phase}: running the phase tests of '
-              f'{len(checks_base.selected_checks(conf))} checks', flush=True)
+              f'{len(checks_base.selected_checks(conf))} checks; upgrade '
+              f'from series {conf.cloud.from_series or "unknown"} to '
+              f'{conf.cloud.to_series or "unknown"}', flush=True)
         code = subprocess.call(
             stestr_command(phase, conf.phases.concurrency), env=env,
             cwd=run_dir)

@@ -8,6 +8,7 @@ hooks): they find their configuration file through the environment variable
 """
 
 import os
+import re
 
 from oslo_config import cfg
 
@@ -33,14 +34,21 @@ cloud_opts = [
                     './clouds.yaml, ~/.config/openstack, /etc/openstack).'),
     cfg.StrOpt('from_series',
                help='Release series of the Heat upgraded from (e.g. '
-                    '2026.1). Checks use it for their minimum series and '
-                    'their known failures; unset means unknown: no '
+                    '2026.1), or a Heat version (e.g. 26.0.2 or a '
+                    'development version such as 27.1.0.dev4), mapped to '
+                    'its series. Checks use it for their minimum series '
+                    'and their known failures; unset means unknown: no '
                     'minimum is enforced and every known failure is '
-                    'assumed to apply (and is reported).'),
+                    'assumed to apply (and is reported). The grenade '
+                    'hooks set it from heat-manage --version through '
+                    'the environment (OS_CLOUD__FROM_SERIES).'),
     cfg.StrOpt('to_series',
-               help='Release series of the Heat upgraded to (e.g. 2026.2); '
-                    'for the checks\' known failures, as from_series.'),
+               help='Release series (or Heat version) of the Heat '
+                    'upgraded to (e.g. 2026.2); for the checks\' known '
+                    'failures, as from_series (OS_CLOUD__TO_SERIES).'),
 ]
+
+SERIES_RE = re.compile(r'^\d{4}\.\d$')
 
 phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')
 phases_opts = [
@@ -179,4 +187,28 @@ def load(args: list[str] | None = None,
     except (cfg.Error, ValueError) as exc:
         from heat_upgrade_tests import exceptions
         raise exceptions.ConfigError(f'bad configuration: {exc}')
+    _series_from_versions(conf)
     return conf
+
+
+def _series_from_versions(conf: cfg.ConfigOpts) -> None:
+    """Map a Heat version given as ``[cloud]`` from/to_series to its series.
+
+    In the gate the hooks know Heat's version (``heat-manage --version``),
+    not its series; the rule is the integrity command's (a development
+    version past its major's series belongs to the next one).
+    """
+    from heat_upgrade_tests import exceptions
+    from heat_upgrade_tests.minicloud import releases
+    for opt in ('from_series', 'to_series'):
+        value = conf.cloud[opt]
+        if not value or SERIES_RE.match(value):
+            continue
+        series = None
+        if re.match(r'^\d+\.\d+', value):
+            series = releases.series_name_of_version(value)
+        if series is None:
+            raise exceptions.ConfigError(
+                f'[cloud] {opt} = {value}: neither a release series '
+                f'(YYYY.N) nor a Heat version of a known series')
+        conf.set_override(opt, series, 'cloud')

@@ -68,7 +68,17 @@ class Session:
         return self._admin
 
     def context(self, check: base.ResourceCheck, run_id: str,
-                save=None) -> base.CheckContext:
+                save=None, offline: bool = False) -> base.CheckContext:
+        """What ``check`` may use; ``offline``: no connection at all.
+
+        The no-api phase is offline: grenade stops every service, Keystone
+        included, before it, so authenticating would fail there; a check
+        probes the data plane only.
+        """
+        if offline:
+            return base.CheckContext(conf=self.conf, conn=None,
+                                     admin_conn=None, stacks=None,
+                                     run_id=run_id, save=save)
         admin = self.admin_conn
         conn = admin if check.needs_admin and admin is not None else (
             self.conn)
@@ -106,7 +116,8 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
             f'{doc["skipped"]} (skipped since pre-upgrade)')
     record = _record(check, state, doc)
     ctx = session.context(check, doc['run_id'],
-                          save=_saver(state, doc, record))
+                          save=_saver(state, doc, record),
+                          offline=phase == NO_API)
     if phase == DESTROY:
         _destroy(check, ctx, doc, state, record,
                  check.known_failure(DESTROY, session.conf))

@@ -42,6 +42,55 @@ function heat_upgrade_tests_config {
     echo "${HEAT_UPGRADE_TESTS_CONFIG:-${HEAT_UPGRADE_TESTS_CONF:-$devstack_conf}}"
 }
 
+# heat_upgrade_tests_heat_version - the installed Heat's version, or nothing
+#
+# ``heat-manage`` on PATH is the Heat of the moment (DevStack links it into
+# /usr/local/bin): the old one until Heat's upgrade, the new one after.
+function heat_upgrade_tests_heat_version {
+    heat-manage --version 2>/dev/null | tail -n 1 || true
+}
+
+# heat_upgrade_tests_series phase - export what the phase learns of the
+# upgrade's series (oslo.config reads [cloud] options from OS_CLOUD__*)
+#
+# The old Heat's version, saved by create; the new one once Heat's
+# upgrade ran (post-upgrade and destroy), saved by the first of them;
+# before that, the target branch's series when it is a stable branch.
+# The phases map a version to its series; unknown stays unset.
+function heat_upgrade_tests_series {
+    local phase=$1
+    local from_version
+    local to_version
+    from_version=$(resource_get "$HEAT_UPGRADE_TESTS_NAME" from_heat_version)
+    to_version=$(resource_get "$HEAT_UPGRADE_TESTS_NAME" to_heat_version)
+    case $phase in
+        post-upgrade|destroy)
+            if [[ -z "$to_version" ]]; then
+                to_version=$(heat_upgrade_tests_heat_version)
+                if [[ -n "$to_version" ]]; then
+                    resource_save "$HEAT_UPGRADE_TESTS_NAME" \
+                        to_heat_version "$to_version"
+                fi
+            fi
+            ;;
+        *)
+            local stable='^stable/([0-9]{4}\.[0-9])$'
+            if [[ "${TARGET_DEVSTACK_BRANCH:-}" =~ $stable ]]; then
+                to_version=${BASH_REMATCH[1]}
+            fi
+            ;;
+    esac
+    unset OS_CLOUD__FROM_SERIES OS_CLOUD__TO_SERIES
+    if [[ -n "$from_version" ]]; then
+        export OS_CLOUD__FROM_SERIES=$from_version
+    fi
+    if [[ -n "$to_version" ]]; then
+        export OS_CLOUD__TO_SERIES=$to_version
+    fi
+    echo "heat-upgrade-tests: upgrade from Heat ${from_version:-unknown}" \
+        "to ${to_version:-unknown}"
+}
+
 # run_heat_upgrade_tests_phase phase [hint...]
 #
 # Run one phase, bounded by HEAT_UPGRADE_TESTS_PHASE_TIMEOUT; die (exit
@@ -64,6 +113,7 @@ function run_heat_upgrade_tests_phase {
     # in the environment (stack.sh exports devstack-admin) would override
     # it and run every check as admin.
     unset OS_CLOUD
+    heat_upgrade_tests_series "$phase"
 
     echo "heat-upgrade-tests: running the $phase phase with" \
         "$HEAT_UPGRADE_TESTS_CONFIG: ${cmd[*]} $phase"

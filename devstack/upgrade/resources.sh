@@ -30,6 +30,9 @@ set -o xtrace
 function create {
     resource_save "$HEAT_UPGRADE_TESTS_NAME" config \
         "$(heat_upgrade_tests_config)"
+    # The old Heat's version, for the checks' series (see lib.sh).
+    resource_save "$HEAT_UPGRADE_TESTS_NAME" from_heat_version \
+        "$(heat_upgrade_tests_heat_version)"
     run_heat_upgrade_tests_phase pre-upgrade
 }
 

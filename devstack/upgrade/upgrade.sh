@@ -3,13 +3,14 @@
 # devstack/upgrade/upgrade.sh - grenade upgrade hook of heat-upgrade-tests
 #
 # It installs and upgrades nothing (Heat's own plugin upgrades Heat). It
-# runs the during-upgrade phase: when the job lists this plugin before
-# heat, grenade calls this script after the in-tree services (keystone,
-# nova, neutron, cinder...) are upgraded and back up, and before Heat is
-# upgraded. Heat is down and the rest is up: the moment to find each
-# stack's physical resources through their own services. The phase fails
-# unless Heat's API is really down. Grenade runs it with TOP_DIR set to
-# the target DevStack.
+# runs the during-upgrade phase: grenade upgrades its projects in
+# registration order, and this plugin's settings put it just before
+# heat, so grenade calls this script after the in-tree services
+# (keystone, nova, neutron, cinder...) are upgraded and back up, and
+# before Heat is upgraded. Heat is down and the rest is up: the moment to
+# find each stack's physical resources through their own services. The
+# phase fails unless Heat's API is really down. Grenade runs it with
+# TOP_DIR set to the target DevStack.
 
 # shellcheck source-path=SCRIPTDIR
 
@@ -27,5 +28,5 @@ source "$(dirname "$0")/lib.sh"
 set -o xtrace
 
 run_heat_upgrade_tests_phase during-upgrade \
-    "if Heat's API was up, list heat-upgrade-tests before heat in the" \
-    "job's devstack_plugins, so that grenade runs this before Heat's upgrade"
+    "if Heat's API was up, grenade did not run this before Heat's upgrade:" \
+    "see UPGRADE_PROJECTS, which devstack/upgrade/settings orders"

@@ -77,48 +77,10 @@ class HeatEnv:
         return [n for n in self.namespaces if n.startswith('heat.')]
 
 
-def major(version: str) -> int | None:
-    match = re.match(r'^(\d+)', version or '')
-    return int(match.group(1)) if match else None
-
-
-def _minor(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r'\d+', version)[:2])
-
-
-def locate(version: str, known: dict[str, releases.Series]
-           ) -> tuple[releases.Series | None, float]:
-    """The series of a Heat ``version`` and its position among ``known``.
-
-    A development version whose major.minor is past its major's series
-    (pbr's ``26.1.0.dev109`` on master after 26.0.0) belongs to the next
-    series; past the newest, to no known series, just after it.
-    """
-    names = list(known)
-    for index, series in enumerate(known.values()):
-        if series.heat_version == version:
-            return series, float(index)
-    wanted = major(version)
-    for index, series in enumerate(known.values()):
-        if major(series.heat_version) != wanted:
-            continue
-        if 'dev' in version and _minor(version) > _minor(
-                series.heat_version):
-            if index + 1 < len(names):
-                return known[names[index + 1]], float(index + 1)
-            return None, index + 0.5
-        return series, float(index)
-    majors = [major(s.heat_version) or 0 for s in known.values()]
-    if majors and (wanted or 0) > max(majors):
-        return None, len(names) - 0.5
-    return None, -1.0
-
-
-def series_of_version(version: str,
-                      known: dict[str, releases.Series]
-                      ) -> releases.Series | None:
-    """The series of a Heat ``version`` (see ``locate``)."""
-    return locate(version, known)[0]
+# The version rules live with the series they map to.
+major = releases.major
+locate = releases.locate
+series_of_version = releases.series_of_version
 
 
 def position(env: HeatEnv, known: dict[str, releases.Series]) -> float:

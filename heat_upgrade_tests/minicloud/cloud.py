@@ -103,8 +103,13 @@ class MiniCloud(fixtures.Fixture):
         self.write_phase_conf(self.phase_conf, self.state_dir)
 
     def write_phase_conf(self, path: Path, state_dir: Path,
-                         enabled_checks: list[str] | None = None) -> Path:
-        """The phases' configuration file: where the cloud and state are."""
+                         enabled_checks: list[str] | None = None,
+                         series: bool = True) -> Path:
+        """The phases' configuration file: where the cloud and state are.
+
+        Without ``series`` it leaves the upgrade's series out, for the
+        phases to learn them elsewhere (the grenade hooks' environment).
+        """
         parser = configparser.ConfigParser()
         phases_opts = self.conf.phases
         timeouts = self.conf.timeouts
@@ -113,7 +118,7 @@ class MiniCloud(fixtures.Fixture):
         # The series of the upgrade, for checks' minimum series and known
         # failures (the plan sets them).
         for opt in ('from_series', 'to_series'):
-            if self.conf.cloud[opt]:
+            if series and self.conf.cloud[opt]:
                 parser['cloud'][opt] = self.conf.cloud[opt]
         parser['phases'] = {
             'state_dir': str(state_dir),
@@ -163,6 +168,13 @@ class MiniCloud(fixtures.Fixture):
             if service is not None:
                 service.stop()
         self.api = self.engine = None
+
+    def stop_keystone(self) -> None:
+        """Stop Keystone: with Heat stopped too, no API answers."""
+        self.keystone.stop()
+
+    def start_keystone(self) -> None:
+        self.keystone.start()
 
     def admin_connection(self):
         """An openstacksdk connection as the cloud's admin."""

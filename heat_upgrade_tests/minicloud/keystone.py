@@ -115,6 +115,17 @@ class Keystone(fixtures.Fixture):
             '--bootstrap-internal-url', self.auth_url,
             '--bootstrap-public-url', self.auth_url,
             env={'OS_BOOTSTRAP_PASSWORD': self.admin_password})
+        self.start()
+
+    def start(self) -> None:
+        """Serve the bootstrapped Keystone; again after ``stop``.
+
+        Grenade stops Keystone with every other service before its no-api
+        moment and starts it again when it upgrades it: the plans do the
+        same, on the same database and keys.
+        """
+        if self.process is not None and self.process.running:
+            return
         self.process = processes.use(self, processes.ManagedProcess(
             'keystone', self._uwsgi_argv(),
             self.log_dir / 'keystone-uwsgi.log',
@@ -142,6 +153,9 @@ class Keystone(fixtures.Fixture):
         """Stop serving (bounded); the cleanup does it anyway."""
         if self.process is not None:
             self.process.stop()
+            processes.wait_until(lambda: not self._answers(), 30,
+                                 f'keystone to stop answering on '
+                                 f'{self.auth_url}')
 
 
 def uwsgi_argv(venv: Path, module: str, host: str, port: int,

@@ -1,5 +1,7 @@
-"""The full-upgrade plan: old Heat, pre-upgrade, Heat down, during-upgrade,
-the new release's db_sync, new Heat, post-upgrade, destroy.
+"""The full-upgrade plan, in grenade's moments: old Heat, pre-upgrade,
+every service stopped (Heat, then Keystone), no-api, then each project
+upgraded in turn (Keystone back up, during-upgrade with Heat still down,
+the new release's db_sync and the new Heat), post-upgrade, destroy.
 
 Each step is printed with its duration as it runs. Hooks let the functional
 tests run their fault drills at the right moments on the same mini-cloud.
@@ -30,6 +32,15 @@ from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import venvs
 
 Hook = Callable[['FullUpgradePlan'], None]
+
+# The projects upgraded after every service was stopped, in grenade's
+# order: grenade upgrades its projects in registration order (Keystone
+# first); this project's grenade settings put ``heat-upgrade-tests``
+# (whose upgrade.sh runs the during-upgrade phase) just before ``heat``
+# (Heat's own plugin: db_sync and the new Heat). The functional tests get
+# the order from the grenade settings themselves, through the grenade
+# stand-in, so the plan upgrades Heat where grenade would.
+UPGRADE_ORDER = ('keystone', 'heat-upgrade-tests', 'heat')
 
 
 @dataclasses.dataclass
@@ -101,7 +112,14 @@ class FullUpgradePlan:
     name = 'full'
 
     def __init__(self, conf, old: releases.Series, new: releases.Series,
-                 echo: bool = True):
+                 echo: bool = True,
+                 upgrade_order: tuple[str, ...] = UPGRADE_ORDER):
+        unknown = sorted(set(upgrade_order) - set(UPGRADE_ORDER))
+        if unknown or len(set(upgrade_order)) != len(upgrade_order):
+            raise exceptions.ConfigError(
+                f'cannot upgrade {" ".join(upgrade_order)}: the plan '
+                f'upgrades each of {", ".join(UPGRADE_ORDER)} once')
+        self.upgrade_order = tuple(upgrade_order)
         self.conf = conf
         self.old_series = old
         self.new_series = new
@@ -266,13 +284,33 @@ class FullUpgradePlan:
         after('pre-upgrade')
         self.step(f'stop Heat {old_name}', self._stop)
         after('heat-down')
-        self.phase('during-upgrade')
-        after('during-upgrade')
-        self.step(f'db_sync with Heat {new_name}', lambda: self._db_sync(new))
-        integrity.check_after_db_sync(self)
-        after('db-synced')
-        self.step(f'start Heat {new_name}', lambda: self._start(new))
-        after('new-heat-up')
+        # Grenade stops every service before verify_noapi, Keystone too.
+        self.step('stop Keystone: no API answers', self.cloud.stop_keystone)
+        after('all-down')
+        self.phase('no-api')
+        after('no-api')
+
+        def upgrade_keystone():
+            self.step('start Keystone', self.cloud.start_keystone)
+            after('keystone-up')
+
+        def upgrade_heat():
+            self.step(f'db_sync with Heat {new_name}',
+                      lambda: self._db_sync(new))
+            integrity.check_after_db_sync(self)
+            after('db-synced')
+            self.step(f'start Heat {new_name}', lambda: self._start(new))
+            after('new-heat-up')
+
+        def upgrade_this_project():
+            self.phase('during-upgrade')
+            after('during-upgrade')
+
+        upgrades = {'keystone': upgrade_keystone, 'heat': upgrade_heat,
+                    'heat-upgrade-tests': upgrade_this_project}
+        self.say(f'==> upgrade order: {" ".join(self.upgrade_order)}')
+        for project in self.upgrade_order:
+            upgrades[project]()
         try:
             self.phase('post-upgrade')
             after('post-upgrade')

@@ -7,6 +7,7 @@ rather than in code, so adding a series needs no code change.
 
 import dataclasses
 from pathlib import Path
+import re
 
 import yaml
 
@@ -117,3 +118,80 @@ def default_pair(path: Path | None = None) -> tuple[Series, Series]:
     """(from, to) of the default upgrade: the newest and the one before."""
     newest = list(load_series(path).values())[-1]
     return previous(newest, path), newest
+
+
+# -- Heat versions and their series ------------------------------------------
+def major(version: str) -> int | None:
+    match = re.match(r'^(\d+)', version or '')
+    return int(match.group(1)) if match else None
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r'\d+', version)[:2])
+
+
+def locate(version: str, known: dict[str, Series]
+           ) -> tuple[Series | None, float]:
+    """The series of a Heat ``version`` and its position among ``known``.
+
+    A development version whose major.minor is past its major's series
+    (pbr's ``26.1.0.dev109`` on master after 26.0.0) belongs to the next
+    series; past the newest, to no known series, just after it.
+    """
+    names = list(known)
+    for index, series in enumerate(known.values()):
+        if series.heat_version == version:
+            return series, float(index)
+    wanted = major(version)
+    for index, series in enumerate(known.values()):
+        if major(series.heat_version) != wanted:
+            continue
+        if 'dev' in version and _minor(version) > _minor(
+                series.heat_version):
+            if index + 1 < len(names):
+                return known[names[index + 1]], float(index + 1)
+            return None, index + 0.5
+        return series, float(index)
+    majors = [major(s.heat_version) or 0 for s in known.values()]
+    if majors and (wanted or 0) > max(majors):
+        return None, len(names) - 0.5
+    return None, -1.0
+
+
+def series_of_version(version: str,
+                      known: dict[str, Series]
+                      ) -> Series | None:
+    """The series of a Heat ``version`` (see ``locate``)."""
+    return locate(version, known)[0]
+
+
+def next_series(name: str, steps: int = 1) -> str:
+    """The series ``steps`` after ``name``: two a year, ``.1`` and ``.2``."""
+    year, half = _sort_key(name)
+    index = year * 2 + (half - 1) + steps
+    return f'{index // 2}.{index % 2 + 1}'
+
+
+def series_name_of_version(version: str,
+                           known: dict[str, Series] | None = None
+                           ) -> str | None:
+    """The series name of a Heat ``version``, also past the newest known.
+
+    Known series by ``locate``; past the newest (master in the gate, say
+    ``27.1.0.dev4`` after 2026.2's 27.0.x, or ``28.0.0.dev3`` before the
+    28.0.0 tag), one series per Heat major, and a development version of
+    a minor past .0 is of the series after its major's. None for a
+    version older than every known series.
+    """
+    known = load_series() if known is None else known
+    series, where = locate(version, known)
+    if series is not None:
+        return series.name
+    wanted = major(version)
+    if where < 0 or wanted is None or not known:
+        return None
+    newest = list(known.values())[-1]
+    steps = wanted - (major(newest.heat_version) or 0)
+    if 'dev' in version and _minor(version)[1:] > (0,):
+        steps += 1
+    return next_series(newest.name, max(steps, 1))

@@ -2,13 +2,21 @@
 
 At the moments grenade would, the drills run ``devstack/upgrade/*`` through
 a small shim of grenade (``grenade_shim/``, the project's own code), so the
-hooks source a grenaderc and functions that behave as grenade's do:
+hooks source a grenaderc and functions that behave as grenade's do. The
+job's plugins are this project and a stand-in of Heat's own plugin
+(``grenade_shim/plugins/heat``), handed to the shim sorted by name as Zuul
+hands them to grenade; the shim's grenade in-tree stand-in registers
+keystone first. ``upgrade_order`` reads the order grenade would upgrade
+the projects in from those settings, and the scenario's plan upgrades
+Keystone, runs this project's upgrade and upgrades Heat in that order:
 
 * old Heat up: ``resources.sh early_create``, ``create``, ``verify
   pre-upgrade``; then ``upgrade.sh`` while Heat is still up, which must
   fail;
-* Heat stopped: ``shutdown.sh``, ``resources.sh verify_noapi
-  pre-upgrade``, then ``upgrade.sh`` (the during-upgrade phase);
+* every service stopped, Keystone included: ``shutdown.sh``,
+  ``resources.sh verify_noapi pre-upgrade``;
+* at this project's turn in the upgrade order: ``upgrade.sh`` (the
+  during-upgrade phase: Keystone back up, Heat still down);
 * new Heat up: ``resources.sh verify post-upgrade``, then ``destroy``.
 
 The hooks run each phase with ``heat-upgrade-tests phase`` in this
@@ -19,7 +27,9 @@ under test here, not the checks, which the main run covers. The state and
 results directories are the drills' own, so the main run is not
 disturbed. Only ``create`` and what runs before it get
 ``HEAT_UPGRADE_TESTS_CONFIG``: the later hooks must find the configuration
-through the one ``create`` saved with ``resource_save``.
+through the one ``create`` saved with ``resource_save``. ``heat-manage``
+on the hooks' PATH is the running Heat's, as devstack links it into
+``/usr/local/bin``.
 """
 
 import os
@@ -30,6 +40,7 @@ import sys
 import time
 
 import heat_upgrade_tests
+from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import plan as plan_mod
 
 REPO_ROOT = Path(heat_upgrade_tests.__file__).resolve().parent.parent
@@ -40,6 +51,40 @@ CHECKS = ['values_and_outputs']
 PHASE_TIMEOUT = 300
 HOOK_TIMEOUT = 420
 PREFIX = 'grenade_'
+THIS_PLUGIN = 'heat-upgrade-tests'
+# The job's grenade plugins: this one and the stand-in of Heat's.
+JOB_PLUGINS = {THIS_PLUGIN: REPO_ROOT, 'heat': SHIM_DIR / 'plugins' / 'heat'}
+
+
+def write_pluginrc(stack_root: Path, plugins: dict[str, Path]) -> Path:
+    """The shim's pluginrc: the plugins sorted by name, as from Zuul.
+
+    Zuul passes job variables to Ansible as YAML with sorted keys, so
+    grenade sees ``devstack_plugins`` in name order, never in the order
+    the job lists them.
+    """
+    stack_root.mkdir(parents=True, exist_ok=True)
+    path = stack_root / 'pluginrc'
+    path.write_text(''.join(f'enable_grenade_plugin {name} {plugins[name]}\n'
+                            for name in sorted(plugins)))
+    return path
+
+
+def upgrade_order(stack_root: Path,
+                  plugins: dict[str, Path] | None = None) -> tuple[str, ...]:
+    """The projects in the order grenade would upgrade them.
+
+    Read from the settings themselves, sourced by the shim as grenade
+    sources them (in-tree keystone first, then the plugins in pluginrc's
+    order).
+    """
+    write_pluginrc(stack_root, JOB_PLUGINS if plugins is None else plugins)
+    run = run_hook(['settings'], hook_env(stack_root), timeout=60)
+    for line in run.output.splitlines():
+        if line.startswith('Upgrade projects:') and run.ok:
+            return tuple(line.split(':', 1)[1].split())
+    raise AssertionError(f'the grenade shim gave no upgrade order: '
+                         f'{run.output}')
 
 
 def phase_command() -> str:
@@ -51,11 +96,13 @@ def hook_env(stack_root: Path, config: Path | None = None) -> dict:
     """The environment grenade would give a hook, plus the test's choices.
 
     OS_CLOUD names no cloud: the hooks must drop it, or the phases would
-    fail to connect.
+    fail to connect. ``stack_root/bin`` comes first on PATH (the drills
+    link the running Heat's ``heat-manage`` there).
     """
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(('OS_', 'GRENADE_', 'HEAT_UPGRADE_TESTS_'))}
     env.update({
+        'PATH': f'{stack_root / "bin"}{os.pathsep}{env.get("PATH", "")}',
         'STACK_ROOT': str(stack_root),
         'HEAT_UPGRADE_TESTS_PHASE_CMD': phase_command(),
         'HEAT_UPGRADE_TESTS_PHASE_TIMEOUT': str(PHASE_TIMEOUT),
@@ -68,12 +115,12 @@ def hook_env(stack_root: Path, config: Path | None = None) -> dict:
 
 def run_hook(args: list[str], env: dict, log_file: Path | None = None,
              timeout: float = HOOK_TIMEOUT) -> plan_mod.PhaseRun:
-    """``grenade_shim/run-hook REPO ARGS...``: its exit code and output.
+    """``grenade_shim/run-hook ARGS...``: its exit code and output.
 
     Bounded by ``timeout``; on expiry the whole process group (the hook
     and the phase it runs) is killed and the run counts as failed.
     """
-    argv = [str(RUN_HOOK), str(REPO_ROOT), *args]
+    argv = [str(RUN_HOOK), *args]
     start = time.monotonic()
     try:
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
@@ -109,10 +156,19 @@ class GrenadeHookDrills:
     def _prepare(self, plan) -> None:
         cloud = plan.cloud
         self.stack_root = cloud.run_dir / 'grenade'
-        self.stack_root.mkdir(parents=True, exist_ok=True)
+        write_pluginrc(self.stack_root, JOB_PLUGINS)
         self.config = cloud.write_phase_conf(
             self.stack_root / 'heat-upgrade-tests.conf',
-            cloud.run_dir / 'state-grenade-hooks', enabled_checks=CHECKS)
+            cloud.run_dir / 'state-grenade-hooks', enabled_checks=CHECKS,
+            series=False)
+
+    def _link_heat_manage(self, plan) -> None:
+        """``heat-manage`` of the running Heat first on the hooks' PATH."""
+        bin_dir = self.stack_root / 'bin'
+        bin_dir.mkdir(exist_ok=True)
+        link = bin_dir / 'heat-manage'
+        link.unlink(missing_ok=True)
+        link.symlink_to(plan.cloud.heat_release.venv / 'bin' / 'heat-manage')
 
     def _hook(self, plan, name: str, *args: str,
               with_config: bool = False) -> None:
@@ -123,26 +179,36 @@ class GrenadeHookDrills:
 
     def old_heat_up(self, plan):
         self._prepare(plan)
+        self._link_heat_manage(plan)
         self._hook(plan, 'early_create', 'resources', 'early_create',
                    with_config=True)
         self._hook(plan, 'create', 'resources', 'create', with_config=True)
         self._hook(plan, 'verify_pre', 'resources', 'verify', 'pre-upgrade')
         # Heat is still up: the during-upgrade phase refuses, and the hook
         # must pass the failure on to grenade.
-        self._hook(plan, 'upgrade_with_heat_up', 'upgrade')
+        self._hook(plan, 'upgrade_with_heat_up', 'upgrade', THIS_PLUGIN)
 
-    def heat_down(self, plan):
+    def all_down(self, plan):
+        # As grenade: every service stopped, Keystone too, before
+        # verify_noapi. Recorded, so the test can tell nothing answered.
+        self.results[PREFIX + 'keystone_answered_noapi'] = (
+            keystone.http_ok(plan.cloud.keystone.auth_url, timeout=2))
         self._hook(plan, 'shutdown', 'shutdown')
         self._hook(plan, 'verify_noapi', 'resources', 'verify_noapi',
                    'pre-upgrade')
-        self._hook(plan, 'upgrade', 'upgrade')
+
+    def during_upgrade(self, plan):
+        # This project's turn in grenade's upgrade order.
+        self._hook(plan, 'upgrade', 'upgrade', THIS_PLUGIN)
 
     def new_heat_up(self, plan):
+        self._link_heat_manage(plan)
         self._hook(plan, 'verify_post', 'resources', 'verify',
                    'post-upgrade')
         self._hook(plan, 'destroy', 'resources', 'destroy')
 
     def hooks(self):
         return {'old-heat-up': self.old_heat_up,
-                'heat-down': self.heat_down,
+                'all-down': self.all_down,
+                'during-upgrade': self.during_upgrade,
                 'new-heat-up': self.new_heat_up}

@@ -5,13 +5,17 @@ Building a mini-cloud takes minutes, so the scenario runs once per process
 with every drill set's hooks run at their moments of the upgrade. The drills
 run the same commands a user runs, with state directories of their own, so
 the main run is not disturbed. Each test then asserts one thing about the
-recorded results.
+recorded results. The plan upgrades Keystone, runs this project's upgrade
+and upgrades Heat in the order grenade's settings give (see
+``grenade_drills.upgrade_order``).
 """
 
 import dataclasses
 import functools
 import json
 import os
+from pathlib import Path
+import tempfile
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
@@ -123,7 +127,11 @@ def scenario() -> Scenario:
     if conf.minicloud.work_dir == default:
         conf.set_override('work_dir', WORK_DIR, 'minicloud')
     old, new = driver.resolve_pair(conf)
-    plan = plan_mod.FullUpgradePlan(conf, old, new)
+    # Upgrade Keystone, this project and Heat where grenade would: in the
+    # order the grenade settings give, with the job's plugins sorted.
+    with tempfile.TemporaryDirectory(prefix='hut-grenade-order-') as tmp:
+        order = grenade_drills.upgrade_order(Path(tmp))
+    plan = plan_mod.FullUpgradePlan(conf, old, new, upgrade_order=order)
     results: dict[str, plan_mod.PhaseRun] = {}
     error = None
     try:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 import re
 import subprocess
+import sys
 
 import fixtures
 import testtools
@@ -69,16 +70,51 @@ class ZuulConfigTest(testtools.TestCase):
                           job['required-projects'], name)
 
     @base.idempotent_id('6f7c3df3-e4ee-4b6b-8a9d-24e8e257c072')
-    def test_this_plugin_is_listed_before_heat(self):
+    def test_jobs_enable_this_plugin_and_heats(self):
+        # Their order in the job does not matter: Zuul sorts them, and the
+        # settings put this project before heat (GrenadeShimTest).
         for name, job in self.jobs.items():
-            plugins = list(job['vars']['devstack_plugins'])
-            self.assertLess(plugins.index(THIS_PLUGIN),
-                            plugins.index('heat'), name)
+            plugins = job['vars']['devstack_plugins']
+            self.assertIn(THIS_PLUGIN, plugins, name)
+            self.assertIn('heat', plugins, name)
             self.assertTrue(job['vars']['devstack_services']['h-eng'], name)
             # A devstack_plugins in group-vars would replace the whole
             # dict on those nodes.
             for group in job.get('group-vars', {}).values():
                 self.assertNotIn('devstack_plugins', group, name)
+        text = (grenade_drills.REPO_ROOT / '.zuul.yaml').read_text()
+        self.assertNotIn('Order matters', text)
+        self.assertNotIn('BEFORE heat', text)
+
+    @base.idempotent_id('0b5e3c71-6d2a-4f08-9a3e-5c1d7e2f4a86')
+    def test_irrelevant_files_skip_nothing_the_phases_use(self):
+        # What `heat-upgrade-tests phase` imports and reads, from a fresh
+        # interpreter: a change to any of it must run the grenade jobs.
+        script = (
+            'import json, sys; import heat_upgrade_tests.cmd; '
+            'from heat_upgrade_tests.checks import base; '
+            'from heat_upgrade_tests.minicloud import releases; '
+            'base.all_checks(); releases.load_series(); '
+            'print(json.dumps([getattr(m, "__file__", None) or "" '
+            'for m in list(sys.modules.values())]))')
+        out = subprocess.run([sys.executable, '-c', script], text=True,
+                             capture_output=True, timeout=120, check=True)
+        root = grenade_drills.REPO_ROOT
+        used = sorted({str(Path(f).resolve().relative_to(root))
+                       for f in json.loads(out.stdout)
+                       if f and Path(f).resolve().is_relative_to(root)})
+        self.assertIn('heat_upgrade_tests/minicloud/releases.py', used)
+        # Data files the phases read: the series and their pins, the
+        # checks' templates, the hooks.
+        used += [str(p.relative_to(root)) for p in (
+            list((root / 'upgrade').rglob('*')) +
+            list((root / 'heat_upgrade_tests' / 'checks' /
+                  'templates').rglob('*')) +
+            list((root / 'devstack').rglob('*'))) if p.is_file()]
+        for name, job in self.jobs.items():
+            for pattern in job.get('irrelevant-files', []):
+                skipped = [f for f in used if re.search(pattern, f)]
+                self.assertEqual([], skipped, f'{name}: {pattern}')
 
     @base.idempotent_id('7a8d4e04-f5ff-4c7c-9bae-35f9f368d183')
     def test_localrc_names_settings_of_the_devstack_plugin(self):
@@ -125,22 +161,48 @@ class GrenadeShimTest(testtools.TestCase):
         super().setUp()
         self.stack_root = Path(self.useFixture(fixtures.TempDir()).path)
 
-    def hook(self, *args, **env) -> plan_mod.PhaseRun:
+    def hook(self, *args, plugins=None, **env) -> plan_mod.PhaseRun:
+        grenade_drills.write_pluginrc(
+            self.stack_root, plugins or grenade_drills.JOB_PLUGINS)
         hook_env = grenade_drills.hook_env(self.stack_root)
         hook_env.update(env)
         return grenade_drills.run_hook(list(args), hook_env, timeout=60)
 
     @base.idempotent_id('b4c1e6a2-7d3f-4e5a-9b8c-1f2e3d4c5b61')
     def test_registers_under_its_own_name_never_heat(self):
-        result = self.hook('settings')
+        result = self.hook(
+            'settings', plugins={THIS_PLUGIN: grenade_drills.REPO_ROOT})
         self.assertEqual(0, result.returncode, result.output)
-        self.assertIn('Upgrade projects: heat-upgrade-tests\n', result.output)
+        self.assertIn('Upgrade projects: keystone heat-upgrade-tests\n',
+                      result.output)
         self.assertIn(f'PLUGIN_DIR[heat-upgrade-tests]={UPGRADE_DIR}\n',
                       result.output)
-        self.assertIn('DATABASES_TO_SAVE:\n', result.output)
+        self.assertNotIn('PLUGIN_DIR[heat]=', result.output)
+        # Only the in-tree keystone stand-in saves a database.
+        self.assertIn('DATABASES_TO_SAVE: keystone\n', result.output)
         # In Zuul devstack is configured before grenade: no localrc edits.
         self.assertIn('DevStack is configured externally', result.output)
         self.assertEqual([], list(self.stack_root.glob('localrc.*')))
+
+    @base.idempotent_id('4e9b2d17-3c6a-4b85-9f10-7a2c5e8d1b93')
+    def test_upgrade_order_puts_this_project_just_before_heat(self):
+        # As Zuul gives them (sorted: heat first), and the other way round.
+        heat = grenade_drills.JOB_PLUGINS['heat']
+        this = grenade_drills.REPO_ROOT
+        wanted = ('keystone', THIS_PLUGIN, 'heat')
+        self.assertEqual(wanted, grenade_drills.upgrade_order(
+            self.stack_root))
+        pluginrc = self.stack_root / 'pluginrc'
+        pluginrc.write_text(f'enable_grenade_plugin {THIS_PLUGIN} {this}\n'
+                            f'enable_grenade_plugin heat {heat}\n')
+        env = grenade_drills.hook_env(self.stack_root)
+        result = grenade_drills.run_hook(['settings'], env, timeout=60)
+        self.assertIn('Upgrade projects: keystone heat-upgrade-tests heat\n',
+                      result.output)
+        # Without Heat's plugin it still registers, last.
+        self.assertEqual(('keystone', THIS_PLUGIN),
+                         grenade_drills.upgrade_order(
+                             self.stack_root, {THIS_PLUGIN: this}))
 
     @base.idempotent_id('c5d2f7b3-8e4a-4f6b-8c9d-2a3f4e5d6c72')
     def test_localrc_enables_heat_and_this_plugin_outside_zuul(self):
@@ -244,13 +306,53 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
         self.assertNotEqual(0, result.returncode, result.output)
         self.assertIn("Heat's API is up", result.output)
         self.assertIn('the during-upgrade phase failed', result.output)
-        self.assertIn('list heat-upgrade-tests before heat', result.output)
+        self.assertIn("before Heat's upgrade", result.output)
 
     @base.idempotent_id('fe0bc6ec-7bdd-4cf4-9f26-bdc1dbe05f0b')
-    def test_shutdown_and_verify_noapi_with_heat_down(self):
+    def test_shutdown_and_verify_noapi_with_every_service_down(self):
+        # As in grenade, Keystone is down too: the no-api phase must pass
+        # without authenticating, its checks skipped with their reason.
+        self.assertIs(False, scenario().drills.get(
+            grenade_drills.PREFIX + 'keystone_answered_noapi'))
         self.assertPassed('shutdown')
         result = self.assertPassed('verify_noapi')
         self.assertIn('running the no-api phase', result.output)
+        self.assertRegex(result.output,
+                         rf'test_{CHECK}\S*( \[[\d.]+s\])? \.\.\. SKIPPED: '
+                         rf'{CHECK} has no '
+                         rf'data-plane probe')
+
+    @base.idempotent_id('5fa0c3e8-4d7b-4c96-8a21-8b3d6f9e2ca4')
+    def test_plan_upgrades_in_grenade_order(self):
+        plan = scenario().plan
+        self.assertEqual(('keystone', THIS_PLUGIN, 'heat'),
+                         plan.upgrade_order)
+        steps = [s.name for s in plan.steps]
+        new = plan.new_series.heat_version
+        self.assertLess(steps.index('start Keystone'),
+                        steps.index('during-upgrade phase'))
+        self.assertLess(steps.index('during-upgrade phase'),
+                        [i for i, n in enumerate(steps)
+                         if n.startswith('db_sync') and new in n][0])
+
+    @base.idempotent_id('6ab1d4f9-5e8c-4da7-9b32-9c4e7a0f3db5')
+    def test_phases_learn_the_series_from_the_hooks(self):
+        plan = scenario().plan
+        old, new = plan.old_series, plan.new_series
+        db = configparser.ConfigParser()
+        db.read(plan.run_dir / 'grenade' / 'save' / 'grenade_db.ini')
+        saved = db['heat-upgrade-tests']
+        self.assertEqual(old.heat_version, saved['from_heat_version'])
+        self.assertEqual(new.heat_version, saved['to_heat_version'])
+        # The drills' phase configuration names no series.
+        conf = (plan.run_dir / 'grenade' /
+                'heat-upgrade-tests.conf').read_text()
+        self.assertNotIn('_series', conf)
+        self.assertIn(f'upgrade from series {old.name} to unknown',
+                      self.run_of('create').output)
+        for name in ('verify_post', 'destroy'):
+            self.assertIn(f'upgrade from series {old.name} to {new.name}',
+                          self.run_of(name).output, name)
 
     @base.idempotent_id('0f1cd7fd-8cee-4d05-8a37-cef2ecf16a1c')
     def test_upgrade_runs_during_upgrade_with_heat_down(self):

@@ -1,0 +1,80 @@
+"""Heat versions mapped to their series, as the gate's hooks need."""
+
+from pathlib import Path
+
+import fixtures
+import testtools
+
+from heat_upgrade_tests import config
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.tests.phases import base
+
+
+class SeriesOfVersionTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.known = releases.load_series()
+        newest = list(self.known.values())[-1]
+        self.newest = newest.name
+        self.newest_major = int(newest.heat_version.split('.')[0])
+
+    def name(self, version):
+        return releases.series_name_of_version(version, self.known)
+
+    @base.idempotent_id('5d1f8b2e-7a3c-4e69-9b04-c8e2a6f1d357')
+    def test_released_and_stable_versions(self):
+        for series in self.known.values():
+            self.assertEqual(series.name, self.name(series.heat_version))
+        self.assertEqual('2026.1', self.name('26.0.9'))
+
+    @base.idempotent_id('6e2a9c3f-8b4d-4f7a-8c15-d9f3b7a2e468')
+    def test_development_versions_past_the_newest(self):
+        after = releases.next_series(self.newest)
+        major = self.newest_major
+        # master after the newest tag, before the next one
+        self.assertEqual(after, self.name(f'{major}.1.0.dev4'))
+        self.assertEqual(after, self.name(f'{major + 1}.0.0.dev3'))
+        self.assertEqual(releases.next_series(self.newest, 2),
+                         self.name(f'{major + 1}.1.0.dev7'))
+        self.assertIsNone(self.name('12.0.0'))
+
+    @base.idempotent_id('7f3bad4a-9c5e-4a8b-9d26-eaf4c8b3f579')
+    def test_next_series_counts_two_a_year(self):
+        self.assertEqual('2026.2', releases.next_series('2026.1'))
+        self.assertEqual('2027.1', releases.next_series('2026.2'))
+        self.assertEqual('2028.1', releases.next_series('2026.2', 3))
+
+
+class CloudSeriesOptionTest(testtools.TestCase):
+    """[cloud] from/to_series: a series, or a Heat version mapped to it."""
+
+    def load(self, **env):
+        for key in ('OS_CLOUD__FROM_SERIES', 'OS_CLOUD__TO_SERIES'):
+            self.useFixture(fixtures.EnvironmentVariable(key, env.get(key)))
+        path = Path(self.useFixture(fixtures.TempDir()).path) / 'hut.conf'
+        path.write_text('[cloud]\nfrom_series = 2025.2\n')
+        return config.load(config_files=[str(path)])
+
+    @base.idempotent_id('80a4cbe5-ad6f-4b9c-8e37-fb05d9c4a68a')
+    def test_versions_from_the_environment_become_series(self):
+        conf = self.load(OS_CLOUD__FROM_SERIES='26.0.2',
+                         OS_CLOUD__TO_SERIES='27.0.1')
+        self.assertEqual('2026.1', conf.cloud.from_series)
+        self.assertEqual('2026.2', conf.cloud.to_series)
+
+    @base.idempotent_id('91b5dcf6-be7a-4cad-9f48-a016eab5b79b')
+    def test_a_series_is_kept(self):
+        conf = self.load()
+        self.assertEqual('2025.2', conf.cloud.from_series)
+        self.assertIsNone(conf.cloud.to_series)
+
+    @base.idempotent_id('a2c6ed07-cf8b-4dbe-8a59-b127fbc6c8ac')
+    def test_unknown_version_is_a_one_line_error(self):
+        exc = self.assertRaises(exceptions.ConfigError, self.load,
+                                OS_CLOUD__TO_SERIES='12.0.0')
+        self.assertIn('[cloud] to_series = 12.0.0', str(exc))
+        exc = self.assertRaises(exceptions.ConfigError, self.load,
+                                OS_CLOUD__TO_SERIES='banana')
+        self.assertIn('neither a release series', str(exc))
