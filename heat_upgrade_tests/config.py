@@ -154,9 +154,17 @@ _GROUPS = [
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option on ``conf``, in groups of its own.
+
+    oslo.config copies a registered OptGroup shallowly, so two ConfigOpts
+    given the same group object share its options' overrides: one
+    ``set_override`` would leak into every other configuration loaded in
+    the process. A fresh group per ConfigOpts keeps each one's own.
+    """
     for group, opts in _GROUPS:
-        conf.register_group(group)
-        conf.register_opts(opts, group=group)
+        conf.register_group(cfg.OptGroup(group.name, title=group.title,
+                                         help=group.help))
+        conf.register_opts(opts, group=group.name)
 
 
 def list_opts():

@@ -23,11 +23,13 @@ class FakeSession:
     def __init__(self, conf, admin=None):
         self.conf = conf
         self.admin = admin
+        self.offline: list[bool] = []
 
-    def context(self, check, run_id, save=None):
+    def context(self, check, run_id, save=None, offline=False):
+        self.offline.append(offline)
         return base.CheckContext(conf=self.conf, conn=None,
-                                 admin_conn=self.admin, stacks=None,
-                                 run_id=run_id, save=save)
+                                 admin_conn=None if offline else self.admin,
+                                 stacks=None, run_id=run_id, save=save)
 
 
 class FakeCheck(base.ResourceCheck):
@@ -244,12 +246,25 @@ class NeedsAdminTest(testtools.TestCase):
             state.CheckState(self.conf.phases.state_dir, 'fake').path.unlink()
         self.assertEqual([], FakeCheck.calls)
 
+    def test_no_api_opens_no_connection_and_asks_no_credentials(self):
+        # Grenade stops Keystone before verify_noapi: the phase gets an
+        # offline context, and an admin check says it has no probe, not
+        # that it lacks credentials.
+        self.run_phase(AdminCheck, 'pre-upgrade', object())
+        session = FakeSession(self.conf, object())
+        exc = self.assertRaises(exceptions.CheckSkipped,
+                                phases.run_check_phase, session, AdminCheck,
+                                phase='no-api')
+        self.assertEqual([True], session.offline)
+        self.assertIn('has no data-plane probe', str(exc))
+        self.assertNotIn('admin', str(exc))
+
     def test_later_phases_without_admin_are_skips_never_passes(self):
         for check, what in ((AdminCheck, 'runs as admin'),
                             (AdminReaderCheck, 'looks up its stack user')):
             FakeCheck.calls = []
             self.run_phase(check, 'pre-upgrade', object())
-            for phase in ('during-upgrade', 'no-api', 'post-upgrade'):
+            for phase in ('during-upgrade', 'post-upgrade'):
                 exc = self.assertRaises(exceptions.CheckSkipped,
                                         self.run_phase, check, phase, None)
                 self.assertIn(what, str(exc))

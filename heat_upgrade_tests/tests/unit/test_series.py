@@ -78,3 +78,11 @@ class CloudSeriesOptionTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.ConfigError, self.load,
                                 OS_CLOUD__TO_SERIES='banana')
         self.assertIn('neither a release series', str(exc))
+
+    @base.idempotent_id('b3d7fe18-d09c-4ecf-9b6a-c238acd7d9bd')
+    def test_an_override_stays_in_its_configuration(self):
+        # The mapping above is a set_override; oslo.config shares one
+        # group object's overrides between configurations.
+        first = config.load(config_files=[])
+        first.set_override('from_series', '2026.1', 'cloud')
+        self.assertIsNone(config.load(config_files=[]).cloud.from_series)
