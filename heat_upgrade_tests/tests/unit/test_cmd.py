@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import uuid
 
 import fixtures
 import testtools
@@ -145,3 +146,31 @@ class CommandErrorsTest(testtools.TestCase):
         conf = self.write_conf('[phases]\nenabled_checks = nope\n')
         proc = self.run_cmd('--config-file', conf, 'phase', 'pre-upgrade')
         self.assertOneLineError(proc, 'unknown check(s) nope')
+
+    @base.idempotent_id('1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c10')
+    def test_no_api_passes_with_nothing_answering(self):
+        # Grenade's verify_noapi: Keystone is down too (the cloud here is
+        # a closed port). The phase authenticates nowhere; checks without
+        # a data-plane probe are skipped with their reason; it passes.
+        from heat_upgrade_tests import state as state_mod
+        checks = ('values_and_outputs', 'keystone_objects')
+        state_dir = os.path.join(self.dir, 'state')
+        for name in checks:
+            state = state_mod.CheckState(state_dir, name)
+            doc = state.new(str(uuid.uuid4()))
+            doc.update(run_id='r1', phases={'pre-upgrade': 'passed'},
+                       record={'stack': {'id': 'sid', 'name': 'sname'},
+                               'parameters': {}, 'outputs': {'x': 1}})
+            state.save(doc)
+        conf = self.write_conf(
+            f'[cloud]\ncloud = closed\nadmin_cloud = closed\n'
+            f'clouds_file = {self.clouds}\n'
+            f'[phases]\nstate_dir = {state_dir}\n'
+            f'enabled_checks = {",".join(checks)}\n')
+        proc = self.run_cmd('--config-file', conf, 'phase', 'no-api')
+        self.assertEqual(0, proc.returncode, proc.stdout + proc.stderr)
+        for name in checks:
+            self.assertRegex(proc.stdout, rf'test_{name}\S*( \[[\d.]+s\])? '
+                                          rf'\.\.\. SKIPPED: {name} has no '
+                                          rf'data-plane probe')
+        self.assertIn('every test was skipped; nothing failed', proc.stdout)
