@@ -64,5 +64,6 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
                           'the signal data in the handle\'s metadata')
 
     def verify_upgraded(self, ctx, record):
-        super().verify_upgraded(ctx, record)
+        # The handle's metadata first: it is what the outputs are made of.
         self.verify_metadata(ctx, record)
+        super().verify_upgraded(ctx, record)
