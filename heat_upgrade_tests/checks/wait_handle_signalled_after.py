@@ -6,6 +6,7 @@ the signal, keep its data, and complete a wait condition on it.
 """
 
 import json
+import time
 
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import _stack_user
@@ -44,7 +45,14 @@ class WaitHandleSignalledAfter(_stack_user.StackUserChecks,
         _api.signal(ctx.conn, record, 'handle', {
             'status': 'SUCCESS', 'reason': 'signalled after the upgrade',
             'data': data, 'id': 'after'})
-        metadata = _api.resource_metadata(ctx.conn, record, 'handle')
+        # Heat's API answers before the engine has stored the signal (it
+        # handles it in a thread of its own): wait for it, bounded.
+        deadline = time.monotonic() + ctx.stacks.timeout
+        while True:
+            metadata = _api.resource_metadata(ctx.conn, record, 'handle')
+            if 'after' in metadata or time.monotonic() >= deadline:
+                break
+            time.sleep(ctx.stacks.interval)
         self.assert_equal(data, (metadata.get('after') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
         super().verify_upgraded(ctx, record)
