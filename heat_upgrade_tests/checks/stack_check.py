@@ -7,6 +7,7 @@ and leave the stack usable.
 
 from heat_upgrade_tests.checks import _api
 from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import exceptions
 
 
 @base.register
@@ -29,7 +30,11 @@ class StackCheck(base.ResourceCheck):
     def update(self, ctx, record):
         """A stack check by the new Heat, then an ordinary update."""
         _api.action(ctx.conn, record, 'check')
-        _api.wait_status(ctx, record, ('CHECK_COMPLETE',))
+        try:
+            _api.wait_status(ctx, record, ('CHECK_COMPLETE',))
+        except exceptions.UpgradeTestError as exc:
+            self.fail(f'the new Heat\'s stack check of the old stack failed: '
+                      f'{exc}')
         states = {r['resource_name']: r['resource_status'] for r in
                   _api.resources(ctx.conn, record, nested_depth=2)}
         wrong = {n: s for n, s in states.items() if s != 'CHECK_COMPLETE'}

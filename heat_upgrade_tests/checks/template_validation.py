@@ -90,6 +90,15 @@ class TemplateValidation(base.ResourceCheck):
             self.assert_equal(kept['parameters'], _summary(answer),
                               f'parameters of the template of {name} as '
                               f'the new Heat validates them')
+        # The template the old Heat stored for this check's stack, as the
+        # new Heat serves it: every update of an old stack starts from it.
+        stored = _api.call(ctx.conn, 'GET',
+                           f'{_api.stack_url(record)}/template')
+        try:
+            _api.call(ctx.conn, 'POST', '/validate', {'template': stored})
+        except exceptions.UpgradeTestError as exc:
+            refused.append(f'the template stored for stack '
+                           f'{record["stack"]["name"]}: {exc}')
         if refused:
             self.fail(f'the new Heat refuses templates the old one '
                       f'accepted: {"; ".join(refused)}')

@@ -70,3 +70,8 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
         self.assert_equal(record.signal,
                           (metadata.get('1') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
+
+    def verify_upgraded(self, ctx, record):
+        # The handle's metadata first: it is what the outputs are made of.
+        self.verify_metadata(ctx, record)
+        super().verify_upgraded(ctx, record)

@@ -14,6 +14,11 @@ A cast that is rejected is simply lost: the stack waits forever.
 Heat's rule for its RPC API is "always add, never delete or modify":
 endpoints or arguments removed, and arguments that became required, are
 flagged too.
+
+Not comparing is a failure, never a pass: a service whose server or client
+class the probe did not find, or found without endpoints, messages or
+version, on either side, makes the finding FAILED, naming what was not
+found.
 """
 
 from typing import Any
@@ -100,6 +105,31 @@ def _consequence(kind: str) -> str:
     return 'a call: the request fails with the receiver\'s error'
 
 
+def not_found(service: str, side: dict[str, Any] | None,
+              label: str) -> list[str]:
+    """What the probe did not find of ``service`` in one release.
+
+    A comparison needs the server class with its endpoints and the client
+    class with its messages, on both sides: without them every rule passes
+    vacuously, and "one bus can carry both" would be claimed of nothing.
+    """
+    if not side:
+        return [f'{label}: no {service} RPC service described']
+    if 'error' in side:
+        return [f'{label}: {service}: {side["error"]}']
+    missing = []
+    if not side.get('methods'):
+        missing.append(f'{label}: {service}: no RPC endpoints found in '
+                       f'{side.get("server") or "the server class"}')
+    if not side.get('calls'):
+        missing.append(f'{label}: {service}: no messages found in '
+                       f'{side.get("client") or "the client class"}')
+    if side.get('version') is None:
+        missing.append(f'{label}: {service}: no RPC_API_VERSION in '
+                       f'{side.get("server") or "the server class"}')
+    return missing
+
+
 def compare(old: dict[str, Any], new: dict[str, Any], old_label: str,
             new_label: str) -> report.Finding:
     """The compatibility finding of two releases' RPC descriptions."""
@@ -108,10 +138,14 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_label: str,
     versions = []
     broken = []
     flagged = []
+    not_compared = []
     for service in sorted(set(old) | set(new)):
         o, n = old.get(service), new.get(service)
-        if not o or not n or 'error' in o or 'error' in n:
-            details.append(f'{service}: not found in both releases')
+        missing = not_found(service, o, old_label) + not_found(
+            service, n, new_label)
+        if missing:
+            not_compared += missing
+            details += [f'NOT COMPARED {m}' for m in missing]
             continue
         versions.append(f'{service} RPC {o["version"]} -> {n["version"]}')
         new_to_old = mix_breaks(n, o)
@@ -145,6 +179,17 @@ def compare(old: dict[str, Any], new: dict[str, Any], old_label: str,
             flagged.append(f'{service}: {change}')
             details.append(f'  FLAG {change} (always add, never delete or '
                            f'modify)')
+    if not_compared or not versions:
+        what = '; '.join(not_compared) or (
+            'neither release described any RPC service')
+        data.update(breaks=broken, flagged=flagged,
+                    not_compared=not_compared)
+        done = (f'compared only {", ".join(versions)}' if versions
+                else 'compared nothing')
+        return report.Finding(
+            'rpc', report.FAILED,
+            f'{done}: {what}; whether old and new engines can share one '
+            f'bus is unknown', details, data)
     if broken:
         summary = (f'{", ".join(versions)}: old and new engines cannot '
                    f'share one bus ({len(broken)} message kinds lost or '

@@ -8,6 +8,7 @@ one JSON document on stdout. It needs only the standard library and what
 Heat itself depends on, and never imports heat-upgrade-tests.
 
     python heat_probe.py info
+    python heat_probe.py heads
     python heat_probe.py schema DATABASE_URL
     python heat_probe.py migrate DATABASE_URL REVISION
     python heat_probe.py rpc
@@ -158,6 +159,14 @@ def describe(entry):
         return (f'{op}: column {table}.{column}: database has '
                 f'{db_value!r}, the models say {model_value!r}')
     return repr(entry)
+
+
+def heads():
+    """The heads of the release's own migrations (no database needed)."""
+    from alembic import script
+
+    scripts = script.ScriptDirectory.from_config(_alembic_config())
+    return {'heads': list(scripts.get_heads())}
 
 
 def schema(url):
@@ -338,7 +347,8 @@ def rpc():
 
 
 def main(argv):
-    commands = {'info': (info, 0), 'schema': (schema, 1),
+    commands = {'info': (info, 0), 'heads': (heads, 0),
+                'schema': (schema, 1),
                 'migrate': (migrate, 2), 'rpc': (rpc, 0)}
     if not argv or argv[0] not in commands or \
             len(argv) - 1 != commands[argv[0]][1]:

@@ -159,9 +159,16 @@ class CatalogueDrills:
     def post_upgrade(self, plan):
         self._join()
 
+    def destroy(self, plan):
+        # After a post-upgrade that failed for nearly every check, destroy
+        # must still remove every stack the drills made.
+        self._join()
+        self._run(plan, 'destroy')
+
     def hooks(self):
         return {'old-heat-up': self.old_heat_up,
                 'pre-upgrade': self.pre_upgrade,
                 'heat-down': self.heat_down,
                 'new-heat-up': self.new_heat_up,
-                'post-upgrade': self.post_upgrade}
+                'post-upgrade': self.post_upgrade,
+                'destroy': self.destroy}

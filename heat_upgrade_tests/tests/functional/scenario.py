@@ -16,6 +16,8 @@ import json
 import os
 from pathlib import Path
 import tempfile
+import traceback
+from typing import Any
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
@@ -26,6 +28,9 @@ from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional import integrity_drills
 
 WORK_DIR = os.path.join(config.CACHE_HOME, 'functional')
+# What the keystone destroy drill found in Heat and Keystone, as the admin,
+# right after its destroy phase (the cloud is gone when the tests run).
+KEYSTONE_DESTROYED: dict[str, Any] = {}
 
 
 @dataclasses.dataclass
@@ -88,6 +93,30 @@ class Drills:
         self._run(plan, 'keystone_destroy',
                   self._conf(plan, 'keystone', ['keystone_objects']),
                   'destroy')
+        try:
+            KEYSTONE_DESTROYED.update(self._left_by_destroy(plan))
+        except Exception:
+            KEYSTONE_DESTROYED['error'] = traceback.format_exc()
+
+    def _left_by_destroy(self, plan) -> dict[str, Any]:
+        """The destroyed stack and its Keystone objects, seen as admin."""
+        state_file = (plan.cloud.run_dir / 'state-drill-keystone' /
+                      'keystone_objects.json')
+        record = json.loads(state_file.read_text())['record']
+        admin = plan.cloud.admin_connection()
+        stack = admin.orchestration.find_stack(record['stack']['id'],
+                                               ignore_missing=True)
+        outputs = record['outputs']
+        identity = admin.identity
+        found = {}
+        for kind, find in (('user', identity.find_user),
+                           ('group', identity.find_group),
+                           ('role', identity.find_role)):
+            obj = find(outputs[f'{kind}_id'], ignore_missing=True)
+            found[kind] = None if obj is None else obj.id
+        return {'stack_id': record['stack']['id'],
+                'stack_status': None if stack is None else stack.status,
+                'keystone': found}
 
     def hooks(self):
         return {'old-heat-up': self.old_heat_up,

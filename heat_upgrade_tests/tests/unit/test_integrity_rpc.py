@@ -173,3 +173,71 @@ class RpcRulesTest(testtools.TestCase):
                               'a', 'b')
         self.assertEqual(report.PASSED, finding.status)
         self.assertIn('one bus can carry both', finding.summary)
+
+
+class RpcComparedNothingTest(testtools.TestCase):
+    """A comparison of nothing is a failure that says what was missing."""
+
+    def setUp(self):
+        super().setUp()
+        self.good = describe(SERVER_V2, CLIENT_V2)['worker']
+
+    def assert_failed(self, old, new, *names):
+        finding = rpc.compare(old, new, 'old', 'new')
+        self.assertEqual(report.FAILED, finding.status, finding.summary)
+        self.assertNotIn('one bus can carry both', finding.summary)
+        self.assertIn('is unknown', finding.summary)
+        for name in names:
+            self.assertIn(name, finding.summary)
+        return finding
+
+    def test_classes_not_found(self):
+        # The probe's own answer when it cannot find the classes.
+        missing = describe('x = 1\n', 'y = 2\n')['worker']
+        finding = self.assert_failed({'worker': missing},
+                                     {'worker': missing},
+                                     'compared nothing', 'old: worker',
+                                     'new: worker', 'Worker or Client not '
+                                     'found in s.py/c.py')
+        self.assertEqual(2, len(finding.data['not_compared']))
+
+    def test_no_server_methods(self):
+        empty = describe(textwrap.dedent('''\
+            class Worker(object):
+                RPC_API_VERSION = '1.9'
+
+                def start(self):
+                    pass
+            '''), CLIENT_V2)['worker']
+        self.assertEqual({}, empty['methods'])
+        self.assert_failed({'worker': self.good}, {'worker': empty},
+                           'new: worker: no RPC endpoints found in '
+                           'heat/s.py:Worker')
+
+    def test_no_client_calls(self):
+        silent = describe(SERVER_V2, textwrap.dedent('''\
+            class Client(object):
+                BASE_RPC_API_VERSION = '1.0'
+            '''))['worker']
+        self.assertEqual([], silent['calls'])
+        self.assert_failed({'worker': silent}, {'worker': self.good},
+                           'old: worker: no messages found in '
+                           'heat/c.py:Client')
+
+    def test_service_missing_on_one_side(self):
+        self.assert_failed({'worker': self.good}, {},
+                           'new: no worker RPC service described')
+
+    def test_nothing_described_at_all(self):
+        self.assert_failed({}, {}, 'compared nothing',
+                           'neither release described any RPC service')
+
+    def test_one_service_compared_is_not_enough(self):
+        missing = describe('x = 1\n', CLIENT_V2)['worker']
+        finding = rpc.compare(
+            {'worker': self.good, 'engine': missing},
+            {'worker': self.good, 'engine': self.good}, 'old', 'new')
+        self.assertEqual(report.FAILED, finding.status)
+        self.assertIn('compared only worker RPC 1.9 -> 1.9',
+                      finding.summary)
+        self.assertIn('old: engine', finding.summary)

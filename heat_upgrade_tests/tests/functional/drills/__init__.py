@@ -2,11 +2,15 @@
 automatically.
 
 A check that passes proves little until it is seen to fail when what it
-guards is broken. Each module here declares ``DRILL``: the fault (a
-physical resource deleted or changed behind Heat's back, the stack's state
-corrupted in Heat's database, a resource removed), the moment of the
-upgrade it is injected at, the phase that must then fail, and text the
-failure must contain. ``catalogue_drills`` runs them all in one batch on
+guards is broken. Each module here declares ``DRILL``: the fault, injected
+in the cloud itself (Heat's database, Keystone, Heat's API as the stacks'
+owner or the operator; never the project's own state file), the moment of
+the upgrade it is injected at, the phase that must then fail, and text the
+failure must contain. That text comes from the check's own assertion
+(``asserts='own'``: a unit test proves it occurs in the check's module and
+not in ``checks/base.py``), or, for a check whose only proof in that phase
+is the comparison of its outputs, from that comparison
+(``asserts='outputs'``). ``catalogue_drills`` runs them all in one batch on
 the shared mini-cloud. A check that runs on the mini-cloud without a drill
 is not done (a unit test enforces it); gate-only checks carry their drills
 too, run where their services exist.
@@ -33,6 +37,10 @@ from heat_upgrade_tests.minicloud import cloud as cloud_mod
 MOMENTS = ('pre-upgrade', 'heat-down', 'new-heat-up')
 # The phases a drill may expect to fail.
 PHASES = ('during-upgrade', 'post-upgrade')
+# Whose assertion a drill makes fail: the check's own (text of its module)
+# or the generic comparison of the outputs (text of checks/base.py).
+ASSERTS = ('own', 'outputs')
+OUTPUTS_EXPECT = 'outputs after the upgrade differ'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +49,10 @@ class Drill:
 
     ``inject`` receives a ``Toolbox`` bound to the check's drill stack.
     ``expect`` is text the failure of ``phase`` must contain, after the
-    ``check <name>:`` prefix every check failure carries.
+    ``check <name>:`` prefix every check failure carries: with
+    ``asserts='own'``, fixed text of the check's own assertion (in its
+    module, not in the base class); with ``asserts='outputs'``,
+    ``OUTPUTS_EXPECT``.
     """
 
     check: str
@@ -50,6 +61,7 @@ class Drill:
     phase: str
     expect: str
     inject: Callable[['Toolbox'], None]
+    asserts: str = 'own'
 
     def __post_init__(self):
         if self.moment not in MOMENTS:
@@ -58,6 +70,12 @@ class Drill:
         if self.phase not in PHASES:
             raise ValueError(f'drill of {self.check}: unknown phase '
                              f'{self.phase!r}; phases: {PHASES}')
+        if self.asserts not in ASSERTS:
+            raise ValueError(f'drill of {self.check}: asserts must be one '
+                             f'of {ASSERTS}, not {self.asserts!r}')
+        if self.asserts == 'outputs' and self.expect != OUTPUTS_EXPECT:
+            raise ValueError(f'drill of {self.check}: a drill of the output '
+                             f'comparison expects {OUTPUTS_EXPECT!r}')
 
 
 def all_drills() -> dict[str, Drill]:
@@ -94,12 +112,6 @@ class Toolbox:
     @property
     def stack_id(self) -> str:
         return self.record['stack']['id']
-
-    def edit_state(self, edit: Callable[[dict[str, Any]], None]) -> None:
-        """Change the check's state document in place (``edit(doc)``)."""
-        doc = json.loads(self.state_file.read_text())
-        edit(doc)
-        self.state_file.write_text(json.dumps(doc, indent=2))
 
     # -- the cloud, as its operator ---------------------------------------
     @property
@@ -175,6 +187,50 @@ class Toolbox:
         edit(doc)
         self.db(f'UPDATE raw_template SET {column} = %s WHERE id = %s',
                 json.dumps(doc), raw_id)
+
+    def set_stored_property(self, name: str, prop: str, value: Any,
+                            stack_id: str | None = None) -> None:
+        """Change a property value Heat stored for resource ``name``.
+
+        Heat compares an update's properties with the stored ones (not the
+        template's): a stored value the update does not repeat makes Heat
+        replace a resource whose property is not update_allowed, as if the
+        old release had stored something else.
+        """
+        row = self.resource_row(name, stack_id)
+        prop_id = self.db('SELECT rsrc_prop_data_id FROM resource WHERE '
+                          'id = %s', row)[0][0]
+        if prop_id is None:
+            raise AssertionError(f'drill of {self.check}: resource {name} '
+                                 f'has no stored properties')
+        data, encrypted = self.db('SELECT data, encrypted FROM '
+                                  'resource_properties_data WHERE id = %s',
+                                  prop_id)[0]
+        if encrypted:
+            raise AssertionError(f'drill of {self.check}: the properties of '
+                                 f'{name} are encrypted')
+        props = json.loads(data)
+        props[prop] = value
+        self.db('UPDATE resource_properties_data SET data = %s WHERE id = %s',
+                json.dumps(props), prop_id)
+
+    def set_metadata(self, name: str, metadata: dict[str, Any]) -> None:
+        """Overwrite the metadata Heat keeps for resource ``name``."""
+        self.db('UPDATE resource SET rsrc_metadata = %s WHERE id = %s',
+                json.dumps(metadata), self.resource_row(name))
+
+    def edit_snapshot(self, snapshot_id: str,
+                      edit: Callable[[dict[str, Any]], None]) -> None:
+        """Change the data Heat stored for one of the stack's snapshots."""
+        rows = self.db('SELECT data FROM snapshot WHERE id = %s AND '
+                       'stack_id = %s', snapshot_id, self.stack_id)
+        if len(rows) != 1:
+            raise AssertionError(f'drill of {self.check}: snapshot '
+                                 f'{snapshot_id} has {len(rows)} rows')
+        data = json.loads(rows[0][0])
+        edit(data)
+        self.db('UPDATE snapshot SET data = %s WHERE id = %s',
+                json.dumps(data), snapshot_id)
 
     def live_engine_ids(self) -> list[str]:
         """Engine ids of the running heat-engine workers, newest first."""

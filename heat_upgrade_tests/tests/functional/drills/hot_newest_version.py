@@ -1,19 +1,18 @@
-"""hot_newest_version: an output of the stored template is changed."""
+"""hot_newest_version: the RandomString's stored properties force a
+replacement."""
 
 from heat_upgrade_tests.tests.functional import drills
 
 
 def inject(tb: drills.Toolbox) -> None:
-    def edit(template):
-        template['outputs']['repeated']['value']['repeat']['template'] = (
-            'drill-%x%')
-    tb.edit_raw_template('template', edit)
+    tb.set_stored_property('random', 'salt', 'drill')
 
 
 DRILL = drills.Drill(
     check='hot_newest_version',
-    fault='the repeat function of an output is changed in the stack\'s '
-          'template stored in Heat\'s database while Heat is down',
+    fault='the RandomString gets a salt in the properties Heat stored, '
+          'while Heat is down: the label update after the upgrade replaces '
+          'it, and the random string changes',
     moment='heat-down', phase='post-upgrade',
-    expect='outputs after the upgrade differ',
+    expect='random_value after the update',
     inject=inject)

@@ -1,11 +1,18 @@
-"""hot_oldest_version: the TestResource's stored value is changed."""
+"""hot_oldest_version: the RandomString's stored properties force a
+replacement."""
 
 from heat_upgrade_tests.tests.functional import drills
 
+
+def inject(tb: drills.Toolbox) -> None:
+    tb.set_stored_property('random', 'salt', 'drill')
+
+
 DRILL = drills.Drill(
     check='hot_oldest_version',
-    fault='the value the TestResource stored is overwritten in Heat\'s '
-          'database while Heat is down',
+    fault='the RandomString gets a salt in the properties Heat stored, '
+          'while Heat is down: the label update after the upgrade replaces '
+          'it, and the random string changes',
     moment='heat-down', phase='post-upgrade',
-    expect='outputs after the upgrade differ',
-    inject=lambda tb: tb.set_resource_data('test', 'value', 'tampered'))
+    expect='random_value after the update',
+    inject=inject)

@@ -6,6 +6,6 @@ DRILL = drills.Drill(
     check='network_resources',
     fault='the port is deleted in Neutron, behind Heat\'s back',
     moment='pre-upgrade', phase='during-upgrade',
-    expect='port made by stack',
+    expect='is gone from Neutron',
     inject=lambda tb: tb.admin.network.delete_port(
         tb.record['outputs']['port_id']))

@@ -13,5 +13,5 @@ DRILL = drills.Drill(
     fault='the StructuredConfig\'s software config is deleted through '
           'Heat\'s software-config API, behind the stack\'s back',
     moment='pre-upgrade', phase='post-upgrade',
-    expect='the structured software config',
+    expect='is gone from Heat',
     inject=inject)

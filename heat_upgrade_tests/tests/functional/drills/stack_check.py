@@ -7,6 +7,6 @@ DRILL = drills.Drill(
     fault='the physical resource id of a TestResource is cleared in '
           'Heat\'s database while Heat is down (its check then fails)',
     moment='heat-down', phase='post-upgrade',
-    expect='is CHECK_FAILED',
+    expect='the new Heat\'s stack check of the old stack failed',
     inject=lambda tb: tb.db('UPDATE resource SET nova_instance = NULL '
                             'WHERE id = %s', tb.resource_row('first')))

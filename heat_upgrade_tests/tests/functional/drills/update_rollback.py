@@ -1,12 +1,21 @@
-"""update_rollback: the TestResource's stored value is changed."""
+"""update_rollback: the environment a rollback returns to is changed."""
 
 from heat_upgrade_tests.tests.functional import drills
 
+
+def inject(tb: drills.Toolbox) -> None:
+    def edit(environment):
+        environment['parameters']['value'] = 'tampered'
+    tb.edit_raw_template('environment', edit)
+
+
 DRILL = drills.Drill(
     check='update_rollback',
-    fault='the value the TestResource stored is overwritten in Heat\'s '
-          'database while Heat is down, so what a rollback must restore '
-          'is no longer what pre-upgrade recorded',
+    fault='the value parameter of the environment stored in Heat\'s '
+          'database (the one a rollback returns to) is changed while Heat '
+          'is down; the outputs still show the stored value, but the '
+          'rollback of the failing update after the upgrade no longer '
+          'restores them',
     moment='heat-down', phase='post-upgrade',
-    expect='outputs after the upgrade differ',
-    inject=lambda tb: tb.set_resource_data('test', 'value', 'tampered'))
+    expect='outputs after the rollback',
+    inject=inject)

@@ -1,11 +1,18 @@
-"""values_and_outputs: its RandomString is removed from Heat's database."""
+"""values_and_outputs: the RandomString's stored properties force a
+replacement."""
 
 from heat_upgrade_tests.tests.functional import drills
 
+
+def inject(tb: drills.Toolbox) -> None:
+    tb.set_stored_property('random', 'salt', 'drill')
+
+
 DRILL = drills.Drill(
     check='values_and_outputs',
-    fault='the RandomString\'s rows are deleted from Heat\'s database while '
-          'Heat is down',
+    fault='the RandomString gets a salt in the properties Heat stored, '
+          'while Heat is down: the label update after the upgrade replaces '
+          'it, and the random string changes',
     moment='heat-down', phase='post-upgrade',
-    expect='outputs after the upgrade differ',
-    inject=lambda tb: tb.remove_resource('random'))
+    expect='random_value after the update',
+    inject=inject)
