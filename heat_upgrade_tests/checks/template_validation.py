@@ -98,7 +98,7 @@ class TemplateValidation(base.ResourceCheck):
             _api.call(ctx.conn, 'POST', '/validate', {'template': stored})
         except exceptions.UpgradeTestError as exc:
             refused.append(f'the template stored for stack '
-                           f'{record["stack"]["name"]}: {exc}')
+                           f'{record.stack.name}: {exc}')
         if refused:
             self.fail(f'the new Heat refuses templates the old one '
                       f'accepted: {"; ".join(refused)}')

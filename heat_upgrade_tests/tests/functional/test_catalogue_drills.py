@@ -15,6 +15,14 @@ from heat_upgrade_tests.tests.functional.scenario import scenario
 from heat_upgrade_tests.tests.phases import base
 
 PHASE_ORDER = ('pre-upgrade', 'during-upgrade', 'post-upgrade')
+# Drills that break Heat's own record of the stack so that Heat may never
+# finish deleting it: destroy must then fail within its bound, naming the
+# stack, not hang and not pass.
+UNDELETABLE = {
+    'conditions_constraints': 'a condition of the stored template turned '
+                              'around: seen DELETE_IN_PROGRESS past the '
+                              'drills\' 90 s bound (Heat 27.0.1)',
+}
 
 
 class CatalogueDrillsTest(testtools.TestCase):
@@ -50,6 +58,11 @@ class CatalogueDrillsTest(testtools.TestCase):
                 continue
             known = check.known_failures and any(
                 k.phase == 'destroy' for k in check.known_failures)
+            if name in UNDELETABLE and outcome.status != 'ok':
+                self.assertIn('to be deleted', outcome.text, name)
+                self.assertIn(f"hut-{name.replace('_', '-')}-",
+                              outcome.text, name)
+                continue
             wanted = ('ok', 'skipped') if known else ('ok',)
             self.assertIn(outcome.status, wanted,
                           f'{name}: {outcome.text}')
