@@ -6,6 +6,7 @@ teardown that always runs) so that checks only say what to create and what
 to look at.
 """
 
+import copy
 import functools
 from typing import Any
 import uuid
@@ -16,11 +17,16 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import state as state_mod
 
 PRE_UPGRADE = 'pre-upgrade'
+# Read-only and repeatable: with a Heat up (either release), the stacks
+# and what they made are as pre-upgrade recorded them; the state is never
+# written, so it may run any number of times between the other phases.
+VERIFY = 'verify'
 DURING_UPGRADE = 'during-upgrade'
 NO_API = 'no-api'
 POST_UPGRADE = 'post-upgrade'
 DESTROY = 'destroy'
-PHASES = (PRE_UPGRADE, DURING_UPGRADE, NO_API, POST_UPGRADE, DESTROY)
+PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, POST_UPGRADE,
+          DESTROY)
 
 PASSED = 'passed'
 FAILED = 'failed'
@@ -105,6 +111,9 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     if doc.get('skipped'):
         raise exceptions.CheckSkipped(
             f'{doc["skipped"]} (skipped since pre-upgrade)')
+    if phase == VERIFY:
+        _verify(session, check, doc)
+        return
     record = doc['record']
     ctx = session.context(check, doc['run_id'], save=lambda: state.save(doc),
                           offline=phase == NO_API)
@@ -144,6 +153,48 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
             pass  # a skip of the destroy must not hide the failure
         raise
     _destroy(check, ctx, doc, state, known_destroy)
+
+
+def _verify(session: Session, check: base.ResourceCheck,
+            doc: dict[str, Any]) -> None:
+    """The verify phase of one check: looks, never writes.
+
+    Through Heat, the stack's status and outputs are those pre-upgrade
+    recorded; through the other services, what the stack made is there
+    (the check's ``verify_heat_down``, which needs no Heat). Nothing is
+    saved: the check works on a copy of its record, without ``save``.
+    """
+    pre = doc['phases'].get(PRE_UPGRADE)
+    if pre == KNOWN_FAILURE:
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} in pre-upgrade: {check.name} made no sound '
+            f'stack to verify')
+    if pre != PASSED:
+        raise exceptions.CheckFailed(
+            f'check {check.name}: pre-upgrade did not pass ({pre}); '
+            f'there is nothing sound to verify')
+    record = copy.deepcopy(doc['record'])
+    if record.get('destroyed'):
+        raise exceptions.CheckFailed(
+            f'check {check.name}: its stack was already destroyed')
+    ctx = session.context(check, doc['run_id'], save=None)
+    known = check.known_failure(VERIFY, session.conf)
+    try:
+        check.verify_stack(ctx, record, check.expected_status)
+        outputs = ctx.stacks.outputs(record['stack']['id'])
+        check.assert_equal(record['outputs'], outputs, 'outputs')
+        check.verify_outputs(ctx, record, outputs)
+        try:
+            check.verify_heat_down(ctx, record)
+        except exceptions.CheckSkipped:
+            pass  # it makes nothing outside Heat
+    except exceptions.CheckSkipped:
+        raise
+    except Exception as exc:
+        if known is None:
+            raise
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} ({known.reason}): {exc}') from exc
 
 
 def _pre_upgrade(session: Session, check: base.ResourceCheck,
