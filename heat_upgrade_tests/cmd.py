@@ -167,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade.add_argument('--allow-unsupported-pair', action='store_true',
                          help='run a pair that is not a supported upgrade '
                               'path (e.g. 2025.2 -> 2026.2)')
+    upgrade.add_argument('--matrix', action='store_true',
+                         help='run every plan on every supported pair, '
+                              'one after the other (hours)')
     upgrade.add_argument('--checks', metavar='NAMES',
                          help='comma-separated checks to run (overrides '
                               '[phases] enabled_checks)')
@@ -214,6 +217,9 @@ def main(argv: list[str] | None = None) -> int:
                     c.strip() for c in args.checks.split(',') if c.strip()],
                     'phases')
                 checks_base.selected_checks(conf)  # unknown: one line
+            if args.matrix:
+                from heat_upgrade_tests.minicloud import matrix
+                return matrix.main(conf)
             return driver.main(conf, args.plan, args.allow_unsupported_pair)
         return list_checks(conf)
     except exceptions.UpgradeTestError as exc:
