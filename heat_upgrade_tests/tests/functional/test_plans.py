@@ -32,8 +32,8 @@ from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.tests.functional import test_interrupt
 from heat_upgrade_tests.tests.phases import base
 
-WORK_DIR = Path(config.CACHE_HOME) / 'functional-plans'
-SOURCES = Path(config.CACHE_HOME) / 'sources'
+WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-plans'
+SOURCES = Path(config.CACHE_HOME).expanduser() / 'sources'
 RUN_TIMEOUT = 1500
 PATCH_CHECK = 'values_and_outputs'
 RANDOM_STRING = Path('heat', 'engine', 'resources', 'openstack', 'heat',
