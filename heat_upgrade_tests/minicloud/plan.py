@@ -173,9 +173,9 @@ class UpgradeRun(runner.PlanRunner):
     # -- preparation ----------------------------------------------------------
     def preflight(self) -> None:
         """Ports, work directory, system packages; errors are one line."""
-        self.say(f'==> plan {self.plan.name}: Heat from '
-                 f'{self.old_side.label} to {self.new_side.label}')
         self.say(self.render())
+        self.say(f'==> Heat from {self.old_side.label} to '
+                 f'{self.new_side.label}')
         self.step('preflight: ports, work directory, system packages',
                   self._preflight)
         self.prepared = True
