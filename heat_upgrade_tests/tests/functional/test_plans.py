@@ -193,8 +193,8 @@ class PlanRunTest(testtools.TestCase):
         self.assertFalse(run.report['passed'])
         failed = [s['name'] for s in run.report['steps'] if not s['ok']]
         self.assertIn('post-upgrade phase', failed)
-        self.assertRegex(run.output,
-                         rf'test_{PATCH_CHECK}\S* \.\.\. FAILED')
+        self.assertRegex(run.output, rf'test_{PATCH_CHECK}\S*'
+                                     rf'( \[[\d.]+s\])? \.\.\. FAILED')
         # The old release made the stack; destroy still ran.
         self.assertIn('destroy phase', [s['name'] for s in
                                         run.report['steps']])
