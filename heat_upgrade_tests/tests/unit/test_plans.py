@@ -1,11 +1,14 @@
 """The plans of upgrade/plans/ and the rules of their data."""
 
+import os
 from pathlib import Path
 import textwrap
 
 import fixtures
 import testtools
 
+from heat_upgrade_tests import cmd
+from heat_upgrade_tests import config
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import releases
@@ -249,3 +252,53 @@ class PairsTest(testtools.TestCase):
         self.assertFalse(pairs.looks_like_tree('2026.2'))
         self.assertTrue(pairs.looks_like_tree('~/src/heat'))
         self.assertTrue(pairs.looks_like_tree('2026.2=/src/heat'))
+
+
+class UpgradeCommandTest(testtools.TestCase):
+    """``heat-upgrade-tests upgrade``'s plan options, no mini-cloud."""
+
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fixtures.EnvironmentVariable(
+            'HEAT_UPGRADE_TESTS_CONFIG', os.devnull))
+        self.out = self.useFixture(fixtures.StringStream('stdout')).stream
+        self.err = self.useFixture(fixtures.StringStream('stderr')).stream
+        self.useFixture(fixtures.MonkeyPatch('sys.stdout', self.out))
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', self.err))
+        self.addCleanup(self.clear_overrides)
+
+    @staticmethod
+    def clear_overrides():
+        # The command overrides options; overrides live in the option
+        # groups every ConfigOpts shares.
+        conf = config.load(config_files=[])
+        for opt in ('from_series', 'to_series', 'work_dir'):
+            conf.clear_override(opt, 'minicloud')
+        conf.clear_override('enabled_checks', 'phases')
+
+    @base.idempotent_id('2a1adb8c-d6cc-4307-ae68-66d35ccbe7b6')
+    def test_list_plans_one_line_each(self):
+        self.assertEqual(0, cmd.main(['upgrade', '--list-plans']))
+        self.out.seek(0)
+        lines = self.out.read().splitlines()
+        self.assertEqual(len(plans.load_all()), len(lines))
+        self.assertTrue(lines[0].startswith('full '))
+
+    @base.idempotent_id('4fef0837-2b95-4c78-9247-d65ed9640b01')
+    def test_bad_input_is_one_line(self):
+        for argv, expected in (
+                (['--plan', 'nope'], "unknown plan 'nope'"),
+                (['--from', '2025.2', '--to', '2026.2'],
+                 'not a supported upgrade path'),
+                (['--plan', 'skip-level', '--from', '2026.1', '--to',
+                  '2026.2'],
+                 'upgrades slurp pairs'),
+                (['--checks', 'no_such_check'], 'unknown check')):
+            self.clear_overrides()
+            self.err.seek(0)
+            self.err.truncate()
+            self.assertEqual(2, cmd.main(['upgrade', *argv]), argv)
+            self.err.seek(0)
+            lines = self.err.read().strip().splitlines()
+            self.assertEqual(1, len(lines), lines)
+            self.assertIn(expected, lines[0])
