@@ -201,3 +201,15 @@ class SourceTreeVenvTest(testtools.TestCase):
         # No fingerprint: the hash of the venvs already in the cache.
         self.assertEqual(venvs.venv_hash(['x'], None),
                          venvs.venv_hash(['x'], None, ''))
+
+
+class OneWayImportTest(testtools.TestCase):
+
+    @base.idempotent_id('908bf031-4475-4a9f-b236-3292419ec2cc')
+    def test_the_minicloud_package_never_imports_integrity(self):
+        package = Path(plans.__file__).parent
+        for module in package.glob('*.py'):
+            for line in module.read_text().splitlines():
+                if line.startswith(('import ', 'from ')):
+                    self.assertNotIn('heat_upgrade_tests.integrity', line,
+                                     module.name)
