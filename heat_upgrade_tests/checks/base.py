@@ -211,6 +211,26 @@ class ResourceCheck:
                        outputs: dict[str, Any]) -> None:
         """Check the outputs mean what the template says; override."""
 
+    # -- verify (read-only, any number of times) --------------------------
+    def verify_unchanged(self, ctx: CheckContext,
+                         record: dict[str, Any]) -> None:
+        """The stack and what it made, as pre-upgrade left them.
+
+        Read-only: ``record`` is a copy and ``ctx.save`` is None. Through
+        Heat: the status and the outputs pre-upgrade recorded; through the
+        other services: what ``verify_heat_down`` finds. A check whose
+        pre-upgrade leaves its stack in another state (an update still
+        running) overrides this.
+        """
+        self.verify_stack(ctx, record, self.expected_status)
+        outputs = ctx.stacks.outputs(record['stack']['id'])
+        self.assert_equal(record['outputs'], outputs, 'outputs')
+        self.verify_outputs(ctx, record, outputs)
+        try:
+            self.verify_heat_down(ctx, record)
+        except exceptions.CheckSkipped:
+            pass  # it makes nothing outside Heat
+
     # -- during-upgrade ---------------------------------------------------
     def verify_heat_down(self, ctx: CheckContext,
                          record: dict[str, Any]) -> None:
