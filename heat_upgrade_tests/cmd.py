@@ -151,11 +151,28 @@ def build_parser() -> argparse.ArgumentParser:
     phase.add_argument('--state-dir', help='overrides [phases] state_dir')
     upgrade = sub.add_parser(
         'upgrade', help='build a mini-cloud on this machine and upgrade it')
-    upgrade.add_argument('--from', dest='from_series',
-                         help='series to upgrade from (default: the one '
-                              'before --to)')
-    upgrade.add_argument('--to', dest='to_series',
-                         help='series to upgrade to (default: the newest)')
+    upgrade.add_argument('--from', dest='from_series', metavar='RELEASE',
+                         help='series or Heat source tree to upgrade from '
+                              '(default: as the plan says, the one before '
+                              '--to, or the SLURP before it)')
+    upgrade.add_argument('--to', dest='to_series', metavar='RELEASE',
+                         help='series or Heat source tree to upgrade to, '
+                              'e.g. ~/src/heat or 2026.2=~/src/heat '
+                              '(default: the newest the plan runs to)')
+    upgrade.add_argument('--plan', metavar='NAME',
+                         help='the upgrade plan (default: full; see '
+                              '--list-plans)')
+    upgrade.add_argument('--list-plans', action='store_true',
+                         help='list the plans, one line each, and exit')
+    upgrade.add_argument('--allow-unsupported-pair', action='store_true',
+                         help='run a pair that is not a supported upgrade '
+                              'path (e.g. 2025.2 -> 2026.2)')
+    upgrade.add_argument('--matrix', action='store_true',
+                         help='run every plan on every supported pair, '
+                              'one after the other (hours)')
+    upgrade.add_argument('--checks', metavar='NAMES',
+                         help='comma-separated checks to run (overrides '
+                              '[phases] enabled_checks)')
     upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
     sub.add_parser('list-checks', help='list the check catalogue')
     scaffold_parser = sub.add_parser(
@@ -190,10 +207,20 @@ def main(argv: list[str] | None = None) -> int:
             return scaffold.main(args.name, args.root)
         if args.command == 'upgrade':
             from heat_upgrade_tests.minicloud import driver
+            if args.list_plans:
+                return driver.list_plans()
             for opt in ('from_series', 'to_series', 'work_dir'):
                 if getattr(args, opt):
                     conf.set_override(opt, getattr(args, opt), 'minicloud')
-            return driver.main(conf)
+            if args.checks:
+                conf.set_override('enabled_checks', [
+                    c.strip() for c in args.checks.split(',') if c.strip()],
+                    'phases')
+                checks_base.selected_checks(conf)  # unknown: one line
+            if args.matrix:
+                from heat_upgrade_tests.minicloud import matrix
+                return matrix.main(conf)
+            return driver.main(conf, args.plan, args.allow_unsupported_pair)
         return list_checks(conf)
     except exceptions.UpgradeTestError as exc:
         print(f'heat-upgrade-tests: error: {exc}', file=sys.stderr)

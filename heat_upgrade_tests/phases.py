@@ -7,6 +7,7 @@ that cleans up after any earlier failure) so that checks only say what to
 create and what to look at.
 """
 
+import copy
 import functools
 from typing import Any
 import uuid
@@ -17,11 +18,16 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import state as state_mod
 
 PRE_UPGRADE = 'pre-upgrade'
+# Read-only and repeatable: with a Heat up (either release), the stacks
+# and what they made are as pre-upgrade recorded them; the state is never
+# written, so it may run any number of times between the other phases.
+VERIFY = 'verify'
 DURING_UPGRADE = 'during-upgrade'
 NO_API = 'no-api'
 POST_UPGRADE = 'post-upgrade'
 DESTROY = 'destroy'
-PHASES = (PRE_UPGRADE, DURING_UPGRADE, NO_API, POST_UPGRADE, DESTROY)
+PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, POST_UPGRADE,
+          DESTROY)
 
 PASSED = 'passed'
 FAILED = 'failed'
@@ -114,6 +120,9 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     if doc.get('skipped'):
         raise exceptions.CheckSkipped(
             f'{doc["skipped"]} (skipped since pre-upgrade)')
+    if phase == VERIFY:
+        _verify(session, check, state, doc)
+        return
     record = _record(check, state, doc)
     ctx = session.context(check, doc['run_id'],
                           save=_saver(state, doc, record),
@@ -165,6 +174,43 @@ def _saver(state: state_mod.CheckState, doc: dict[str, Any],
         doc['record'] = record.to_json()
         state.save(doc)
     return save
+
+
+def _verify(session: Session, check: base.ResourceCheck,
+            state: state_mod.CheckState, doc: dict[str, Any]) -> None:
+    """The verify phase of one check: looks, never writes.
+
+    The check's ``verify_unchanged`` sees the stack through Heat and what
+    it made through the other services. Nothing is saved: the check works
+    on its own copy of the record, without ``save``.
+    """
+    pre = doc['phases'].get(PRE_UPGRADE)
+    if pre == KNOWN_FAILURE:
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} in pre-upgrade: {check.name} made no sound '
+            f'stack to verify')
+    if pre != PASSED:
+        raise exceptions.CheckFailed(
+            f'check {check.name}: pre-upgrade did not pass ({pre}); '
+            f'there is nothing sound to verify')
+    record = _record(check, state, copy.deepcopy(doc))
+    if record.destroyed:
+        raise exceptions.CheckFailed(
+            f'check {check.name}: its stack was already destroyed')
+    ctx = session.context(check, doc['run_id'], save=None)
+    missing_admin = check.admin_missing(ctx)
+    if missing_admin:
+        raise exceptions.CheckSkipped(missing_admin)
+    known = check.known_failure(VERIFY, session.conf)
+    try:
+        check.verify_unchanged(ctx, record)
+    except exceptions.CheckSkipped:
+        raise
+    except Exception as exc:
+        if known is None:
+            raise
+        raise exceptions.CheckSkipped(
+            f'{KNOWN_FINDING} ({known.reason}): {exc}') from exc
 
 
 def _pre_upgrade(session: Session, check: base.ResourceCheck,

@@ -17,8 +17,8 @@ from typing import Any
 from heat_upgrade_tests import exceptions
 
 SCHEMA_VERSION = 1
-PHASE_ORDER = ('pre-upgrade', 'during-upgrade', 'no-api', 'post-upgrade',
-               'destroy')
+PHASE_ORDER = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
+               'post-upgrade', 'destroy')
 _SECRET_KEY = re.compile(r'pass(word)?|secret|token|credential|private_key',
                          re.IGNORECASE)
 

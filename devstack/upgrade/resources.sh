@@ -40,16 +40,14 @@ function verify {
     local side=$1
     case $side in
         pre-upgrade)
-            # Nothing more to run: create ran the pre-upgrade env, which
-            # verified every stack right after creating it, and the
-            # phases have no second pre-upgrade verification (running
-            # pre-upgrade again would refuse: its state holds the
-            # stacks). Only check that create ran.
+            # The verify phase: read-only and repeatable, the stacks and
+            # what they made as create left them (create must have run).
             local created
             created=$(resource_get "$HEAT_UPGRADE_TESTS_NAME" config)
             if [[ -z "$created" ]]; then
                 die $LINENO "verify pre-upgrade ran before create"
             fi
+            run_heat_upgrade_tests_phase verify
             ;;
         post-upgrade)
             # With the new Heat: same status and outputs, then an update

@@ -343,6 +343,27 @@ class ResourceCheck:
         possible, at the resources in their own service.
         """
 
+    # -- verify (read-only, any number of times) --------------------------
+    def verify_unchanged(self, ctx: CheckContext,
+                         record: CheckRecord) -> None:
+        """The verify phase: the stack and what it made, as left.
+
+        As pre-upgrade left them, and read-only: ``record`` is a copy and
+        ``ctx.save`` is None. Through Heat: the status and the outputs
+        pre-upgrade recorded, and ``verify``; through the other services:
+        what ``verify_heat_down`` finds. A check whose pre-upgrade leaves
+        its stack in another state (an update still running) overrides
+        this.
+        """
+        self.verify_stack(ctx, record, self.expected_status)
+        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
+                          'outputs')
+        self.verify(ctx, record)
+        try:
+            self.verify_heat_down(ctx, record)
+        except exceptions.CheckSkipped:
+            pass  # it makes nothing outside Heat
+
     # -- during-upgrade ---------------------------------------------------
     def verify_heat_down(self, ctx: CheckContext,
                          record: CheckRecord) -> None:

@@ -43,6 +43,8 @@ class InterruptedUpdate(base.ResourceCheck):
     proves = {
         'pre-upgrade': 'the stack is created, then an update is left '
                        'UPDATE_IN_PROGRESS for the plan to interrupt',
+        'verify': 'the update started in pre-upgrade is still '
+                  'UPDATE_IN_PROGRESS',
         'post-upgrade': 'the interrupted stack is IN_PROGRESS or FAILED '
                         '(recorded as evidence); an update issued to the '
                         'new Heat brings it to UPDATE_COMPLETE within '
@@ -64,6 +66,10 @@ class InterruptedUpdate(base.ResourceCheck):
             ctx.save()
         _api.wait_resource(ctx.conn, record, 'slow', 'UPDATE_IN_PROGRESS',
                            ctx.stacks.timeout, ctx.stacks.interval)
+
+    def verify_unchanged(self, ctx, record):
+        """Heat still up since pre-upgrade: the update is still running."""
+        self.verify_stack(ctx, record, ('UPDATE_IN_PROGRESS',))
 
     def verify_upgraded(self, ctx, record):
         """The update is still interrupted: IN_PROGRESS or FAILED.

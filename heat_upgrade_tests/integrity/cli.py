@@ -48,6 +48,9 @@ def add_parser(sub) -> None:
                        help='write each release\'s generator JSON here')
     check.add_argument('--report', metavar='FILE',
                        help='also write the report as JSON')
+    check.add_argument('--status-moment', metavar='TEXT',
+                       help='when heat-status runs, for its summary (a '
+                            'plan says "before the new Heat starts")')
     _database_args(check)
     snap = actions.add_parser(
         'snapshot', help='record the rows of the checks\' stacks (what '
@@ -85,7 +88,9 @@ def settings_from(conf, args) -> runner.Settings:
         accepted_file=args.accepted_removals or opts.accepted_removals_file,
         new_options_json=args.new_options_json,
         save_options_dir=args.save_options,
-        cache_dir=conf.minicloud.cache_dir)
+        cache_dir=conf.minicloud.cache_dir,
+        **({'status_moment': args.status_moment}
+           if getattr(args, 'status_moment', None) else {}))
 
 
 def main(conf, args) -> int:

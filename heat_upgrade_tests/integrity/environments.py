@@ -26,7 +26,6 @@ release's python and reads the JSON it prints.
 
 from concurrent import futures
 import dataclasses
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -37,6 +36,7 @@ import subprocess
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.minicloud import sources
 from heat_upgrade_tests.minicloud import venvs
 
 PROBE = Path(__file__).resolve().parent / 'helpers' / 'heat_probe.py'
@@ -97,7 +97,7 @@ def between(old: HeatEnv, new: HeatEnv,
 
 def _series_venv(series: releases.Series, cache_dir: Path,
                  log_dir: Path, timeout: float) -> Path:
-    # The name and requirements of plan.FullUpgradePlan._venvs: one venv
+    # The name and requirements of plan.UpgradeRun._venvs: one venv
     # per release, shared with the mini-cloud.
     name = f'heat-{series.heat_version}'
     venv = venvs.ensure_venv(cache_dir, name, heat.requirements(series),
@@ -123,12 +123,11 @@ def _version_venv(version: str, known: dict[str, releases.Series],
 
 def _source_venv(tree: Path, known: dict[str, releases.Series],
                  cache_dir: Path, log_dir: Path, timeout: float) -> Path:
-    digest = hashlib.sha256(str(tree).encode()).hexdigest()[:12]
-    name = f'heat-src-{digest}'
+    # The mini-cloud's venv of the tree (``sources``), so that a plan and
+    # this command share one build of the patch under review.
     newest = list(known.values())[-1]
-    venv = venvs.ensure_venv(cache_dir, name, ['-e', str(tree), 'PyMySQL'],
-                             newest.heat_constraints,
-                             log_dir / f'venv-{name}.log', timeout=timeout)
+    venv = sources.ensure_venv(tree, cache_dir, newest.heat_constraints,
+                               log_dir, timeout=timeout)
     return venv / 'bin' / 'python'
 
 
@@ -143,7 +142,7 @@ def classify(spec: str, known: dict[str, releases.Series]) -> tuple[str,
     if path.is_dir():
         if (path / 'bin' / 'python').exists():
             return PYTHON, (path / 'bin' / 'python').absolute()
-        if (path / 'setup.cfg').is_file() and (path / 'heat').is_dir():
+        if sources.is_heat_tree(path):
             return SOURCE, path.resolve()
         raise IntegrityError(
             f'{spec} is a directory but neither a venv (no bin/python) nor '

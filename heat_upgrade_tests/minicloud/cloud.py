@@ -1,17 +1,21 @@
-"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, and a Heat.
+"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, and Heats.
 
-MariaDB, RabbitMQ and Keystone live for the whole run; Heat releases come
-and go as the plan upgrades them. The fixture's cleanup stops whatever is
-still running, in reverse order, also after a failure or Ctrl-C.
+MariaDB and RabbitMQ live for the whole run; Keystone may stop and come
+back as another release; any number of heat-api and heat-engine
+processes, each of a given release, come and go as the plan says. The
+fixture's cleanup stops whatever is still running, in reverse order, also
+after a failure or Ctrl-C.
 """
 
 import configparser
 import os
 from pathlib import Path
+import re
 import secrets
 
 import fixtures
 
+from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
@@ -48,6 +52,8 @@ class MiniCloud(fixtures.Fixture):
         self.api: heat.HeatApi | None = None
         self.engine: heat.HeatEngine | None = None
         self.heat_release: heat.HeatRelease | None = None
+        # (service, release key, instance) -> its running fixture.
+        self.heat_processes: dict[tuple[str, str, int], fixtures.Fixture] = {}
         self._passwords = {name: _password() for name in (
             'admin', 'member', 'heat', 'domain_admin', 'db_keystone',
             'db_heat', 'rabbit')}
@@ -141,7 +147,7 @@ class MiniCloud(fixtures.Fixture):
 
     def heat_config_files(self, release: 'heat.HeatRelease') -> list[Path]:
         release_conf = self.run_dir / 'etc' / 'heat' / \
-            f'release-{release.version}.conf'
+            f'release-{release.key}-{release.version}.conf'
         if not release_conf.exists():
             heat.render_release_conf(release_conf, release)
         return [self.heat_conf, release_conf]
@@ -149,32 +155,123 @@ class MiniCloud(fixtures.Fixture):
     def db_sync(self, release: 'heat.HeatRelease') -> str:
         """Migrate Heat's database with ``release``; its new version."""
         files = self.heat_config_files(release)
-        log = self.log_dir / f'heat-manage-{release.version}.log'
+        log = self.log_dir / f'heat-manage-{release.key}.log'
         heat.db_sync(release, files, log)
         return heat.db_version(release, files, log)
 
-    def start_heat(self, release: 'heat.HeatRelease') -> None:
-        files = self.heat_config_files(release)
-        timeout = self.opts.service_timeout
-        self.engine = processes.use(self, heat.HeatEngine(
-            release, files, self.log_dir, start_timeout=timeout))
-        self.api = processes.use(self, heat.HeatApi(
-            release, files, self.host, self.opts.heat_api_port,
-            self.log_dir, start_timeout=timeout))
+    # -- Heat's processes, any number of each release -------------------------
+    def api_port(self, instance: int = 1) -> int:
+        """heat-api #1 serves the registered port; #N ten ports per N up."""
+        return self.opts.heat_api_port + 10 * (instance - 1)
+
+    def start_heat_engine(self, release: 'heat.HeatRelease',
+                          instance: int = 1) -> 'heat.HeatEngine':
+        key = ('heat-engine', release.key, instance)
+        if key in self.heat_processes:
+            raise exceptions.MiniCloudError(
+                f'{release.label} heat-engine #{instance} already runs')
+        engine = processes.use(self, heat.HeatEngine(
+            release, self.heat_config_files(release), self.log_dir,
+            start_timeout=self.opts.service_timeout, instance=instance))
+        self.heat_processes[key] = engine
+        self.engine = engine
+        if self.heat_release is None:
+            self.heat_release = release
+        return engine
+
+    def start_heat_api(self, release: 'heat.HeatRelease',
+                       instance: int = 1) -> 'heat.HeatApi':
+        key = ('heat-api', release.key, instance)
+        port = self.api_port(instance)
+        for (kind, _, other), process in self.heat_processes.items():
+            if kind == 'heat-api' and other == instance:
+                raise exceptions.MiniCloudError(
+                    f'{process.release.label} heat-api #{instance} already '
+                    f'serves port {port}: start another instance '
+                    f'(heat-api@RELEASE#{instance + 1}) or stop it first')
+        api = processes.use(self, heat.HeatApi(
+            release, self.heat_config_files(release), self.host, port,
+            self.log_dir, start_timeout=self.opts.service_timeout,
+            instance=instance))
+        self.heat_processes[key] = api
+        self.api = api
+        # The Heat the phases talk to: heat-manage of it, for the hooks.
         self.heat_release = release
+        return api
+
+    def start_heat(self, release: 'heat.HeatRelease') -> None:
+        """heat-engine then heat-api of ``release`` (one of each)."""
+        self.start_heat_engine(release)
+        self.start_heat_api(release)
+
+    def stop_heat_processes(self, kind: str | None = None,
+                            release: 'heat.HeatRelease | None' = None,
+                            instance: int | None = None) -> list[str]:
+        """Stop the matching Heat processes (APIs first); their names.
+
+        ``kind`` is ``heat-api``, ``heat-engine`` or None for both.
+        """
+        matching = [key for key in self.heat_processes
+                    if (kind is None or key[0] == kind) and
+                    (release is None or key[1] == release.key) and
+                    (instance is None or key[2] == instance)]
+        matching.sort(key=lambda k: k[0] != 'heat-api')
+        stopped = []
+        for key in matching:
+            process = self.heat_processes.pop(key)
+            process.stop()
+            stopped.append(f'{process.release.label} {process.stem}')
+        apis = [p for k, p in self.heat_processes.items()
+                if k[0] == 'heat-api']
+        engines = [p for k, p in self.heat_processes.items()
+                   if k[0] == 'heat-engine']
+        self.api = apis[-1] if apis else None
+        self.engine = engines[-1] if engines else None
+        if self.api is not None:
+            self.heat_release = self.api.release
+        elif self.engine is not None:
+            self.heat_release = self.engine.release
+        return stopped
 
     def stop_heat(self) -> None:
-        for service in (self.api, self.engine):
-            if service is not None:
-                service.stop()
-        self.api = self.engine = None
+        """Stop every Heat process."""
+        self.stop_heat_processes()
 
+    def switch_endpoint(self, service_type: str, url: str) -> int:
+        """Point every endpoint of ``service_type`` at ``url``'s host.
+
+        The path of each endpoint (``/v1/%(tenant_id)s``) is kept; the
+        number of endpoints changed is returned.
+        """
+        idp = self.admin_connection().identity
+        services = [s for s in idp.services() if s.type == service_type]
+        if not services:
+            raise exceptions.MiniCloudError(
+                f'no {service_type} service in the catalogue')
+        changed = 0
+        for service in services:
+            for endpoint in idp.endpoints(service_id=service.id):
+                new = re.sub(r'^[a-z]+://[^/]+', url.rstrip('/'),
+                             endpoint.url)
+                if new != endpoint.url:
+                    idp.update_endpoint(endpoint, url=new)
+                    changed += 1
+        return changed
+
+    # -- Keystone -------------------------------------------------------------
     def stop_keystone(self) -> None:
         """Stop Keystone: with Heat stopped too, no API answers."""
         self.keystone.stop()
 
-    def start_keystone(self) -> None:
+    def start_keystone(self, venv: Path | None = None) -> None:
+        """Serve Keystone again, from ``venv`` (another release) if given."""
+        if venv is not None:
+            self.keystone.venv = Path(venv)
         self.keystone.start()
+
+    def keystone_db_sync(self, venv: Path) -> None:
+        """Migrate Keystone's database with the Keystone of ``venv``."""
+        self.keystone.db_sync(venv)
 
     def admin_connection(self):
         """An openstacksdk connection as the cloud's admin."""

@@ -1,45 +1,49 @@
 """``heat-upgrade-tests upgrade``: a real Heat upgrade on this machine.
 
-Resolves the release pair, runs the full-upgrade plan on a fresh
-mini-cloud, prints a summary naming every log, writes it to the work
-directory, and returns non-zero when any step failed.
+Picks the plan (``--plan``, default ``full``), resolves and checks the
+release pair (a series or a Heat source tree on each side), prints the
+plan as a numbered list, runs it on a fresh mini-cloud, prints a summary
+naming every log, writes it to the work directory, and returns non-zero
+when any step failed.
 """
 
 import json
+import os
 from pathlib import Path
 import signal
 import sys
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.minicloud import plans
 
 
-def resolve_pair(conf) -> tuple[releases.Series, releases.Series]:
-    """The series to upgrade from and to; unknown names are an error."""
+def resolve_pair(conf, plan: plans.Plan | None = None,
+                 allow_unsupported: bool = False
+                 ) -> tuple[pairs.Side, pairs.Side]:
+    """The releases to upgrade from and to; bad ones are one-line errors.
+
+    ``[minicloud] from_series`` and ``to_series`` hold a series or a Heat
+    source tree (``2026.2=~/src/heat`` names the tree's series).
+    """
+    plan = plan or plans.get(plans.DEFAULT_PLAN)
     opts = conf.minicloud
-    new = releases.get_series(opts.to_series) if opts.to_series else (
-        releases.default_pair()[1])
-    old = releases.get_series(opts.from_series) if opts.from_series else (
-        releases.previous(new))
-    known = list(releases.load_series())
-    if known.index(old.name) >= known.index(new.name):
-        raise exceptions.ConfigError(
-            f'cannot upgrade from {old.name} to {new.name}: the target must '
-            f'be a later series')
-    return old, new
+    cache = Path(os.path.expanduser(opts.cache_dir))
+    logs = Path(os.path.expanduser(opts.work_dir)).parent / 'source-logs'
+    return pairs.resolve(plan, opts.from_series, opts.to_series, cache,
+                         logs, allow_unsupported=allow_unsupported)
 
 
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f'signal {signum}')
 
 
-def summary(plan: plan_mod.FullUpgradePlan) -> str:
+def summary(plan: plan_mod.UpgradeRun) -> str:
     """A human summary of the run: steps, phases, schema, memory, logs."""
     lines = ['', '=' * 72,
-             f'Heat upgrade {plan.old_series.name} '
-             f'({plan.old_series.heat_version}) -> {plan.new_series.name} '
-             f'({plan.new_series.heat_version}): '
+             f'Heat upgrade ({plan.name} plan) {plan.old_side.label} -> '
+             f'{plan.new_side.label}: '
              + ('PASSED' if plan.ok else 'FAILED'), '=' * 72]
     total = 0.0
     for step in plan.steps:
@@ -61,16 +65,18 @@ def summary(plan: plan_mod.FullUpgradePlan) -> str:
     return '\n'.join(lines)
 
 
-def write_report(plan: plan_mod.FullUpgradePlan) -> Path | None:
+def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
     if not plan.run_dir.is_dir():
         return None
     path = plan.run_dir / 'report.json'
     path.write_text(json.dumps({
         'plan': plan.name,
         'from': {'series': plan.old_series.name,
-                 'heat': plan.old_series.heat_version},
+                 'heat': plan.old_series.heat_version,
+                 'tree': str(plan.old_side.tree or '') or None},
         'to': {'series': plan.new_series.name,
-               'heat': plan.new_series.heat_version},
+               'heat': plan.new_series.heat_version,
+               'tree': str(plan.new_side.tree or '') or None},
         'passed': plan.ok,
         'steps': [vars(s) for s in plan.steps],
         'phases': {k: {'returncode': v.returncode, 'seconds': v.seconds}
@@ -82,19 +88,26 @@ def write_report(plan: plan_mod.FullUpgradePlan) -> Path | None:
     return path
 
 
-def main(conf) -> int:
-    old, new = resolve_pair(conf)
-    plan = plan_mod.FullUpgradePlan(conf, old, new)
-    plan.preflight()  # a busy port or missing package: one line, no run
+def list_plans() -> int:
+    print(plans.listing(plans.load_all()))
+    return 0
+
+
+def main(conf, plan_name: str | None = None,
+         allow_unsupported: bool = False) -> int:
+    plan = plans.get(plan_name or plans.DEFAULT_PLAN)
+    old, new = resolve_pair(conf, plan, allow_unsupported)
+    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run.preflight()  # a busy port or missing package: one line, no run
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        plan.run()
+        run.run()
     except exceptions.UpgradeTestError:
         pass  # recorded in its step; the summary says it
     finally:
         signal.signal(signal.SIGTERM, previous)
-        print(summary(plan), flush=True)
-        report = write_report(plan)
+        print(summary(run), flush=True)
+        report = write_report(run)
         if report:
             print(f'report: {report}', file=sys.stdout, flush=True)
-    return 0 if plan.ok else 1
+    return 0 if run.ok else 1

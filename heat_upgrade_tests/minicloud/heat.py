@@ -30,10 +30,14 @@ DEFAULT_ENGINE_WORKERS = 2
 class HeatRelease:
     """One installed Heat release: its series, version and venv."""
 
-    def __init__(self, series: str, version: str, venv: Path):
+    def __init__(self, series: str, version: str, venv: Path,
+                 tree: Path | None = None):
         self.series = series
         self.version = version
         self.venv = Path(venv)
+        # A source tree installed in development mode (the patch under
+        # review), or None for a release from PyPI.
+        self.tree = Path(tree) if tree is not None else None
 
     def __repr__(self) -> str:
         return f'HeatRelease({self.series!r}, {self.version!r})'
@@ -52,8 +56,21 @@ class HeatRelease:
 
     @property
     def etc_dir(self) -> Path:
-        """Where pip put api-paste.ini, environment.d and templates."""
-        return self.venv / 'etc' / 'heat'
+        """Where pip put api-paste.ini, environment.d and templates.
+
+        A development install may leave the data files in the tree: then
+        the tree's ``etc/heat`` serves.
+        """
+        installed = self.venv / 'etc' / 'heat'
+        if self.tree is not None and not (
+                installed / 'api-paste.ini').is_file():
+            return self.tree / 'etc' / 'heat'
+        return installed
+
+    @property
+    def key(self) -> str:
+        """Names its processes and logs; unique within one run."""
+        return self.series if self.tree is None else f'{self.series}-src'
 
 
 def requirements(series: releases.Series) -> list[str]:
@@ -157,7 +174,8 @@ class HeatEngine(fixtures.Fixture):
 
     def __init__(self, release: HeatRelease, config_files: list[Path],
                  log_dir: Path, workers: int = DEFAULT_ENGINE_WORKERS,
-                 start_timeout: float = 120, stop_timeout: float = 60):
+                 start_timeout: float = 120, stop_timeout: float = 60,
+                 instance: int = 1):
         super().__init__()
         self.release = release
         self.config_files = [Path(p) for p in config_files]
@@ -165,7 +183,9 @@ class HeatEngine(fixtures.Fixture):
         self.workers = workers
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.log_file = self.log_dir / f'heat-engine-{release.series}.log'
+        self.instance = instance
+        self.stem = _stem('heat-engine', release, instance)
+        self.log_file = self.log_dir / f'{self.stem}.log'
         self.process: processes.ManagedProcess | None = None
         self._log_offset = 0
 
@@ -177,8 +197,8 @@ class HeatEngine(fixtures.Fixture):
                 *_config_args(self.config_files),
                 '--log-file', self.log_file]
         self.process = processes.use(self, processes.ManagedProcess(
-            f'{self.release.label} heat-engine', argv,
-            self.log_dir / f'heat-engine-{self.release.series}.out',
+            f'{self.release.label} {self.stem}', argv,
+            self.log_dir / f'{self.stem}.out',
             stop_timeout=self.stop_timeout))
         self.process.wait_ready(
             self._ready, self.start_timeout,
@@ -204,7 +224,8 @@ class HeatApi(fixtures.Fixture):
 
     def __init__(self, release: HeatRelease, config_files: list[Path],
                  host: str, port: int, log_dir: Path, workers: int = 2,
-                 start_timeout: float = 120, stop_timeout: float = 30):
+                 start_timeout: float = 120, stop_timeout: float = 30,
+                 instance: int = 1):
         super().__init__()
         self.release = release
         self.config_files = [Path(p) for p in config_files]
@@ -214,7 +235,9 @@ class HeatApi(fixtures.Fixture):
         self.workers = workers
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
-        self.log_file = self.log_dir / f'heat-api-{release.series}.log'
+        self.instance = instance
+        self.stem = _stem('heat-api', release, instance)
+        self.log_file = self.log_dir / f'{self.stem}.log'
         self.process: processes.ManagedProcess | None = None
 
     @property
@@ -233,8 +256,8 @@ class HeatApi(fixtures.Fixture):
                                    'heat.wsgi.api:application', self.host,
                                    self.port, self.workers, pyargv=pyargv)
         self.process = processes.use(self, processes.ManagedProcess(
-            f'{self.release.label} heat-api', argv,
-            self.log_dir / f'heat-api-{self.release.series}-uwsgi.log',
+            f'{self.release.label} {self.stem}', argv,
+            self.log_dir / f'{self.stem}-uwsgi.log',
             stop_timeout=self.stop_timeout))
         self.process.wait_ready(
             lambda: keystone.http_ok(self.url + '/'), self.start_timeout,
@@ -244,6 +267,12 @@ class HeatApi(fixtures.Fixture):
         """Stop serving (SIGTERM, bounded wait, then SIGKILL)."""
         if self.process is not None:
             self.process.stop()
+
+
+def _stem(service: str, release: HeatRelease, instance: int) -> str:
+    """``heat-engine-2026.2`` (``-2`` for a further process): log names."""
+    return f'{service}-{release.key}' + (
+        f'-{instance}' if instance != 1 else '')
 
 
 def _size(path: Path) -> int:

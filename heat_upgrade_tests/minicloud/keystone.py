@@ -134,10 +134,20 @@ class Keystone(fixtures.Fixture):
         self.process.wait_ready(self._answers, self.start_timeout,
                                 f'keystone to answer on {self.auth_url}')
 
-    def _manage(self, *args: str, env: dict[str, str] | None = None) -> None:
+    def db_sync(self, venv: Path) -> None:
+        """Migrate the database with the keystone-manage of ``venv``.
+
+        A service-by-service upgrade migrates Keystone's database with the
+        new release while the old one is stopped; the new one then serves
+        it (``start`` after setting ``venv``).
+        """
+        self._manage('db_sync', venv=Path(venv))
+
+    def _manage(self, *args: str, env: dict[str, str] | None = None,
+                venv: Path | None = None) -> None:
         processes.run(
-            [self.venv / 'bin' / 'keystone-manage', '--config-file',
-             self.conf_file, *args],
+            [(venv or self.venv) / 'bin' / 'keystone-manage',
+             '--config-file', self.conf_file, *args],
             self.log_dir / 'keystone-manage.log',
             f'keystone-manage {args[0]}', env=env,
             timeout=self.start_timeout)

@@ -1,15 +1,22 @@
-"""The full-upgrade plan, in grenade's moments: old Heat, pre-upgrade,
-every service stopped (Heat, then Keystone), no-api, then each project
-upgraded in turn (Keystone back up, during-upgrade with Heat still down,
-the new release's db_sync and the new Heat), post-upgrade, destroy.
+"""A plan run on the real mini-cloud: venvs, services, phases, checks.
 
-Each step is printed with its duration as it runs. Hooks let the functional
-tests run their fault drills at the right moments on the same mini-cloud.
+``UpgradeRun`` is the ``runner.PlanRunner`` whose steps act on this
+machine: it builds what is missing (system packages, the venvs of the
+releases the plan names), starts MariaDB, RabbitMQ and Keystone, walks the
+plan (``upgrade/plans/NAME.yaml``) and always stops everything it started.
+Phases and the integrity checks run as the commands a user runs, in
+processes of their own: this package never imports the integrity package
+(that one imports this one).
+
+``FullUpgradePlan`` is the run of the ``full`` plan, with the order of its
+projects given by the caller (the functional tests give grenade's).
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from concurrent import futures
+import configparser
 import dataclasses
+import json
 import os
 from pathlib import Path
 import shutil
@@ -21,34 +28,32 @@ import time
 import fixtures
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.integrity import minicloud as integrity
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import heat
+from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.minicloud import packages
+from heat_upgrade_tests.minicloud import pairs
+from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import ports
 from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests.minicloud import runner
 from heat_upgrade_tests.minicloud import venvs
 
-Hook = Callable[['FullUpgradePlan'], None]
+Hook = runner.Hook
+StepResult = runner.StepResult
 
-# The projects upgraded after every service was stopped, in grenade's
-# order: grenade upgrades its projects in registration order (Keystone
-# first); this project's grenade settings put ``heat-upgrade-tests``
-# (whose upgrade.sh runs the during-upgrade phase) just before ``heat``
-# (Heat's own plugin: db_sync and the new Heat). The functional tests get
-# the order from the grenade settings themselves, through the grenade
-# stand-in, so the plan upgrades Heat where grenade would.
+# The full plan's projects, in grenade's order: grenade upgrades its
+# projects in registration order (Keystone first); this project's grenade
+# settings put ``heat-upgrade-tests`` (whose upgrade.sh runs the
+# during-upgrade phase) just before ``heat`` (Heat's own plugin: db_sync
+# and the new Heat). The functional tests get the order from the grenade
+# settings themselves, through the grenade stand-in.
 UPGRADE_ORDER = ('keystone', 'heat-upgrade-tests', 'heat')
-
-
-@dataclasses.dataclass
-class StepResult:
-    name: str
-    seconds: float
-    ok: bool
-    detail: str = ''
+UPGRADE_GROUP = 'upgrade'
+INTEGRITY_REPORT = 'integrity-report.json'
+INTEGRITY_TIMEOUT = 1800
 
 
 @dataclasses.dataclass
@@ -65,15 +70,12 @@ class PhaseRun:
         return self.returncode == 0
 
 
-def run_phase_command(config_file: Path, phase: str, log_file: Path,
-                      echo: bool = True, timeout: float = 3600) -> PhaseRun:
-    """Run ``heat-upgrade-tests phase PHASE`` as the tox envs do.
+def run_command(argv: list[str], what: str, log_file: Path,
+                echo: bool = True, timeout: float = 3600) -> PhaseRun:
+    """Run one of this project's commands, shown and kept in ``log_file``.
 
-    The output is shown (when ``echo``) and kept in ``log_file``; the run
-    is bounded by ``timeout`` seconds.
+    Bounded by ``timeout`` seconds: the process is killed after it.
     """
-    argv = [sys.executable, '-m', 'heat_upgrade_tests.cmd', '--config-file',
-            str(config_file), 'phase', phase]
     start = time.monotonic()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     lines = []
@@ -96,81 +98,84 @@ def run_phase_command(config_file: Path, phase: str, log_file: Path,
                 proc.kill()
     if time.monotonic() - start >= timeout:
         raise exceptions.TimeoutExpired(
-            f'timed out after {timeout:.0f}s waiting for phase {phase}; '
+            f'timed out after {timeout:.0f}s waiting for {what}; '
             f'see {log_file}')
-    return PhaseRun(phase, returncode, ''.join(lines),
+    return PhaseRun(what, returncode, ''.join(lines),
                     time.monotonic() - start)
 
 
-class FullUpgradePlan:
-    """Cold upgrade of Heat from ``old`` to ``new`` on one mini-cloud.
+def run_phase_command(config_file: Path, phase: str, log_file: Path,
+                      echo: bool = True, timeout: float = 3600) -> PhaseRun:
+    """Run ``heat-upgrade-tests phase PHASE`` as the tox envs do."""
+    argv = [sys.executable, '-m', 'heat_upgrade_tests.cmd', '--config-file',
+            str(config_file), 'phase', phase]
+    result = run_command(argv, f'phase {phase}', log_file, echo, timeout)
+    return dataclasses.replace(result, phase=phase)
 
-    ``run`` builds what is missing (system packages, venvs), starts the
-    mini-cloud, upgrades it, and always stops everything it started.
-    """
 
-    name = 'full'
+def _side(value) -> pairs.Side:
+    if isinstance(value, pairs.Side):
+        return value
+    known = list(releases.load_series())
+    return pairs.Side(value, known.index(value.name))
 
-    def __init__(self, conf, old: releases.Series, new: releases.Series,
+
+class UpgradeRun(runner.PlanRunner):
+    """One plan, from ``old`` to ``new``, on one fresh mini-cloud."""
+
+    def __init__(self, conf, old, new, plan: plans.Plan | str | None = None,
                  echo: bool = True,
-                 upgrade_order: tuple[str, ...] = UPGRADE_ORDER):
-        unknown = sorted(set(upgrade_order) - set(UPGRADE_ORDER))
-        if unknown or len(set(upgrade_order)) != len(upgrade_order):
-            raise exceptions.ConfigError(
-                f'cannot upgrade {" ".join(upgrade_order)}: the plan '
-                f'upgrades each of {", ".join(UPGRADE_ORDER)} once')
-        self.upgrade_order = tuple(upgrade_order)
+                 orders: Mapping[str, tuple[str, ...]] | None = None):
+        if not isinstance(plan, plans.Plan):
+            plan = plans.get(plan or plans.DEFAULT_PLAN)
+        super().__init__(plan, echo=echo, orders=orders)
         self.conf = conf
-        self.old_series = old
-        self.new_series = new
+        self.old_side, self.new_side = _side(old), _side(new)
+        self.old_series = self.old_side.series
+        self.new_series = self.new_side.series
         # The phases learn the series from their configuration file.
-        conf.set_override('from_series', old.name, 'cloud')
-        conf.set_override('to_series', new.name, 'cloud')
-        self.echo = echo
+        conf.set_override('from_series', self.old_series.name, 'cloud')
+        conf.set_override('to_series', self.new_series.name, 'cloud')
         self.run_dir = Path(os.path.expanduser(conf.minicloud.work_dir))
         self.cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
-        self.steps: list[StepResult] = []
         self.phase_runs: dict[str, PhaseRun] = {}
+        self.phase_history: list[PhaseRun] = []
         self.db_versions: dict[str, str] = {}
         self.cloud: cloud_mod.MiniCloud | None = None
         self.old: heat.HeatRelease | None = None
         self.new: heat.HeatRelease | None = None
+        self.keystone_venvs: dict[str, Path] = {}
         self.memory = memory.PeakMemory()
         self.prepared = False
         # Owns the mini-cloud's cleanup, like a test case owns fixtures.
         self._owner = fixtures.Fixture()
         self._owner.setUp()
 
-    def say(self, text: str) -> None:
-        if self.echo:
-            print(text, flush=True)
-
-    def step(self, name: str, func: Callable[[], str | None]) -> None:
-        """Run and time one step; a failure is recorded, then raised."""
-        self.say(f'--> {name}')
-        start = time.monotonic()
-        try:
-            detail = func() or ''
-        except BaseException as exc:
-            seconds = time.monotonic() - start
-            self.steps.append(StepResult(name, seconds, False, str(exc)))
-            self.say(f'<-- {name}: FAILED after {seconds:.1f}s')
-            raise
-        seconds = time.monotonic() - start
-        self.steps.append(StepResult(name, seconds, True, detail))
-        self.say(f'<-- {name}: ok in {seconds:.1f}s'
-                 + (f' ({detail})' if detail else ''))
-
+    # -- names ----------------------------------------------------------------
     @property
-    def ok(self) -> bool:
-        return bool(self.steps) and all(s.ok for s in self.steps)
+    def labels(self) -> plans.Labels:
+        keystones = {key: f'{side.series.name} '
+                          f'({side.series.keystone_version})'
+                     for key, side in (('old', self.old_side),
+                                       ('new', self.new_side))}
+        return plans.Labels(heat={'old': self.old_side.label,
+                                  'new': self.new_side.label},
+                            keystone=keystones)
 
-    # -- preparation --------------------------------------------------------
+    def heat_release(self, key: str) -> heat.HeatRelease:
+        release = {'old': self.old, 'new': self.new}[key]
+        if release is None:
+            raise exceptions.MiniCloudError(
+                f'the {key} Heat is not installed (virtual environments '
+                f'step not run)')
+        return release
+
+    # -- preparation ----------------------------------------------------------
     def preflight(self) -> None:
         """Ports, work directory, system packages; errors are one line."""
-        old, new = self.old_series, self.new_series
-        self.say(f'==> full upgrade of Heat from {old.name} '
-                 f'({old.heat_version}) to {new.name} ({new.heat_version})')
+        self.say(self.render())
+        self.say(f'==> Heat from {self.old_side.label} to '
+                 f'{self.new_side.label}')
         self.step('preflight: ports, work directory, system packages',
                   self._preflight)
         self.prepared = True
@@ -188,80 +193,173 @@ class FullUpgradePlan:
         packages.ensure_system_packages(self.run_dir / 'logs' / 'apt.log')
         return f'work directory {self.run_dir}'
 
+    def _wanted_venvs(self) -> dict[str, tuple[str, list[str], Path | None]]:
+        """The venvs the plan's steps need: Heat of both, Keystones named."""
+        wanted = {}
+        for key, side in (('old', self.old_side), ('new', self.new_side)):
+            s = side.series
+            if side.tree is None:
+                wanted[f'heat-{key}'] = (
+                    f'heat-{s.heat_version}', heat.requirements(s),
+                    s.heat_constraints)
+        keystone_keys = {r.release for r in self.plan.refs()
+                         if r.service == 'keystone' and r.release}
+        for key in sorted(keystone_keys):
+            s = {'old': self.old_series, 'new': self.new_series}[key]
+            wanted[f'keystone-{key}'] = (
+                f'keystone-{s.keystone_version}', keystone.requirements(s),
+                s.keystone_constraints)
+        return wanted
+
     def _venvs(self) -> str:
-        old, new = self.old_series, self.new_series
         logs = self.run_dir / 'logs'
-        wanted = {
-            'keystone': (f'keystone-{new.keystone_version}',
-                         [f'keystone=={new.keystone_version}', 'PyMySQL',
-                          'pyuwsgi'], new.keystone_constraints),
-            'old': (f'heat-{old.heat_version}',
-                    [f'openstack-heat=={old.heat_version}', 'PyMySQL',
-                     'pyuwsgi'], old.heat_constraints),
-            'new': (f'heat-{new.heat_version}',
-                    [f'openstack-heat=={new.heat_version}', 'PyMySQL',
-                     'pyuwsgi'], new.heat_constraints),
-        }
-        with futures.ThreadPoolExecutor(max_workers=3) as pool:
+        wanted = self._wanted_venvs()
+        with futures.ThreadPoolExecutor(max_workers=len(wanted)) as pool:
             jobs = {key: pool.submit(
                 venvs.ensure_venv, self.cache_dir, name, reqs, pins,
                 logs / f'venv-{name}.log')
                 for key, (name, reqs, pins) in wanted.items()}
             built = {key: job.result() for key, job in jobs.items()}
-        self.keystone_venv = built['keystone']
-        self.old = heat.HeatRelease(old.name, old.heat_version, built['old'])
-        self.new = heat.HeatRelease(new.name, new.heat_version, built['new'])
-        return f'in {self.cache_dir}'
+        for key, side in (('old', self.old_side), ('new', self.new_side)):
+            venv = side.venv if side.tree is not None else built[
+                f'heat-{key}']
+            setattr(self, key, heat.HeatRelease(
+                side.series.name, side.series.heat_version, venv,
+                tree=side.tree))
+            if f'keystone-{key}' in built:
+                self.keystone_venvs[key] = built[f'keystone-{key}']
+        return f'{", ".join(n for n, _, _ in wanted.values())} in ' \
+               f'{self.cache_dir}'
 
     def _start_cloud(self) -> str:
         cloud = cloud_mod.MiniCloud(self.conf, self.run_dir,
-                                    self.keystone_venv)
+                                    self.keystone_venvs[self.plan.keystone])
         # A failed setUp has already stopped what it started.
         self.cloud = processes.use(self._owner, cloud)
-        return f'keystone at {self.cloud.keystone.auth_url}'
+        self._configure_integrity()
+        return (f'keystone {self.labels.keystone[self.plan.keystone]} at '
+                f'{self.cloud.keystone.auth_url}')
 
-    # -- the upgrade --------------------------------------------------------
-    def phase(self, phase: str) -> None:
-        """Run a phase with the run's configuration; fail if it failed."""
-        log = self.run_dir / 'logs' / f'phase-{phase}.log'
+    def _configure_integrity(self) -> None:
+        """The main phase configuration's ``[integrity]`` section.
 
-        def run():
-            result = run_phase_command(self.cloud.phase_conf, phase, log,
-                                       echo=self.echo)
-            self.phase_runs[phase] = result
-            if not result.ok:
-                raise exceptions.UpgradeTestError(
-                    f'the {phase} phase failed (exit {result.returncode}); '
-                    f'see {log}')
-        self.step(f'{phase} phase', run)
+        The phases then do what they do in devstack (pre-upgrade records
+        the rows; post-upgrade checks the database and runs heat-status
+        with the new Heat up), and the plan's integrity step finds the
+        database, heat.conf and the venv cache there. The drills'
+        configurations are left alone.
+        """
+        cloud = self.cloud
+        parser = configparser.RawConfigParser()
+        parser.read(cloud.phase_conf)
+        parser['integrity'] = {
+            # oslo.config reads $ as a substitution.
+            'database_connection': cloud.heat_db_url.replace('$', '$$'),
+            'new_heat': str(self.new.venv / 'bin' / 'python'),
+            'heat_config_files': str(cloud.heat_conf),
+        }
+        parser['minicloud'] = {'cache_dir': str(self.cache_dir)}
+        # It now holds the database password.
+        fd = os.open(cloud.phase_conf,
+                     os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            parser.write(f)
 
-    def _db_sync(self, release: heat.HeatRelease) -> str:
+    # -- the steps ------------------------------------------------------------
+    def do_start(self, ref: plans.ServiceRef) -> str:
+        if ref.service == 'keystone':
+            self.cloud.start_keystone(self.keystone_venvs[ref.release])
+            return f'keystone at {self.cloud.keystone.auth_url}'
+        release = self.heat_release(ref.release)
+        started = []
+        instance = ref.instance or 1
+        if ref.service in ('heat', 'heat-engine'):
+            engine = self.cloud.start_heat_engine(release, instance)
+            started.append(engine.stem)
+        if ref.service in ('heat', 'heat-api'):
+            api = self.cloud.start_heat_api(release, instance)
+            started.append(f'{api.stem} on {api.url}')
+        self.memory.sample()
+        return ', '.join(started)
+
+    def do_stop(self, ref: plans.ServiceRef) -> str:
+        self.memory.sample()
+        if ref.service == 'keystone':
+            self.cloud.stop_keystone()
+            return ''
+        kind = None if ref.service == 'heat' else ref.service
+        release = self.heat_release(ref.release) if ref.release else None
+        stopped = self.cloud.stop_heat_processes(kind, release,
+                                                 ref.instance)
+        return f'stopped {", ".join(stopped) or "nothing"}'
+
+    def do_migrate(self, ref: plans.ServiceRef) -> str:
+        if ref.service == 'keystone':
+            self.cloud.keystone_db_sync(self.keystone_venvs[ref.release])
+            return f'keystone {self.labels.keystone[ref.release]}'
+        release = self.heat_release(ref.release)
         version = self.cloud.db_sync(release)
         self.db_versions[release.version] = version
         return f'schema at {version}'
 
-    def _start(self, release: heat.HeatRelease) -> str:
-        self.cloud.start_heat(release)
-        self.memory.sample()
-        return f'heat-api on {self.cloud.heat_api_url}'
+    def do_phase(self, phase: str) -> str:
+        log = self.run_dir / 'logs' / f'phase-{phase}.log'
+        result = run_phase_command(self.cloud.phase_conf, phase, log,
+                                   echo=self.echo)
+        self.phase_runs[phase] = result
+        self.phase_history.append(result)
+        if not result.ok:
+            raise exceptions.UpgradeTestError(
+                f'the {phase} phase failed (exit {result.returncode}); '
+                f'see {log}')
+        return ''
 
-    def _stop(self) -> None:
-        self.memory.sample()
-        self.cloud.stop_heat()
+    def do_integrity(self, only: list[str]) -> str:
+        """``heat-upgrade-tests integrity check`` of the old and new Heat."""
+        report = self.run_dir / INTEGRITY_REPORT
+        argv = [sys.executable, '-m', 'heat_upgrade_tests.cmd',
+                '--config-file', str(self.cloud.phase_conf), 'integrity',
+                'check', '--from', str(self.old.venv / 'bin' / 'python'),
+                '--to', str(self.new.venv / 'bin' / 'python'),
+                '--report', str(report),
+                '--status-moment', 'before the new Heat starts']
+        if only:
+            argv += ['--only', ','.join(only)]
+        result = run_command(argv, 'the integrity checks',
+                             self.run_dir / 'logs' / 'integrity.log',
+                             echo=self.echo, timeout=INTEGRITY_TIMEOUT)
+        failed = _failed_checks(report)
+        if result.returncode != 0:
+            raise exceptions.UpgradeTestError(
+                'integrity checks failed: ' + ('; '.join(failed) or (
+                    f'exit {result.returncode}')) + f' (see {report})')
+        return f'report {report}'
 
+    def do_switch(self, endpoint: str, ref: plans.ServiceRef) -> str:
+        port = self.cloud.api_port(ref.instance or 1)
+        url = f'http://{self.cloud.host}:{port}'
+        changed = self.cloud.switch_endpoint(endpoint, url)
+        return f'{changed} endpoint(s) now at {url}'
+
+    def do_wait_for(self, ref: plans.ServiceRef, timeout: float) -> str:
+        if ref.service == 'keystone':
+            url = self.cloud.keystone.auth_url
+        else:
+            url = (f'http://{self.cloud.host}:'
+                   f'{self.cloud.api_port(ref.instance or 1)}/')
+        processes.wait_until(lambda: keystone.http_ok(url, timeout=2),
+                             timeout, f'{ref} to answer on {url}')
+        return url
+
+    # -- the whole run --------------------------------------------------------
     def run(self, hooks: Mapping[str, Hook] | None = None) -> None:
-        """Run every step; ``hooks[name]`` runs after the step ``name``.
+        """Every step; ``hooks[moment](self)`` right after its step.
 
         The mini-cloud is stopped at the end whatever happened.
         """
         hooks = hooks or {}
-
-        def after(name):
-            if name in hooks:
-                self.step(f'hook after {name}', lambda: hooks[name](self))
-
-        old_name = f'{self.old_series.name} ({self.old_series.heat_version})'
-        new_name = f'{self.new_series.name} ({self.new_series.heat_version})'
+        self.check_moments(hooks)
         try:
             if not self.prepared:
                 self.preflight()
@@ -269,63 +367,31 @@ class FullUpgradePlan:
             self.step('start MariaDB, RabbitMQ, Keystone; register Heat',
                       self._start_cloud)
             with self.memory.watching():
-                self._upgrade(old_name, new_name, after)
+                if self.plan.groups():
+                    self.say(f'==> {self.plan.name} order: '
+                             f'{" ".join(self.upgrade_order)}')
+                self.walk(hooks, context=self)
         finally:
             if self.cloud is not None:
                 self.step('stop the mini-cloud', self._owner.cleanUp)
 
-    def _upgrade(self, old_name, new_name, after) -> None:
-        old, new = self.old, self.new
-        integrity.configure_phases(self)
-        self.step(f'db_sync with Heat {old_name}', lambda: self._db_sync(old))
-        self.step(f'start Heat {old_name}', lambda: self._start(old))
-        after('old-heat-up')
-        self.phase('pre-upgrade')
-        after('pre-upgrade')
-        self.step(f'stop Heat {old_name}', self._stop)
-        after('heat-down')
-        # Grenade stops every service before verify_noapi, Keystone too.
-        self.step('stop Keystone: no API answers', self.cloud.stop_keystone)
-        after('all-down')
-        self.phase('no-api')
-        after('no-api')
 
-        def upgrade_keystone():
-            self.step('start Keystone', self.cloud.start_keystone)
-            after('keystone-up')
+def _failed_checks(report: Path) -> list[str]:
+    try:
+        doc = json.loads(report.read_text())
+    except (OSError, ValueError):
+        return []
+    return [f'{f["check"]}: {f["summary"]}' for f in doc.get('findings', [])
+            if f.get('status') == 'failed']
 
-        def upgrade_heat():
-            self.step(f'db_sync with Heat {new_name}',
-                      lambda: self._db_sync(new))
-            integrity.check_after_db_sync(self)
-            after('db-synced')
-            self.step(f'start Heat {new_name}', lambda: self._start(new))
-            after('new-heat-up')
 
-        def upgrade_this_project():
-            self.phase('during-upgrade')
-            after('during-upgrade')
+class FullUpgradePlan(UpgradeRun):
+    """The ``full`` plan; ``upgrade_order`` orders its projects."""
 
-        upgrades = {'keystone': upgrade_keystone, 'heat': upgrade_heat,
-                    'heat-upgrade-tests': upgrade_this_project}
-        self.say(f'==> upgrade order: {" ".join(self.upgrade_order)}')
-        for project in self.upgrade_order:
-            upgrades[project]()
+    def __init__(self, conf, old, new, echo: bool = True,
+                 upgrade_order: tuple[str, ...] = UPGRADE_ORDER):
         try:
-            self.phase('post-upgrade')
-            after('post-upgrade')
-        except Exception:
-            # destroy runs after a failed post-upgrade too, so that nothing
-            # is left behind; the post-upgrade failure is the one raised
-            # (a destroy failure is recorded in its own step).
-            try:
-                self._destroy(after)
-            except Exception:
-                pass
-            raise
-        self._destroy(after)
-
-    def _destroy(self, after) -> None:
-        """grenade's destroy: delete every stack left, prove it gone."""
-        self.phase('destroy')
-        after('destroy')
+            super().__init__(conf, old, new, plan='full', echo=echo,
+                             orders={UPGRADE_GROUP: tuple(upgrade_order)})
+        except plans.PlanError as exc:
+            raise exceptions.ConfigError(str(exc))

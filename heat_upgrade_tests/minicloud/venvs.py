@@ -39,8 +39,13 @@ _BUILD_PREFIX = '.build-'
 _OLD_PREFIX = '.old-'
 
 
-def venv_hash(requirements: list[str], constraints: Path | None) -> str:
-    """The hash a venv built from these inputs carries in its marker."""
+def venv_hash(requirements: list[str], constraints: Path | None,
+              fingerprint: str = '') -> str:
+    """The hash a venv built from these inputs carries in its marker.
+
+    ``fingerprint`` stands for inputs the requirements do not show, such as
+    the dependencies of a source tree installed in development mode.
+    """
     if constraints is not None:
         try:
             pins = Path(constraints).read_text()
@@ -56,6 +61,8 @@ def venv_hash(requirements: list[str], constraints: Path | None) -> str:
         'python': sys.version,
         'implementation': sys.implementation.name,
     }
+    if fingerprint:
+        doc['fingerprint'] = fingerprint
     blob = json.dumps(doc, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -71,7 +78,7 @@ def is_current(venv: Path, digest: str) -> bool:
 
 def ensure_venv(cache_dir: Path, name: str, requirements: list[str],
                 constraints: Path | None, log_file: Path,
-                timeout: float = 900) -> Path:
+                timeout: float = 900, fingerprint: str = '') -> Path:
     """Return ``cache_dir/name``, a venv with ``requirements`` installed.
 
     An existing venv is reused when its marker holds the same hash;
@@ -81,7 +88,7 @@ def ensure_venv(cache_dir: Path, name: str, requirements: list[str],
     """
     cache_dir = Path(cache_dir).expanduser().absolute()
     target = cache_dir / name
-    digest = venv_hash(requirements, constraints)
+    digest = venv_hash(requirements, constraints, fingerprint)
     if is_current(target, digest):
         return target
     cache_dir.mkdir(parents=True, exist_ok=True)

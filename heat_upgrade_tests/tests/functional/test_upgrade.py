@@ -82,8 +82,9 @@ class FullUpgradeTest(testtools.TestCase):
         failed = [f'{s.name}: {s.detail}' for s in plan.steps if not s.ok]
         self.assertEqual([], failed)
         self.assertTrue(plan.ok)
-        self.assertEqual({'pre-upgrade', 'no-api', 'during-upgrade',
-                          'post-upgrade', 'destroy'}, set(plan.phase_runs))
+        self.assertEqual({'pre-upgrade', 'verify', 'no-api',
+                          'during-upgrade', 'post-upgrade', 'destroy'},
+                         set(plan.phase_runs))
         for phase, run in plan.phase_runs.items():
             self.assertEqual(0, run.returncode, phase)
 

@@ -106,6 +106,10 @@ class KnownFailurePhaseTest(testtools.TestCase):
                                'phases')
         self.conf.set_override('from_series', '2026.1', 'cloud')
         self.conf.set_override('to_series', '2026.2', 'cloud')
+        # Overrides live in the shared option groups: leave none behind
+        # for the next test in this process.
+        for opt in ('from_series', 'to_series'):
+            self.addCleanup(self.conf.clear_override, opt, 'cloud')
         self.session = test_phases.FakeSession(self.conf)
         KnownCheck.calls = []
         self.addCleanup(setattr, KnownCheck, 'fail_in', set())

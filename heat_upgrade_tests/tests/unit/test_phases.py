@@ -278,3 +278,79 @@ class NeedsAdminTest(testtools.TestCase):
             # With admin back, destroy still cleans up.
             self.run_phase(check, 'destroy', object())
             self.assertEqual('destroy', FakeCheck.calls[-1])
+
+
+class FakeStacks:
+    """StackOps of the project, seen read-only: status and outputs."""
+
+    def __init__(self, outputs):
+        self.outputs_now = outputs
+
+    def get(self, stack_id):
+        return type('Stack', (), {'status': 'CREATE_COMPLETE',
+                                  'name': 'sname', 'status_reason': ''})()
+
+    def outputs(self, stack_id):
+        return dict(self.outputs_now)
+
+
+class StackSession(FakeSession):
+
+    def __init__(self, conf, stacks):
+        super().__init__(conf)
+        self.stacks = stacks
+
+    def context(self, check, run_id, save=None, offline=False):
+        return base.CheckContext(conf=self.conf, conn=None, admin_conn=None,
+                                 stacks=self.stacks, run_id=run_id,
+                                 save=save)
+
+
+class VerifyPhaseTest(testtools.TestCase):
+    """verify: read-only, repeatable, and the state never written."""
+
+    run_phase = PhasesTest.run_phase
+    doc = PhasesTest.doc
+
+    def setUp(self):
+        super().setUp()
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.conf = config.load(config_files=[])
+        self.conf.set_override('state_dir', os.path.join(tmp, 'state'),
+                               'phases')
+        self.stacks = FakeStacks({'x': 1})
+        self.session = StackSession(self.conf, self.stacks)
+        FakeCheck.calls = []
+        self.addCleanup(setattr, FakeCheck, 'fail_in', set())
+
+    def test_verify_any_number_of_times_leaves_the_state(self):
+        self.run_phase('pre-upgrade')
+        path = state.CheckState(self.conf.phases.state_dir, 'fake').path
+        before = path.read_bytes()
+        for _ in range(3):
+            self.run_phase('verify')
+        self.assertEqual(before, path.read_bytes())
+        self.assertEqual(['create', 'verify_stack', 'verify'] +
+                         ['verify_stack', 'verify', 'verify_heat_down'] * 3,
+                         FakeCheck.calls)
+        # The later phases still run as if verify had not.
+        self.run_phase('during-upgrade')
+        self.assertEqual('passed', self.doc()['phases']['during-upgrade'])
+
+    def test_verify_fails_on_changed_outputs_without_writing(self):
+        self.run_phase('pre-upgrade')
+        path = state.CheckState(self.conf.phases.state_dir, 'fake').path
+        before = path.read_bytes()
+        self.stacks.outputs_now = {'x': 2}
+        exc = self.assertRaises(exceptions.CheckFailed, self.run_phase,
+                                'verify')
+        self.assertIn('outputs differ', str(exc))
+        self.assertEqual(before, path.read_bytes())
+
+    def test_verify_needs_a_passed_pre_upgrade(self):
+        FakeCheck.fail_in = {'verify'}
+        self.assertRaises(exceptions.CheckFailed, self.run_phase,
+                          'pre-upgrade')
+        exc = self.assertRaises(exceptions.CheckFailed, self.run_phase,
+                                'verify')
+        self.assertIn('pre-upgrade did not pass', str(exc))

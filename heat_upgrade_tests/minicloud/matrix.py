@@ -1,0 +1,74 @@
+"""``heat-upgrade-tests upgrade --matrix``: every plan on every pair.
+
+Every supported pair of ``upgrade/releases.yaml`` (N-1 -> N and SLURP ->
+next SLURP) that a plan runs, with every check, one run after the other
+(one mini-cloud at a time), each in a work directory of its own; a table
+of outcomes and timings at the end. Not in CI: it takes hours.
+"""
+
+import dataclasses
+import os
+from pathlib import Path
+import time
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import driver
+from heat_upgrade_tests.minicloud import pairs
+from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.minicloud import releases
+
+
+@dataclasses.dataclass
+class Cell:
+    plan: str
+    old: str
+    new: str
+    ok: bool
+    seconds: float
+    error: str = ''
+
+
+def combinations() -> list[tuple[plans.Plan, pairs.Side, pairs.Side]]:
+    """(plan, old, new) for every plan and every pair it runs."""
+    known = releases.load_series()
+    sides = [pairs.series_side(name, known) for name in known]
+    out = []
+    for plan in plans.load_all().values():
+        for old in sides:
+            for new in sides:
+                if new.index > old.index and (
+                        pairs.path_kind(old, new) in plan.paths):
+                    out.append((plan, old, new))
+    return out
+
+
+def main(conf) -> int:
+    base_dir = Path(os.path.expanduser(conf.minicloud.work_dir))
+    cells = []
+    todo = combinations()
+    for number, (plan, old, new) in enumerate(todo, 1):
+        print(f'==> matrix {number}/{len(todo)}: {plan.name} '
+              f'{old.series.name} -> {new.series.name}', flush=True)
+        conf.set_override('work_dir', str(
+            base_dir / f'{plan.name}-{old.series.name}-{new.series.name}'),
+            'minicloud')
+        start = time.monotonic()
+        run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+        error = ''
+        try:
+            run.preflight()
+            run.run()
+        except exceptions.UpgradeTestError as exc:
+            error = str(exc)
+        finally:
+            print(driver.summary(run), flush=True)
+            driver.write_report(run)
+        cells.append(Cell(plan.name, old.series.name, new.series.name,
+                          run.ok, time.monotonic() - start, error))
+    conf.set_override('work_dir', str(base_dir), 'minicloud')
+    print('\n'.join(['', '==> matrix:'] + [
+        f'{"PASS" if c.ok else "FAIL"} {c.seconds:7.0f}s  {c.plan:<20} '
+        f'{c.old} -> {c.new}' + (f'  ({c.error})' if c.error else '')
+        for c in cells]), flush=True)
+    return 0 if all(c.ok for c in cells) else 1

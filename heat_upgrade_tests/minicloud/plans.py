@@ -1,0 +1,459 @@
+"""Upgrade plans as data: ``upgrade/plans/*.yaml``, read and checked here.
+
+A plan is an ordered list of steps from a small vocabulary, so that a new
+way of upgrading is a new file, never new runner code, and so that what a
+run will do can be printed before it starts. Each step has exactly one of
+these keys:
+
+``start: SERVICE@RELEASE[#N]`` / ``stop: SERVICE[@RELEASE][#N]``
+    a process of a service of the ``old`` or ``new`` release. SERVICE is
+    ``keystone``, ``heat-api``, ``heat-engine`` or ``heat`` (both Heat
+    processes); ``#N`` names a further process of the same service and
+    release (``heat-engine@new#2``), so that any number run at once.
+    ``stop`` without a release stops every process of the service.
+``migrate: SERVICE@RELEASE``
+    the service's database migrated with that release (``db_sync``).
+``phase: NAME``
+    one of the phase commands (``pre-upgrade``, ``verify``...).
+``integrity: {only: [...]}``
+    the integrity checks (``heat-upgrade-tests integrity check``) of the
+    old and new release against the mini-cloud's database.
+``switch: {endpoint: SERVICE-TYPE, to: heat-api@RELEASE[#N]}``
+    the Keystone catalogue's endpoints of a service moved to a process.
+``wait: {for: SERVICE@RELEASE[#N], timeout: S}`` or ``wait: {seconds: S}``
+    until a process answers (bounded), or a fixed pause.
+``group: NAME``
+    with ``members`` (name -> steps) and ``order`` (names): the members'
+    steps in that order, which a caller may change (the functional tests
+    give the full plan grenade's order). A name of ``order`` without
+    members is a service the mini-cloud does not run yet: shown, skipped.
+
+Any step may also have ``title`` (what is printed instead of the generated
+name), ``moment`` (the drills' hook run right after it), ``always`` (run
+even after an earlier step failed, e.g. the destroy phase) and
+``keep_going`` (its failure is recorded, and the plan goes on).
+"""
+
+import dataclasses
+from pathlib import Path
+import re
+
+import yaml
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import data
+
+PLANS_DIR = 'plans'
+DEFAULT_PLAN = 'full'
+SERVICES = ('keystone', 'heat', 'heat-api', 'heat-engine')
+RELEASES = ('old', 'new')
+MIGRATABLE = ('keystone', 'heat')
+ACTIONS = ('start', 'stop', 'migrate', 'phase', 'integrity', 'switch',
+           'wait', 'group')
+OPTIONAL = ('title', 'moment', 'always', 'keep_going')
+# The kinds of release pair a plan may run on (see ``pairs``).
+N_1, SLURP = 'n-1', 'slurp'
+PATH_KINDS = (N_1, SLURP)
+PHASES = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
+          'post-upgrade', 'destroy')
+INTEGRITY_TITLE = ('integrity: schema, rows, options, heat.conf, '
+                   'heat-status, RPC')
+_REF = re.compile(r'^(?P<service>[a-z-]+)(@(?P<release>[a-z]+))?'
+                  r'(#(?P<instance>[1-9][0-9]*))?$')
+
+
+class PlanError(exceptions.ConfigError):
+    """A plan file that cannot be run as written, or an unknown plan."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceRef:
+    """``heat-engine@new#2``: a process of a service of a release."""
+
+    service: str
+    release: str | None = None
+    # None: not given (start: the first; stop: every one).
+    instance: int | None = None
+
+    def __str__(self) -> str:
+        text = self.service
+        if self.release:
+            text += f'@{self.release}'
+        if self.instance is not None:
+            text += f'#{self.instance}'
+        return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    """One step of a plan; ``action`` is one of ``ACTIONS``."""
+
+    action: str
+    ref: ServiceRef | None = None
+    name: str | None = None
+    args: dict = dataclasses.field(default_factory=dict)
+    title: str | None = None
+    moment: str | None = None
+    always: bool = False
+    keep_going: bool = False
+    group: str | None = None
+    members: dict = dataclasses.field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    # Set on a group's steps once flattened: the member they belong to.
+    member: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """A named, described list of steps, as read from its file."""
+
+    name: str
+    summary: str
+    follows: str
+    keystone: str
+    default_pair: str
+    paths: tuple[str, ...]
+    steps: tuple[Step, ...]
+    path: Path | None = None
+
+    def groups(self) -> dict[str, Step]:
+        return {s.group: s for s in self.steps if s.action == 'group'}
+
+    def flat(self, orders: dict[str, tuple[str, ...]] | None = None
+             ) -> list[Step]:
+        """The steps in run order, groups expanded in ``orders``' order.
+
+        ``orders`` maps a group's name to the order of its members; a
+        group not named keeps the plan's order.
+        """
+        orders = orders or {}
+        unknown = sorted(set(orders) - set(self.groups()))
+        if unknown:
+            raise PlanError(f'plan {self.name} has no group '
+                            f'{", ".join(unknown)}')
+        out = []
+        for step in self.steps:
+            if step.action != 'group':
+                out.append(step)
+                continue
+            order = check_order(self, step, orders.get(step.group))
+            for member in order:
+                out.extend(dataclasses.replace(s, member=member)
+                           for s in step.members.get(member, ()))
+        return out
+
+    def refs(self) -> set[ServiceRef]:
+        """Every service process the plan names, groups included."""
+        return {s.ref for s in self.flat() if s.ref is not None} | {
+            ServiceRef('keystone', self.keystone)}
+
+    def moments(self) -> list[str]:
+        return [s.moment for s in self.flat() if s.moment]
+
+
+def check_order(plan: Plan, group: Step,
+                order: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The order to run ``group`` in; a caller's must name each member once.
+
+    A caller's order may leave out the names that have no members (the
+    services the mini-cloud does not run).
+    """
+    if order is None:
+        return group.order
+    order = tuple(order)
+    defined = [m for m in group.order if m in group.members]
+    if sorted(set(order) - set(group.order)) or len(set(order)) != len(
+            order) or not set(defined) <= set(order):
+        raise PlanError(
+            f'cannot run group {group.group} of plan {plan.name} in the '
+            f'order {" ".join(order)}: it runs each of '
+            f'{", ".join(defined)} once')
+    return order
+
+
+def plans_dir() -> Path:
+    return data.upgrade_dir() / PLANS_DIR
+
+
+def load_all(directory: Path | None = None) -> dict[str, Plan]:
+    """Every plan of ``directory`` (default ``upgrade/plans``), by name."""
+    directory = Path(directory) if directory is not None else plans_dir()
+    found = {}
+    for path in sorted(directory.glob('*.yaml')):
+        plan = load(path)
+        if plan.name in found:
+            raise PlanError(f'{path}: plan {plan.name} is also defined in '
+                            f'{found[plan.name].path}')
+        found[plan.name] = plan
+    if not found:
+        raise PlanError(f'no plan in {directory}')
+    return found
+
+
+def get(name: str, directory: Path | None = None) -> Plan:
+    """The plan called ``name``; a one-line error names the known ones."""
+    known = load_all(directory)
+    try:
+        return known[name]
+    except KeyError:
+        raise PlanError(f"unknown plan '{name}'; plans: "
+                        + ', '.join(known))
+
+
+def load(path: Path) -> Plan:
+    """Read and check one plan file; errors name the file and the step."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise PlanError(f'cannot read plan {path}: {exc}')
+    if not isinstance(doc, dict):
+        raise PlanError(f'{path}: a plan is a mapping')
+    where = f'plan {path.name}'
+    for key in ('name', 'summary', 'steps'):
+        if not doc.get(key):
+            raise PlanError(f'{where}: missing {key!r}')
+    extra = sorted(set(doc) - {'name', 'summary', 'follows', 'keystone',
+                               'default_pair', 'paths', 'steps'})
+    if extra:
+        raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
+    keystone = doc.get('keystone', 'new')
+    if keystone not in RELEASES:
+        raise PlanError(f'{where}: keystone is old or new, not {keystone!r}')
+    paths = tuple(doc.get('paths') or (N_1,))
+    default_pair = doc.get('default_pair', paths[0])
+    for kind in paths + (default_pair,):
+        if kind not in PATH_KINDS:
+            raise PlanError(f'{where}: unknown pair kind {kind!r}; kinds: '
+                            f'{", ".join(PATH_KINDS)}')
+    if default_pair not in paths:
+        raise PlanError(f'{where}: default_pair {default_pair} is not one '
+                        f'of its paths')
+    steps = tuple(_steps(where, doc['steps'], nested=False))
+    plan = Plan(name=str(doc['name']), summary=str(doc['summary']).strip(),
+                follows=str(doc.get('follows', '')).strip(),
+                keystone=keystone, default_pair=default_pair, paths=paths,
+                steps=steps, path=path)
+    moments = plan.moments()
+    twice = sorted({m for m in moments if moments.count(m) > 1})
+    if twice:
+        raise PlanError(f'{where}: moment(s) {", ".join(twice)} used twice')
+    return plan
+
+
+def _steps(where: str, entries, nested: bool) -> list[Step]:
+    if not isinstance(entries, list):
+        raise PlanError(f'{where}: steps are a list')
+    return [_step(f'{where} step {i}', entry, nested)
+            for i, entry in enumerate(entries, 1)]
+
+
+def parse_ref(where: str, text: object, release_needed: bool = True
+              ) -> ServiceRef:
+    """``heat-api@new#2`` -> ServiceRef; a bad one is a one-line error."""
+    match = _REF.match(str(text))
+    if not match or match['service'] not in SERVICES:
+        raise PlanError(f'{where}: {text!r} is not SERVICE@RELEASE[#N] '
+                        f'with SERVICE one of {", ".join(SERVICES)}')
+    release = match['release']
+    if release is None and release_needed:
+        raise PlanError(f'{where}: {text!r} names no release (@old, @new)')
+    if release is not None and release not in RELEASES:
+        raise PlanError(f'{where}: release {release!r} is old or new')
+    instance = match['instance']
+    return ServiceRef(match['service'], release,
+                      int(instance) if instance else None)
+
+
+def _step(where: str, entry, nested: bool) -> Step:
+    if not isinstance(entry, dict):
+        raise PlanError(f'{where}: a step is a mapping')
+    actions = [k for k in entry if k in ACTIONS]
+    extra = sorted(set(entry) - set(ACTIONS) - set(OPTIONAL) - (
+        {'members', 'order'} if 'group' in entry else set()))
+    if len(actions) != 1 or extra:
+        raise PlanError(f'{where}: a step has one of {", ".join(ACTIONS)} '
+                        f'and may have {", ".join(OPTIONAL)}; got '
+                        f'{", ".join(sorted(entry))}')
+    action = actions[0]
+    value = entry[action]
+    common = dict(title=entry.get('title'), moment=entry.get('moment'),
+                  always=bool(entry.get('always', False)),
+                  keep_going=bool(entry.get('keep_going', False)))
+    if action in ('start', 'stop'):
+        ref = parse_ref(where, value, release_needed=action == 'start')
+        return Step(action, ref=ref, **common)
+    if action == 'migrate':
+        ref = parse_ref(where, value)
+        if ref.service not in MIGRATABLE or ref.instance is not None:
+            raise PlanError(f'{where}: migrate names one of '
+                            f'{", ".join(MIGRATABLE)} with a release')
+        return Step(action, ref=ref, **common)
+    if action == 'phase':
+        if value not in PHASES:
+            raise PlanError(f'{where}: unknown phase {value!r}; phases: '
+                            f'{", ".join(PHASES)}')
+        return Step(action, name=value, **common)
+    if action == 'integrity':
+        args = value if isinstance(value, dict) else {}
+        only = args.get('only') or []
+        if not isinstance(only, list):
+            raise PlanError(f'{where}: integrity only is a list of checks')
+        return Step(action, args={'only': [str(c) for c in only]},
+                    **common)
+    if action == 'switch':
+        if not isinstance(value, dict) or not value.get('endpoint') or (
+                not value.get('to')):
+            raise PlanError(f'{where}: switch needs endpoint and to')
+        ref = parse_ref(where, value['to'])
+        if ref.service != 'heat-api':
+            raise PlanError(f'{where}: an endpoint switches to a heat-api')
+        return Step(action, ref=ref, args={'endpoint': value['endpoint']},
+                    **common)
+    if action == 'wait':
+        return _wait(where, value, common)
+    if nested:
+        raise PlanError(f'{where}: a group cannot hold a group')
+    return _group(where, entry, value, common)
+
+
+def _wait(where: str, value, common: dict) -> Step:
+    if not isinstance(value, dict):
+        raise PlanError(f'{where}: wait is {{for: REF, timeout: S}} or '
+                        f'{{seconds: S}}')
+    try:
+        if 'for' in value:
+            timeout = float(value.get('timeout', 60))
+            if timeout <= 0:
+                raise ValueError
+            return Step('wait', ref=parse_ref(where, value['for']),
+                        args={'timeout': timeout}, **common)
+        seconds = float(value['seconds'])
+        if not 0 <= seconds <= 600:
+            raise ValueError
+    except (KeyError, TypeError, ValueError):
+        raise PlanError(f'{where}: wait needs for (with a positive '
+                        f'timeout) or seconds between 0 and 600')
+    return Step('wait', args={'seconds': seconds}, **common)
+
+
+def _group(where: str, entry: dict, name, common: dict) -> Step:
+    members = entry.get('members')
+    order = entry.get('order')
+    if not isinstance(members, dict) or not isinstance(order, list):
+        raise PlanError(f'{where}: group {name} needs members (a mapping) '
+                        f'and order (a list)')
+    order = tuple(str(m) for m in order)
+    missing = sorted(set(members) - set(order))
+    if missing or len(set(order)) != len(order):
+        raise PlanError(f'{where}: group {name}: order names each member '
+                        f'once (missing {", ".join(missing) or "none"})')
+    if common['moment'] or common['always'] or common['keep_going']:
+        raise PlanError(f'{where}: a group has only members, order, title')
+    return Step('group', group=str(name), order=order, title=common['title'],
+                members={str(k): tuple(_steps(f'{where} ({name}: {k})', v,
+                                              nested=True))
+                         for k, v in members.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class Labels:
+    """How the old and new release are named in a plan's printed steps."""
+
+    heat: dict[str, str]
+    keystone: dict[str, str]
+
+
+def describe(step: Step, labels: Labels) -> str:
+    """The name a step is printed and timed under (``title`` if given)."""
+    if step.title:
+        return step.title.replace('{old}', labels.heat['old']).replace(
+            '{new}', labels.heat['new'])
+    ref = step.ref
+    if step.action in ('start', 'stop', 'migrate', 'wait') and ref:
+        return _describe_ref(step.action, ref, labels, step.args)
+    if step.action == 'phase':
+        return f'{step.name} phase'
+    if step.action == 'integrity':
+        only = step.args.get('only')
+        return INTEGRITY_TITLE if not only else (
+            f'integrity: {", ".join(only)}')
+    if step.action == 'switch':
+        return (f'switch the {step.args["endpoint"]} endpoint to '
+                f'{_process(ref, labels)}')
+    if step.action == 'wait':
+        return f'wait {step.args["seconds"]:g}s'
+    return step.action
+
+
+def _process(ref: ServiceRef, labels: Labels) -> str:
+    names = labels.keystone if ref.service == 'keystone' else labels.heat
+    service = {'keystone': 'Keystone', 'heat': 'Heat'}.get(
+        ref.service, ref.service)
+    if ref.instance is not None:
+        service += f'#{ref.instance}'
+    if ref.release is None:
+        return f'every {service}'
+    return f'{service} {names[ref.release]}'
+
+
+def _describe_ref(action: str, ref: ServiceRef, labels: Labels,
+                  args: dict) -> str:
+    if action == 'migrate':
+        tool = 'db_sync' if ref.service == 'heat' else (
+            'keystone-manage db_sync')
+        return f'{tool} with {_process(ref, labels)}'
+    if action == 'wait':
+        return (f'wait for {_process(ref, labels)} to answer (at most '
+                f'{args["timeout"]:g}s)')
+    return f'{action} {_process(ref, labels)}'
+
+
+def render(plan: Plan, labels: Labels,
+           orders: dict[str, tuple[str, ...]] | None = None) -> str:
+    """The plan as the numbered list printed before a run."""
+    lines = [f'==> plan {plan.name}: {plan.summary}']
+    if plan.follows:
+        lines.append(f'    follows: {plan.follows}')
+    lines.append(f'    Keystone at the start: '
+                 f'{labels.keystone[plan.keystone]}')
+    number = 0
+    for step in plan.steps:
+        if step.action != 'group':
+            number += 1
+            lines.append(_line(number, step, labels))
+            continue
+        order = check_order(plan, step, (orders or {}).get(step.group))
+        lines.append(f'    {step.title or step.group}, in the order '
+                     f'{" ".join(order)}:')
+        for member in order:
+            if member not in step.members:
+                lines.append(f'         ({member}: not on the mini-cloud; '
+                             f'nothing to do)')
+            for inner in step.members.get(member, ()):
+                number += 1
+                lines.append(_line(number, inner, labels, member))
+    return '\n'.join(lines)
+
+
+def _line(number: int, step: Step, labels: Labels,
+          member: str | None = None) -> str:
+    text = describe(step, labels)
+    if member:
+        text = f'[{member}] {text}'
+    notes = []
+    if step.moment:
+        notes.append(f'moment {step.moment}')
+    if step.always:
+        notes.append('always')
+    if step.keep_going:
+        notes.append('goes on if it fails')
+    suffix = f'  ({"; ".join(notes)})' if notes else ''
+    return f'{number:5d}. {text}{suffix}'
+
+
+def listing(plans: dict[str, Plan]) -> str:
+    """``--list-plans``: one line per plan."""
+    width = max(len(n) for n in plans)
+    return '\n'.join(f'{name:<{width}}  {plan.summary}'
+                     for name, plan in plans.items())

@@ -1,0 +1,9 @@
+"""The verify phase of every check: read-only, repeatable (see
+heat_upgrade_tests.phases)."""
+
+from heat_upgrade_tests.tests.phases import base
+
+
+@base.generate
+class VerifyTest(base.PhaseTestCase):
+    phase = 'verify'
