@@ -131,6 +131,22 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
         _destroy(check, ctx, doc, state, record,
                  check.known_failure(DESTROY, session.conf))
         return
+    _require_sound_stack(check, doc, record, phase)
+    # No API answers in no-api: credentials of any kind are beside the
+    # point there, and the check says itself whether it has a probe.
+    missing_admin = None if phase == NO_API else check.admin_missing(ctx)
+    if missing_admin:
+        raise exceptions.CheckSkipped(missing_admin)
+    step = {DURING_UPGRADE: check.verify_heat_down,
+            NO_API: check.verify_no_api,
+            POST_UPGRADE: check.run_post_upgrade}[phase]
+    _recorded(doc, state, phase, step, ctx, record,
+              check.known_failure(phase, session.conf))
+
+
+def _require_sound_stack(check: base.ResourceCheck, doc: dict[str, Any],
+                         record: base.CheckRecord, phase: str) -> None:
+    """Refuse to look at a stack pre-upgrade did not leave sound."""
     pre = doc['phases'].get(PRE_UPGRADE)
     if pre == KNOWN_FAILURE:
         raise exceptions.CheckSkipped(
@@ -144,16 +160,6 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
         raise exceptions.CheckFailed(
             f'check {check.name}: its stack was already destroyed; run '
             f'pre-upgrade again to make a new one')
-    # No API answers in no-api: credentials of any kind are beside the
-    # point there, and the check says itself whether it has a probe.
-    missing_admin = None if phase == NO_API else check.admin_missing(ctx)
-    if missing_admin:
-        raise exceptions.CheckSkipped(missing_admin)
-    step = {DURING_UPGRADE: check.verify_heat_down,
-            NO_API: check.verify_no_api,
-            POST_UPGRADE: check.run_post_upgrade}[phase]
-    _recorded(doc, state, phase, step, ctx, record,
-              check.known_failure(phase, session.conf))
 
 
 def _record(check: base.ResourceCheck, state: state_mod.CheckState,
@@ -184,19 +190,8 @@ def _verify(session: Session, check: base.ResourceCheck,
     it made through the other services. Nothing is saved: the check works
     on its own copy of the record, without ``save``.
     """
-    pre = doc['phases'].get(PRE_UPGRADE)
-    if pre == KNOWN_FAILURE:
-        raise exceptions.CheckSkipped(
-            f'{KNOWN_FINDING} in pre-upgrade: {check.name} made no sound '
-            f'stack to verify')
-    if pre != PASSED:
-        raise exceptions.CheckFailed(
-            f'check {check.name}: pre-upgrade did not pass ({pre}); '
-            f'there is nothing sound to verify')
     record = _record(check, state, copy.deepcopy(doc))
-    if record.destroyed:
-        raise exceptions.CheckFailed(
-            f'check {check.name}: its stack was already destroyed')
+    _require_sound_stack(check, doc, record, VERIFY)
     ctx = session.context(check, doc['run_id'], save=None)
     missing_admin = check.admin_missing(ctx)
     if missing_admin:
