@@ -9,8 +9,8 @@ from typing import Any
 
 from heat_upgrade_tests.checks import base
 
-PHASES = ('pre-upgrade', 'during-upgrade', 'no-api', 'post-upgrade',
-          'destroy')
+PHASES = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
+          'post-upgrade', 'destroy')
 
 
 def _overrides(check: type[base.ResourceCheck], method: str) -> bool:
@@ -26,6 +26,15 @@ def proves(check: type[base.ResourceCheck]) -> dict[str, str]:
         elif phase == 'pre-upgrade':
             status = ' or '.join(check.expected_status)
             found[phase] = f'the stack is {status}; its outputs are recorded'
+        elif phase == 'verify':
+            if _overrides(check, 'verify_unchanged'):
+                found[phase] = ('read-only, between upgrade steps: its own '
+                                'verification of the state pre-upgrade '
+                                'left')
+            else:
+                found[phase] = ('read-only, between upgrade steps: the '
+                                'status and outputs pre-upgrade recorded, '
+                                'and what the other services show')
         elif phase == 'during-upgrade' and not _overrides(
                 check, 'verify_heat_down'):
             found[phase] = 'nothing: the stack makes nothing outside Heat'

@@ -59,6 +59,7 @@ class CatalogueTest(testtools.TestCase):
             self.assertEqual(name, info['name'])
             self.assertIn('pre-upgrade', info['proves'])
             self.assertIn('post-upgrade', info['proves'])
+            self.assertTrue(info['proves']['verify'], name)
         keystone = _catalogue.describe(base.all_checks()['keystone_catalog'])
         self.assertIn('admin credentials', keystone['needs'])
         self.assertEqual('destroy', keystone['known_failures'][0]['phase'])
