@@ -46,6 +46,9 @@ def add_parser(sub) -> None:
                             'options instead of generating it')
     check.add_argument('--save-options', metavar='DIR',
                        help='write each release\'s generator JSON here')
+    check.add_argument('--log-dir', metavar='DIR',
+                       help='where the venv builds\' logs go (default: '
+                            'integrity-logs in the cache directory)')
     check.add_argument('--report', metavar='FILE',
                        help='also write the report as JSON')
     check.add_argument('--status-moment', metavar='TEXT',
@@ -89,6 +92,8 @@ def settings_from(conf, args) -> runner.Settings:
         new_options_json=args.new_options_json,
         save_options_dir=args.save_options,
         cache_dir=conf.minicloud.cache_dir,
+        **({'log_dir': args.log_dir}
+           if getattr(args, 'log_dir', None) else {}),
         **({'status_moment': args.status_moment}
            if getattr(args, 'status_moment', None) else {}))
 

@@ -323,6 +323,7 @@ class UpgradeRun(runner.PlanRunner):
                 'check', '--from', str(self.old.venv / 'bin' / 'python'),
                 '--to', str(self.new.venv / 'bin' / 'python'),
                 '--report', str(report),
+                '--log-dir', str(self.run_dir / 'logs' / 'integrity'),
                 '--status-moment', 'before the new Heat starts']
         if only:
             argv += ['--only', ','.join(only)]

@@ -7,6 +7,9 @@ import sys
 import fixtures
 import testtools
 
+from heat_upgrade_tests import cmd
+from heat_upgrade_tests import config
+from heat_upgrade_tests.integrity import cli
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.minicloud import releases
 
@@ -121,3 +124,21 @@ class ClassifyTest(testtools.TestCase):
                                 environments.split_hint, '2031.1=/x',
                                 self.known)
         self.assertIn('not a known series', str(exc))
+
+
+class IntegritySettingsTest(testtools.TestCase):
+    """What ``integrity check``'s command line gives the runner."""
+
+    def settings(self, *argv):
+        args = cmd.build_parser().parse_args(
+            ['integrity', 'check', '--to', sys.executable, *argv])
+        return cli.settings_from(config.load(config_files=[os.devnull]),
+                                 args)
+
+    def test_log_dir_goes_where_the_run_says(self):
+        # A plan keeps the integrity step's logs with the run's other logs.
+        self.assertEqual('/run/logs/integrity', self.settings(
+            '--log-dir', '/run/logs/integrity').log_dir)
+
+    def test_log_dir_defaults_to_the_cache(self):
+        self.assertIn('integrity-logs', self.settings().log_dir)
