@@ -139,13 +139,101 @@ def verify_heat_up(conn, timeout: float) -> None:
             f"the upgraded Heat before this phase")
 
 
+class _Progress:
+    """What one wait has seen of its stack, to notice "no progress"."""
+
+    def __init__(self, ops: 'StackOps', stack_id: str, start: float):
+        self.ops = ops
+        self.stack_id = stack_id
+        self.last: Any = None
+        self.key: tuple | None = None
+        self.changed = start
+        self.error: str | None = None
+        self.event: str | None = None
+
+    def _busy(self):
+        from heat_upgrade_tests import engines
+        stack = self.last
+        if stack is None:
+            return engines.BusyStack(id=self.stack_id, name=self.stack_id,
+                                     action='?', status='?')
+        action, _, status = (stack.status or '?_?').partition('_')
+        return engines.BusyStack(
+            id=self.stack_id, name=stack.name, action=action,
+            status=status, since=stack.updated_at or stack.created_at)
+
+    def describe(self, what: str) -> str:
+        busy = self._busy()
+        check = f' of check {busy.check}' if busy.check else ''
+        text = f'stack {busy.name} ({self.stack_id}){check} {what}'
+        if self.last is not None:
+            text += (f'; last status {self.last.status}: '
+                     f'{self.last.status_reason}')
+            if busy.since:
+                text += f' (since {busy.since})'
+        if self.error:
+            text += f'; Heat did not show it: {self.error}'
+        return text
+
+    def _latest_event(self) -> str | None:
+        stack = self.last
+        try:
+            response = self.ops.conn.orchestration.get(
+                f'/stacks/{stack.name}/{self.stack_id}/events?sort_dir=desc'
+                f'&sort_keys=created_at&limit=1', raise_exc=False)
+            events = response.json().get('events') or [] if (
+                response.status_code == 200) else []
+        except (sdk_exc.SDKException, ks_exc.ClientException, ValueError):
+            return None
+        return events[0].get('id') if events else None
+
+    def seen(self, stack) -> None:
+        """One answer of Heat; past ``no_progress``, a new event or an
+        engine that serves lets the wait go on, else it fails."""
+        self.last = stack
+        self.error = None
+        key = (stack.status, stack.updated_at)
+        now = time.monotonic()
+        if key != self.key:
+            self.key, self.changed = key, now
+            return
+        ops = self.ops
+        if not ops.no_progress or now - self.changed < ops.no_progress:
+            return
+        event, self.event = self.event, self._latest_event()
+        self.changed = now
+        if event is not None and self.event != event:
+            return  # a new event since the last look: progress
+        self._ask_engines()  # raises when no engine serves
+
+    def unanswered(self, exc: BaseException) -> None:
+        self.error = _first_line(exc)
+        self._ask_engines()
+
+    def _ask_engines(self) -> None:
+        if self.ops.engines is None:
+            return
+        busy = self._busy()
+        self.ops.engines([busy] if busy.status == 'IN_PROGRESS' or (
+            self.last is None) else [])
+
+
 class StackOps:
     """Stack operations of one connection, each wait bounded."""
 
-    def __init__(self, conn, timeout: float, interval: float):
+    def __init__(self, conn, timeout: float, interval: float,
+                 no_progress: float | None = None,
+                 engines: Callable[[list], Any] | None = None):
+        """``no_progress``: seconds a wait may see no change (status, time
+        or a new event) before it asks ``engines(stuck)`` whether an engine
+        still serves; ``engines`` raises (``engines.EngineNotServing``)
+        when none does. Without them a wait is bounded by ``timeout`` only.
+        """
         self.conn = conn
         self.timeout = timeout
         self.interval = interval
+        self.no_progress = no_progress
+        self.engines = engines
 
     def _attrs(self, template: Path, environment: list[Path] | None,
                parameters: dict[str, Any] | None) -> dict[str, Any]:
@@ -209,21 +297,38 @@ class StackOps:
         """Poll the stack until ``done(stack)`` is true; the one bounded wait.
 
         ``done`` raises to fail at once (a FAILED status); ``what`` says
-        what was awaited, for the TimeoutExpired that names the stack and
-        the last status seen when the bound runs out (a stack stuck
-        IN_PROGRESS). A stack Heat no longer knows raises NotFound.
+        what was awaited, for the TimeoutExpired that names the stack, its
+        check, the last status seen and since when, when the bound runs out
+        (a stack stuck IN_PROGRESS). A stack Heat no longer knows raises
+        NotFound. A wait that sees no progress for ``no_progress`` seconds
+        (no change of status or time, no new event), or whose stack Heat
+        cannot show, asks whether an engine serves: none does, and it
+        fails at once, naming the stack, instead of running out its bound.
         """
         timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
+        watch = _Progress(self, stack_id, start)
         while True:
-            stack = self.get(stack_id)
-            if done(stack):
-                return stack
+            try:
+                stack = self.get(stack_id)
+            except sdk_exc.NotFoundException:
+                raise
+            except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+                status = getattr(exc, 'status_code', None)
+                if self.engines is None or (status and status < 500):
+                    raise
+                # Heat could not show the stack: an engine gone or deaf?
+                watch.unanswered(exc)
+                stack = None
+            if stack is not None:
+                if done(stack):
+                    return stack
+                watch.seen(stack)
             if time.monotonic() >= deadline:
                 raise exceptions.TimeoutExpired(
-                    f'timed out after {timeout:.0f}s waiting for stack '
-                    f'{stack.name} ({stack_id}) {what}; last status '
-                    f'{stack.status}: {stack.status_reason}')
+                    f'timed out after {timeout:.0f}s waiting for '
+                    f'{watch.describe(what)}')
             time.sleep(self.interval)
 
     def wait_for(self, stack_id: str, action: str,

@@ -20,6 +20,7 @@ import heat_upgrade_tests
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import config
+from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import cli as integrity_cli
 from heat_upgrade_tests.integrity import phase as integrity_phase
@@ -51,8 +52,10 @@ def preflight(conf, phase: str) -> None:
     probe = conf.timeouts.heat_down_probe_timeout
     if phase == phases.DURING_UPGRADE:
         clients.verify_heat_down(conn, probe)
-    else:
-        clients.verify_heat_up(conn, probe)
+        return
+    clients.verify_heat_up(conn, probe)
+    # heat-api answers GET / alone: an engine must serve too.
+    session.engine_watch(conn, f'before the {phase} phase')([])
 
 
 def stestr_command(phase: str, concurrency: int) -> list[str]:
@@ -70,6 +73,7 @@ def stestr_command(phase: str, concurrency: int) -> list[str]:
 
 def run_phase(conf, phase: str) -> int:
     """Preflight, then run the phase's tests under stestr; its exit code."""
+    engines.clear_not_serving(conf.phases.state_dir)
     preflight(conf, phase)
     # post-upgrade: the database checks come first, before any stack moves.
     integrity_code = integrity_phase.before(conf, phase)

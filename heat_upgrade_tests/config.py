@@ -80,6 +80,17 @@ timeouts_opts = [
     cfg.IntOpt('heat_down_probe_timeout', default=5, min=1,
                help='Seconds the during-upgrade phase waits for Heat\'s '
                     'API to answer before counting it down.'),
+    cfg.IntOpt('no_progress_timeout', default=60, min=1,
+               help='Seconds a wait may see no progress of its stack (no '
+                    'change of status or time, no new event) before it '
+                    'asks whether a heat-engine still serves; none does, '
+                    'and the wait fails at once naming the stack, instead '
+                    'of running out stack_timeout.'),
+    cfg.IntOpt('engine_probe_timeout', default=10, min=1,
+               help='Seconds heat-api may take to answer a call only an '
+                    'engine can answer (GET /build_info) before no engine '
+                    'counts as serving. Keep it below Heat\'s '
+                    'rpc_response_timeout (60 by default).'),
 ]
 
 minicloud_group = cfg.OptGroup(

@@ -14,6 +14,7 @@ import uuid
 
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
+from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import state as state_mod
 
@@ -91,9 +92,27 @@ class Session:
         timeouts = self.conf.timeouts
         return base.CheckContext(
             conf=self.conf, conn=conn, admin_conn=admin,
-            stacks=clients.StackOps(conn, timeouts.stack_timeout,
-                                    timeouts.poll_interval),
+            stacks=clients.StackOps(
+                conn, timeouts.stack_timeout, timeouts.poll_interval,
+                no_progress=timeouts.no_progress_timeout,
+                engines=self.engine_watch(conn, f'check {check.name}')),
             run_id=run_id, save=save)
+
+    def engine_watch(self, conn, where: str):
+        """What a wait calls when it sees no progress (``StackOps``)."""
+        def watch(stuck):
+            try:
+                return engines.require_engine(
+                    conn, self.admin_conn,
+                    self.conf.integrity.database_connection,
+                    self.conf.timeouts.engine_probe_timeout, where=where,
+                    stacks=stuck)
+            except engines.EngineNotServing as exc:
+                # The phase's other tests stop at once with the same line.
+                engines.mark_not_serving(self.conf.phases.state_dir,
+                                         str(exc))
+                raise
+        return watch
 
 
 @validate_phase
