@@ -188,8 +188,11 @@ class _Progress:
         return events[0].get('id') if events else None
 
     def seen(self, stack) -> None:
-        """One answer of Heat; past ``no_progress``, a new event or an
-        engine that serves lets the wait go on, else it fails."""
+        """One answer of Heat, judged for progress.
+
+        Past ``no_progress`` without a change, a new event or an engine
+        that serves lets the wait go on; otherwise it fails.
+        """
         self.last = stack
         self.error = None
         key = (stack.status, stack.updated_at)
@@ -224,7 +227,9 @@ class StackOps:
     def __init__(self, conn, timeout: float, interval: float,
                  no_progress: float | None = None,
                  engines: Callable[[list], Any] | None = None):
-        """``no_progress``: seconds a wait may see no change (status, time
+        """Stack operations, each wait bounded by ``timeout``.
+
+        ``no_progress``: seconds a wait may see no change (status, time
         or a new event) before it asks ``engines(stuck)`` whether an engine
         still serves; ``engines`` raises (``engines.EngineNotServing``)
         when none does. Without them a wait is bounded by ``timeout`` only.

@@ -221,7 +221,17 @@ def _series_from_versions(conf: cfg.ConfigOpts) -> None:
     from heat_upgrade_tests.minicloud import releases
     for opt in ('from_series', 'to_series'):
         value = conf.cloud[opt]
-        if not value or SERIES_RE.match(value):
+        if not value:
+            continue
+        if SERIES_RE.match(value):
+            known = list(releases.load_series())
+            # The series after the newest is the development one (what a
+            # development version of Heat maps to); others are unknown.
+            if value not in known and value != releases.next_series(
+                    known[-1], 1):
+                raise exceptions.ConfigError(
+                    f'[cloud] {opt} = {value}: unknown release series; '
+                    f'known: {", ".join(known)}')
             continue
         series = None
         if re.match(r'^\d+\.\d+', value):

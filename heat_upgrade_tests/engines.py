@@ -201,24 +201,30 @@ def _parse_time(value: Any) -> datetime.datetime | None:
     return parsed.replace(tzinfo=None)
 
 
-def _db(url: str):
+def _query(url: str, sql: str, args: tuple = ()) -> list[tuple]:
+    """Rows of one read-only query on Heat's database; errors one line."""
+    import pymysql
+
     from heat_upgrade_tests.integrity import rows
-    return rows.connect(url)
+    conn = rows.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+    except pymysql.err.MySQLError as exc:
+        raise exceptions.UpgradeTestError(
+            f"cannot read Heat's database {rows.describe_url(url)}: {exc}")
+    finally:
+        conn.close()
 
 
 def db_engines(url: str) -> list[Engine]:
     """The engines of Heat's ``service`` table, by Heat's heartbeat rule."""
-    conn = _db(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT engine_id, host, report_interval, "
-                "TIMESTAMPDIFF(SECOND, COALESCE(updated_at, created_at), "
-                "UTC_TIMESTAMP()) FROM service WHERE binary = "
-                "'heat-engine' AND deleted_at IS NULL ORDER BY created_at")
-            found = cur.fetchall()
-    finally:
-        conn.close()
+    found = _query(
+        url, "SELECT engine_id, host, report_interval, "
+             "TIMESTAMPDIFF(SECOND, COALESCE(updated_at, created_at), "
+             "UTC_TIMESTAMP()) FROM service WHERE `binary` = "
+             "'heat-engine' AND deleted_at IS NULL ORDER BY created_at")
     return [Engine(engine_id=engine_id, host=host,
                    status='up' if age is not None and age <= 2 * (
                        interval or 60) else 'down',
@@ -234,22 +240,16 @@ def db_busy_stacks(url: str,
     ``names``: only the stacks whose name starts with one of them (the
     stacks a run made); empty means every stack.
     """
-    conn = _db(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT s.id, s.name, s.action, s.status, "
-                "COALESCE(s.updated_at, s.created_at), "
-                "TIMESTAMPDIFF(SECOND, COALESCE(s.updated_at, s.created_at),"
-                " UTC_TIMESTAMP()), l.engine_id, "
-                "(SELECT MIN(r.engine_id) FROM resource r WHERE "
-                "r.stack_id = s.id AND r.engine_id IS NOT NULL) "
-                "FROM stack s LEFT JOIN stack_lock l ON l.stack_id = s.id "
-                "WHERE s.deleted_at IS NULL AND s.status = %s "
-                "ORDER BY s.updated_at", (IN_PROGRESS,))
-            found = cur.fetchall()
-    finally:
-        conn.close()
+    found = _query(
+        url, "SELECT s.id, s.name, s.action, s.status, "
+             "COALESCE(s.updated_at, s.created_at), "
+             "TIMESTAMPDIFF(SECOND, COALESCE(s.updated_at, s.created_at),"
+             " UTC_TIMESTAMP()), l.engine_id, "
+             "(SELECT MIN(r.engine_id) FROM resource r WHERE "
+             "r.stack_id = s.id AND r.engine_id IS NOT NULL) "
+             "FROM stack s LEFT JOIN stack_lock l ON l.stack_id = s.id "
+             "WHERE s.deleted_at IS NULL AND s.status = %s "
+             "ORDER BY s.updated_at", (IN_PROGRESS,))
     stacks = []
     for sid, name, action, status, since, age, lock, holder in found:
         if names and not name.startswith(names):

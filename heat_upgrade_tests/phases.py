@@ -10,7 +10,6 @@ create and what to look at.
 import copy
 import functools
 from typing import Any
-import uuid
 
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
@@ -186,7 +185,7 @@ def _record(check: base.ResourceCheck, state: state_mod.CheckState,
     """The check's typed record from its state document."""
     try:
         return check.record_type.from_json(doc.get('record') or {})
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise exceptions.StateError(
             f'state file {state.path} is corrupt ({exc}); rerun the '
             f'pre-upgrade phase')
@@ -238,7 +237,6 @@ def _pre_upgrade(session: Session, check: base.ResourceCheck,
                 f'earlier run: run the destroy phase first, or use another '
                 f'state_dir')
     doc = state.new(check.idempotent_id)
-    doc['run_id'] = uuid.uuid4().hex[:8]
     record = check.record_type()
     save = _saver(state, doc, record)
     ctx = session.context(check, doc['run_id'], save=save)
