@@ -14,8 +14,10 @@ import dataclasses
 import functools
 import os
 from pathlib import Path
+import re
 import shutil
 import signal
+import stat
 import threading
 import time
 import traceback
@@ -36,6 +38,11 @@ PLANS = Path(__file__).resolve().parent / 'plans'
 CHECKS = ['values_and_outputs', 'keystone_objects']
 KILL_WAIT = 600
 RED_WITHIN = 60
+# The services' own storage: their databases, not files the run wrote.
+SERVICE_DATA = ('mariadb/data', 'rabbitmq/mnesia')
+FERNET_TOKEN = re.compile(rb'gAAAAA[A-Za-z0-9_=-]{40,}')
+# What may hold a password: configuration a service reads, mode 0600.
+CONFIG_SUFFIXES = ('.conf', '.yaml')
 
 
 @dataclasses.dataclass
@@ -45,6 +52,7 @@ class Killed:
     stack: engines.BusyStack | None = None
     post_ended: float | None = None
     error: str | None = None
+    secrets: list[str] = dataclasses.field(default_factory=list)
 
 
 class EngineKiller:
@@ -83,11 +91,15 @@ class EngineKiller:
 
     def post_upgrade_done(self, run):
         self.killed.post_ended = time.monotonic()
+        # The run's passwords, and a token of its admin, to look for.
+        self.killed.secrets = list(run.cloud._passwords.values())
         if self.thread is not None:
             self.thread.join(5)
         # destroy runs on a healthy Heat again.
         run.cloud.stop_heat_processes('heat-engine')
         run.cloud.start_heat_engine(run.new)
+        self.killed.secrets.append(
+            run.cloud.admin_connection().session.get_token())
 
     def hooks(self):
         return {'new-heat-up': self.new_heat_up,
@@ -168,3 +180,34 @@ class EngineKilledTest(testtools.TestCase):
         self.assertIn('left behind by the run: 0 stacks, 0 users, 0 groups, '
                       '0 roles, 0 projects, 0 domains (nothing)',
                       self.outcome.summary)
+
+
+class NoSecretTest(testtools.TestCase):
+    """No password or token in any file the run leaves in its work dir."""
+
+    @base.idempotent_id('8e3b9f4a-5c6d-4e7f-8a9b-0c1d2e3f4a44')
+    def test_no_password_or_token_outside_private_config(self):
+        outcome = engine_killed()
+        secrets = [s.encode() for s in outcome.killed.secrets if s]
+        self.assertGreater(len(secrets), 5, 'the run\'s secrets unknown')
+        root = WORK_DIR / 'run'
+        found, scanned = [], 0
+        for path in sorted(root.rglob('*')):
+            rel = path.relative_to(root).as_posix()
+            if path.is_symlink() or not path.is_file() or rel.startswith(
+                    SERVICE_DATA):
+                continue
+            scanned += 1
+            data = path.read_bytes()
+            if not (any(s in data for s in secrets)
+                    or FERNET_TOKEN.search(data)):
+                continue
+            mode = stat.S_IMODE(path.stat().st_mode)
+            private_config = (path.suffix in CONFIG_SUFFIXES and
+                              mode == 0o600 and not rel.startswith(
+                                  ('logs/', 'state', 'results/')))
+            if not private_config:
+                found.append(f'{rel} (mode {mode:o})')
+        self.assertGreater(scanned, 20)
+        self.assertEqual([], found, 'secrets found outside the private '
+                                    'configuration files')
