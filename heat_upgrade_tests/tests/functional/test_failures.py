@@ -113,16 +113,23 @@ class Outcome:
     summary: str
 
 
-@functools.cache
-def engine_killed() -> Outcome:
-    shutil.rmtree(WORK_DIR, ignore_errors=True)
+def _conf(work: Path, **minicloud):
+    shutil.rmtree(work, ignore_errors=True)
     conf = config.load(config_files=[])
     options = test_interrupt.PORT_OPTIONS
     for name, port in zip(options,
                           test_interrupt._free_ports(len(options))):
         conf.set_override(name, port, 'minicloud')
-    conf.set_override('work_dir', str(WORK_DIR / 'run'), 'minicloud')
+    conf.set_override('work_dir', str(work / 'run'), 'minicloud')
     conf.set_override('enabled_checks', CHECKS, 'phases')
+    for name, value in minicloud.items():
+        conf.set_override(name, value, 'minicloud')
+    return conf
+
+
+@functools.cache
+def engine_killed() -> Outcome:
+    conf = _conf(WORK_DIR)
     plan = plans.load(PLANS / 'engine-killed.yaml')
     old, new = driver.resolve_pair(conf, plan)
     run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
@@ -211,3 +218,61 @@ class NoSecretTest(testtools.TestCase):
         self.assertGreater(scanned, 20)
         self.assertEqual([], found, 'secrets found outside the private '
                                     'configuration files')
+
+
+DB_WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-db-behind'
+# A pair with migrations: 2026.1 adds three.
+DB_PAIR = ('2025.2', '2026.1')
+
+
+@functools.cache
+def db_behind() -> Outcome:
+    conf = _conf(DB_WORK_DIR, from_series=DB_PAIR[0], to_series=DB_PAIR[1])
+    plan = plans.load(PLANS / 'db-behind.yaml')
+    old, new = driver.resolve_pair(conf, plan)
+    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    try:
+        run.run()
+    except Exception:
+        pass
+    text = driver.summary(run)
+    print(text, flush=True)
+    driver.write_report(run)
+    return Outcome(run, Killed(), text)
+
+
+class DatabaseBehindTest(testtools.TestCase):
+    """New Heat on a database behind its head: no stack is changed."""
+
+    def setUp(self):
+        super().setUp()
+        self.outcome = db_behind()
+        self.run_ = self.outcome.run
+        self.post = self.run_.phase_runs['post-upgrade']
+        self.destroy = self.run_.phase_runs['destroy']
+
+    @base.idempotent_id('9f4c0a5b-6d7e-4f8a-9b0c-1d2e3f4a5b55')
+    def test_post_upgrade_holds_and_runs_the_read_only_checks(self):
+        out = self.post.output
+        self.assertFalse(self.post.ok, out[-3000:])
+        self.assertIn('FAIL schema-head', out)
+        self.assertIn('==> post-upgrade: HELD, no stack is updated or '
+                      'deleted', out)
+        self.assertIn('running the read-only checks', out)
+        self.assertIn('test_verify.VerifyTest.test_values_and_outputs', out)
+        self.assertNotIn('test_post_upgrade', out)
+
+    @base.idempotent_id('0a5d1b6c-7e8f-4a9b-8c1d-2e3f4a5b6c66')
+    def test_nothing_deleted_and_the_stacks_left_are_named(self):
+        out = self.destroy.output
+        self.assertFalse(self.destroy.ok, out[-3000:])
+        self.assertIn('HELD, no stack is updated or deleted', out)
+        self.assertIn('2 stack(s) left for a later destroy', out)
+        self.assertNotIn('test_destroy', out)
+        left = self.run_.left_behind
+        self.assertIsNotNone(left, self.outcome.summary)
+        names = sorted(left['stacks'].values())
+        self.assertEqual(2, len(names), self.outcome.summary)
+        for name in names:
+            self.assertIn(name, out)
+            self.assertIn(name, self.outcome.summary)
