@@ -164,8 +164,8 @@ class _Progress:
 
     def describe(self, what: str) -> str:
         busy = self._busy()
-        check = f' of check {busy.check}' if busy.check else ''
-        text = f'stack {busy.name} ({self.stack_id}){check} {what}'
+        check = f' (check {busy.check})' if busy.check else ''
+        text = f'stack {busy.name} ({self.stack_id}) {what}{check}'
         if self.last is not None:
             text += (f'; last status {self.last.status}: '
                      f'{self.last.status_reason}')
