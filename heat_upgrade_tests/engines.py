@@ -145,7 +145,12 @@ def engine_serves(conn, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, str]:
         response = conn.orchestration.get(
             '/build_info', raise_exc=False, timeout=timeout,
             connect_retries=0, status_code_retries=0)
-    except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout) as exc:
+    except ks_exc.ConnectTimeout as exc:
+        # keystoneauth reports a read timeout so too: heat-api took the
+        # request and waited for an engine.
+        return False, (f'no heat-engine answered: GET /build_info got no '
+                       f'answer within {timeout:.0f}s ({_first_line(exc)})')
+    except ks_exc.ConnectFailure as exc:
         return False, f"Heat's API does not answer: {_first_line(exc)}"
     except (ks_exc.RequestTimeout, ks_exc.ClientException,
             sdk_exc.SDKException) as exc:
