@@ -281,6 +281,24 @@ class StackOps:
                 f'{_http_detail(exc)}')
         return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
 
+    def _show(self, stack_id: str, resolve_outputs: bool = False
+              ) -> tuple[Any, BaseException | None]:
+        """The stack, or the error of a Heat that could not show it.
+
+        Only with an engine watch: a 5xx or a client timeout is returned
+        for the caller to ask the engines; anything else is raised.
+        """
+        try:
+            return self.conn.orchestration.get_stack(
+                stack_id, resolve_outputs=resolve_outputs), None
+        except sdk_exc.NotFoundException:
+            raise
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            status = getattr(exc, 'status_code', None)
+            if self.engines is None or (status and status < 500):
+                raise
+            return None, exc
+
     def get(self, stack_id: str, resolve_outputs: bool = False):
         """The stack; its outputs only when asked for.
 
@@ -289,8 +307,13 @@ class StackOps:
         engine: polls that resolve them can take every API worker and
         wait on each other.
         """
-        return self.conn.orchestration.get_stack(
-            stack_id, resolve_outputs=resolve_outputs)
+        stack, unanswered = self._show(stack_id, resolve_outputs)
+        if unanswered is None:
+            return stack
+        # No engine serves: that one line (EngineNotServing), not the
+        # client's chain of tracebacks; an engine serves: Heat's error.
+        self.engines([])
+        raise unanswered
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         stack = self.get(stack_id, resolve_outputs=True)
@@ -315,17 +338,12 @@ class StackOps:
         deadline = start + timeout
         watch = _Progress(self, stack_id, start)
         while True:
-            try:
-                stack = self.get(stack_id)
-            except sdk_exc.NotFoundException:
-                raise
-            except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
-                status = getattr(exc, 'status_code', None)
-                if self.engines is None or (status and status < 500):
-                    raise
+            stack, unanswered = self._show(stack_id)
+            if unanswered is not None:
                 # Heat could not show the stack: an engine gone or deaf?
-                watch.unanswered(exc)
-                stack = None
+                # (Outside the except block: the one line, not the
+                # client's chain of tracebacks.)
+                watch.unanswered(unanswered)
             if stack is not None:
                 if done(stack):
                     return stack

@@ -187,3 +187,16 @@ class NoProgressTest(testtools.TestCase):
         orch.get_stack = get_stack
         self.assertRaises(ks_exc.RequestTimeout, ops(orch).wait_for, 'sid',
                           'UPDATE')
+
+    def test_a_show_outside_a_wait_names_the_dead_engine_too(self):
+        orch = FakeOrchestration(engine=False)
+
+        def get_stack(stack_id, resolve_outputs=False):
+            raise ks_exc.ConnectTimeout('read timed out')
+        orch.get_stack = get_stack
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        exc = self.assertRaises(engines.EngineNotServing, stack_ops.get,
+                                'sid')
+        self.assertIn('no heat-engine answered', str(exc))
+        # One line, not the client's chain.
+        self.assertIsNone(exc.__context__)
