@@ -331,10 +331,28 @@ class UpgradeRun(runner.PlanRunner):
 
     def _inventory(self) -> leaks.Inventory | None:
         try:
-            return leaks.inventory(self.cloud.admin_connection())
+            return leaks.inventory(self.cloud.admin_connection(),
+                                   stacks=self._stacks_in_database)
         except exceptions.UpgradeTestError as exc:
             self.leak_error = str(exc)
             return None
+
+    def _stacks_in_database(self) -> dict[str, str]:
+        """Every stack Heat has not deleted (nested ones too), id: name."""
+        try:
+            conn = self.cloud.db.connect('heat')
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT id, name FROM stack WHERE deleted_at IS "
+                        "NULL AND NOT (action = 'DELETE' AND status = "
+                        "'COMPLETE')")
+                    return dict(cursor.fetchall())
+            finally:
+                conn.close()
+        except Exception as exc:
+            raise exceptions.UpgradeTestError(
+                f'cannot count the stacks in Heat\'s database: {exc}')
 
     def _count_left_behind(self) -> None:
         """After destroy: what the run made and did not remove."""
