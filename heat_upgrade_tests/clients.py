@@ -43,7 +43,7 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
     conn = openstack.connection.Connection(config=cloud)
     try:
         try:
-            conn.authorize()
+            _authorize(conn)
         except sdk_exc.SDKException as exc:
             # openstacksdk wraps keystoneauth's error; judge the cause.
             cause = _keystoneauth_cause(exc)
@@ -63,6 +63,28 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
         raise exceptions.CloudUnreachable(
             f'cannot authenticate to cloud {name!r}: {_first_line(exc)}')
     return conn
+
+
+# A Keystone that drops a connection (its database just restarted) is
+# asked again, a bounded number of times; one that refuses is not.
+AUTH_ATTEMPTS = 3
+AUTH_RETRY_DELAY = 2.0
+
+
+def _authorize(conn) -> None:
+    for attempt in range(1, AUTH_ATTEMPTS + 1):
+        try:
+            conn.authorize()
+            return
+        except (sdk_exc.SDKException, ks_exc.ConnectFailure) as exc:
+            cause = exc if isinstance(exc, ks_exc.ConnectFailure) else (
+                _keystoneauth_cause(exc))
+            dropped = isinstance(cause, ks_exc.ConnectFailure) and (
+                'closed connection' in str(cause) or
+                'reset by peer' in str(cause))
+            if not dropped or attempt == AUTH_ATTEMPTS:
+                raise
+        time.sleep(AUTH_RETRY_DELAY)
 
 
 def _keystoneauth_cause(exc: BaseException) -> BaseException | None:
@@ -311,9 +333,14 @@ class StackOps:
         if unanswered is None:
             return stack
         # No engine serves: that one line (EngineNotServing), not the
-        # client's chain of tracebacks; an engine serves: Heat's error.
+        # client's chain of tracebacks. An engine serves: the call was
+        # lost (a bus or database restarted under it); once more, then
+        # Heat's error.
         self.engines([])
-        raise unanswered
+        stack, again = self._show(stack_id, resolve_outputs)
+        if again is None:
+            return stack
+        raise again
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         stack = self.get(stack_id, resolve_outputs=True)

@@ -200,3 +200,40 @@ class NoProgressTest(testtools.TestCase):
         self.assertIn('no heat-engine answered', str(exc))
         # One line, not the client's chain.
         self.assertIsNone(exc.__context__)
+
+    def test_a_lost_call_with_an_engine_serving_is_asked_again(self):
+        orch = FakeOrchestration(engine=True)
+        original = orch.get_stack
+        failures = [ks_exc.ConnectTimeout('read timed out')]
+
+        def get_stack(stack_id, resolve_outputs=False):
+            if failures:
+                raise failures.pop()
+            return original(stack_id)
+        orch.get_stack = get_stack
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        self.assertEqual('UPDATE_IN_PROGRESS', stack_ops.get('sid').status)
+
+
+class DroppedAuthTest(testtools.TestCase):
+
+    def test_a_dropped_connection_is_asked_again_bounded(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.sleep', lambda s: None))
+        calls = []
+
+        def authorize():
+            calls.append(1)
+            if len(calls) < 3:
+                raise ks_exc.ConnectFailure(
+                    'Remote end closed connection without response')
+        clients._authorize(types.SimpleNamespace(authorize=authorize))
+        self.assertEqual(3, len(calls))
+
+        def refused():
+            calls.append(1)
+            raise ks_exc.ConnectFailure('Connection refused')
+        calls.clear()
+        self.assertRaises(ks_exc.ConnectFailure, clients._authorize,
+                          types.SimpleNamespace(authorize=refused))
+        self.assertEqual(1, len(calls))
