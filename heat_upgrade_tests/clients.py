@@ -43,7 +43,7 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
     conn = openstack.connection.Connection(config=cloud)
     try:
         try:
-            conn.authorize()
+            _authorize(conn)
         except sdk_exc.SDKException as exc:
             # openstacksdk wraps keystoneauth's error; judge the cause.
             cause = _keystoneauth_cause(exc)
@@ -63,6 +63,28 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
         raise exceptions.CloudUnreachable(
             f'cannot authenticate to cloud {name!r}: {_first_line(exc)}')
     return conn
+
+
+# A Keystone that drops a connection (its database just restarted) is
+# asked again, a bounded number of times; one that refuses is not.
+AUTH_ATTEMPTS = 3
+AUTH_RETRY_DELAY = 2.0
+
+
+def _authorize(conn) -> None:
+    for attempt in range(1, AUTH_ATTEMPTS + 1):
+        try:
+            conn.authorize()
+            return
+        except (sdk_exc.SDKException, ks_exc.ConnectFailure) as exc:
+            cause = exc if isinstance(exc, ks_exc.ConnectFailure) else (
+                _keystoneauth_cause(exc))
+            dropped = isinstance(cause, ks_exc.ConnectFailure) and (
+                'closed connection' in str(cause) or
+                'reset by peer' in str(cause))
+            if not dropped or attempt == AUTH_ATTEMPTS:
+                raise
+        time.sleep(AUTH_RETRY_DELAY)
 
 
 def _keystoneauth_cause(exc: BaseException) -> BaseException | None:
@@ -139,13 +161,106 @@ def verify_heat_up(conn, timeout: float) -> None:
             f"the upgraded Heat before this phase")
 
 
+class _Progress:
+    """What one wait has seen of its stack, to notice "no progress"."""
+
+    def __init__(self, ops: 'StackOps', stack_id: str, start: float):
+        self.ops = ops
+        self.stack_id = stack_id
+        self.last: Any = None
+        self.key: tuple | None = None
+        self.changed = start
+        self.error: str | None = None
+        self.event: str | None = None
+
+    def _busy(self):
+        from heat_upgrade_tests import engines
+        stack = self.last
+        if stack is None:
+            return engines.BusyStack(id=self.stack_id, name=self.stack_id,
+                                     action='?', status='?')
+        action, _, status = (stack.status or '?_?').partition('_')
+        return engines.BusyStack(
+            id=self.stack_id, name=stack.name, action=action,
+            status=status, since=stack.updated_at or stack.created_at)
+
+    def describe(self, what: str) -> str:
+        busy = self._busy()
+        check = f' (check {busy.check})' if busy.check else ''
+        text = f'stack {busy.name} ({self.stack_id}) {what}{check}'
+        if self.last is not None:
+            text += (f'; last status {self.last.status}: '
+                     f'{self.last.status_reason}')
+            if busy.since:
+                text += f' (since {busy.since})'
+        if self.error:
+            text += f'; Heat did not show it: {self.error}'
+        return text
+
+    def _latest_event(self) -> str | None:
+        stack = self.last
+        try:
+            response = self.ops.conn.orchestration.get(
+                f'/stacks/{stack.name}/{self.stack_id}/events?sort_dir=desc'
+                f'&sort_keys=created_at&limit=1', raise_exc=False)
+            events = response.json().get('events') or [] if (
+                response.status_code == 200) else []
+        except (sdk_exc.SDKException, ks_exc.ClientException, ValueError):
+            return None
+        return events[0].get('id') if events else None
+
+    def seen(self, stack) -> None:
+        """One answer of Heat, judged for progress.
+
+        Past ``no_progress`` without a change, a new event or an engine
+        that serves lets the wait go on; otherwise it fails.
+        """
+        self.last = stack
+        self.error = None
+        key = (stack.status, stack.updated_at)
+        now = time.monotonic()
+        if key != self.key:
+            self.key, self.changed = key, now
+            return
+        ops = self.ops
+        if not ops.no_progress or now - self.changed < ops.no_progress:
+            return
+        event, self.event = self.event, self._latest_event()
+        self.changed = now
+        if event is not None and self.event != event:
+            return  # a new event since the last look: progress
+        self._ask_engines()  # raises when no engine serves
+
+    def unanswered(self, exc: BaseException) -> None:
+        self.error = _first_line(exc)
+        self._ask_engines()
+
+    def _ask_engines(self) -> None:
+        if self.ops.engines is None:
+            return
+        busy = self._busy()
+        self.ops.engines([busy] if busy.status == 'IN_PROGRESS' or (
+            self.last is None) else [])
+
+
 class StackOps:
     """Stack operations of one connection, each wait bounded."""
 
-    def __init__(self, conn, timeout: float, interval: float):
+    def __init__(self, conn, timeout: float, interval: float,
+                 no_progress: float | None = None,
+                 engines: Callable[[list], Any] | None = None):
+        """Stack operations, each wait bounded by ``timeout``.
+
+        ``no_progress``: seconds a wait may see no change (status, time
+        or a new event) before it asks ``engines(stuck)`` whether an engine
+        still serves; ``engines`` raises (``engines.EngineNotServing``)
+        when none does. Without them a wait is bounded by ``timeout`` only.
+        """
         self.conn = conn
         self.timeout = timeout
         self.interval = interval
+        self.no_progress = no_progress
+        self.engines = engines
 
     def _attrs(self, template: Path, environment: list[Path] | None,
                parameters: dict[str, Any] | None) -> dict[str, Any]:
@@ -188,6 +303,24 @@ class StackOps:
                 f'{_http_detail(exc)}')
         return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
 
+    def _show(self, stack_id: str, resolve_outputs: bool = False
+              ) -> tuple[Any, BaseException | None]:
+        """The stack, or the error of a Heat that could not show it.
+
+        Only with an engine watch: a 5xx or a client timeout is returned
+        for the caller to ask the engines; anything else is raised.
+        """
+        try:
+            return self.conn.orchestration.get_stack(
+                stack_id, resolve_outputs=resolve_outputs), None
+        except sdk_exc.NotFoundException:
+            raise
+        except (sdk_exc.SDKException, ks_exc.ClientException) as exc:
+            status = getattr(exc, 'status_code', None)
+            if self.engines is None or (status and status < 500):
+                raise
+            return None, exc
+
     def get(self, stack_id: str, resolve_outputs: bool = False):
         """The stack; its outputs only when asked for.
 
@@ -196,8 +329,18 @@ class StackOps:
         engine: polls that resolve them can take every API worker and
         wait on each other.
         """
-        return self.conn.orchestration.get_stack(
-            stack_id, resolve_outputs=resolve_outputs)
+        stack, unanswered = self._show(stack_id, resolve_outputs)
+        if unanswered is None:
+            return stack
+        # No engine serves: that one line (EngineNotServing), not the
+        # client's chain of tracebacks. An engine serves: the call was
+        # lost (a bus or database restarted under it); once more, then
+        # Heat's error.
+        self.engines([])
+        stack, again = self._show(stack_id, resolve_outputs)
+        if again is None:
+            return stack
+        raise again
 
     def outputs(self, stack_id: str) -> dict[str, Any]:
         stack = self.get(stack_id, resolve_outputs=True)
@@ -209,21 +352,33 @@ class StackOps:
         """Poll the stack until ``done(stack)`` is true; the one bounded wait.
 
         ``done`` raises to fail at once (a FAILED status); ``what`` says
-        what was awaited, for the TimeoutExpired that names the stack and
-        the last status seen when the bound runs out (a stack stuck
-        IN_PROGRESS). A stack Heat no longer knows raises NotFound.
+        what was awaited, for the TimeoutExpired that names the stack, its
+        check, the last status seen and since when, when the bound runs out
+        (a stack stuck IN_PROGRESS). A stack Heat no longer knows raises
+        NotFound. A wait that sees no progress for ``no_progress`` seconds
+        (no change of status or time, no new event), or whose stack Heat
+        cannot show, asks whether an engine serves: none does, and it
+        fails at once, naming the stack, instead of running out its bound.
         """
         timeout = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = start + timeout
+        watch = _Progress(self, stack_id, start)
         while True:
-            stack = self.get(stack_id)
-            if done(stack):
-                return stack
+            stack, unanswered = self._show(stack_id)
+            if unanswered is not None:
+                # Heat could not show the stack: an engine gone or deaf?
+                # (Outside the except block: the one line, not the
+                # client's chain of tracebacks.)
+                watch.unanswered(unanswered)
+            if stack is not None:
+                if done(stack):
+                    return stack
+                watch.seen(stack)
             if time.monotonic() >= deadline:
                 raise exceptions.TimeoutExpired(
-                    f'timed out after {timeout:.0f}s waiting for stack '
-                    f'{stack.name} ({stack_id}) {what}; last status '
-                    f'{stack.status}: {stack.status_reason}')
+                    f'timed out after {timeout:.0f}s waiting for '
+                    f'{watch.describe(what)}')
             time.sleep(self.interval)
 
     def wait_for(self, stack_id: str, action: str,

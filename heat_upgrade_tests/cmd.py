@@ -20,6 +20,7 @@ import heat_upgrade_tests
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import config
+from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import cli as integrity_cli
 from heat_upgrade_tests.integrity import phase as integrity_phase
@@ -51,8 +52,10 @@ def preflight(conf, phase: str) -> None:
     probe = conf.timeouts.heat_down_probe_timeout
     if phase == phases.DURING_UPGRADE:
         clients.verify_heat_down(conn, probe)
-    else:
-        clients.verify_heat_up(conn, probe)
+        return
+    clients.verify_heat_up(conn, probe)
+    # heat-api answers GET / alone: an engine must serve too.
+    session.engine_watch(conn, f'before the {phase} phase')([])
 
 
 def stestr_command(phase: str, concurrency: int) -> list[str]:
@@ -70,9 +73,24 @@ def stestr_command(phase: str, concurrency: int) -> list[str]:
 
 def run_phase(conf, phase: str) -> int:
     """Preflight, then run the phase's tests under stestr; its exit code."""
+    engines.clear_not_serving(conf.phases.state_dir)
     preflight(conf, phase)
     # post-upgrade: the database checks come first, before any stack moves.
     integrity_code = integrity_phase.before(conf, phase)
+    tests_phase = phase
+    hold = integrity_phase.held(phase)
+    if hold:
+        # Nothing is updated or deleted on a schema the new code does not
+        # match: post-upgrade runs the read-only checks instead; destroy
+        # deletes nothing.
+        print(f'==> {phase}: HELD, no stack is updated or deleted: {hold}',
+              flush=True)
+        if phase == phases.DESTROY:
+            _print_left(conf, phase)
+            return 1
+        tests_phase = phases.VERIFY
+        print(f'==> {phase}: running the read-only checks (the verify '
+              f'phase\'s) instead', flush=True)
     env = dict(os.environ)
     env[config.CONFIG_ENV] = os.pathsep.join(
         os.path.abspath(f) for f in conf.config_file)
@@ -86,7 +104,7 @@ def run_phase(conf, phase: str) -> int:
               f'from series {conf.cloud.from_series or "unknown"} to '
               f'{conf.cloud.to_series or "unknown"}', flush=True)
         code = subprocess.call(
-            stestr_command(phase, conf.phases.concurrency), env=env,
+            stestr_command(tests_phase, conf.phases.concurrency), env=env,
             cwd=run_dir)
         if code == 1 and _nothing_failed(run_dir):
             # stestr exits 1 when every test skipped: nothing failed.
@@ -99,8 +117,29 @@ def run_phase(conf, phase: str) -> int:
     # where nobody scrolling a green run can miss them.
     for line in phases.known_findings(conf, phase):
         print(line, flush=True)
+    if hold:
+        _print_left(conf, phase)
+        return 1
     # pre-upgrade: record the checks' rows for post-upgrade's database check.
     return integrity_phase.after(conf, phase, code or integrity_code)
+
+
+def _print_left(conf, phase: str) -> None:
+    """The stacks a held phase left for a later destroy, one a line."""
+    left = []
+    for name in checks_base.selected_checks(conf):
+        state = state_mod.CheckState(conf.phases.state_dir, name)
+        try:
+            record = (state.load(phase).get('record') or {})
+        except exceptions.StateError:
+            continue
+        stack = record.get('stack')
+        if stack and not record.get('destroyed'):
+            left.append(f'  {stack["name"]} ({stack["id"]}) of check {name}')
+    print(f'==> {phase}: {len(left)} stack(s) left for a later destroy, '
+          f'once the database is at the new Heat\'s head:', flush=True)
+    for line in left:
+        print(line, flush=True)
 
 
 def _nothing_failed(run_dir: Path) -> bool:

@@ -80,6 +80,17 @@ timeouts_opts = [
     cfg.IntOpt('heat_down_probe_timeout', default=5, min=1,
                help='Seconds the during-upgrade phase waits for Heat\'s '
                     'API to answer before counting it down.'),
+    cfg.IntOpt('no_progress_timeout', default=60, min=1,
+               help='Seconds a wait may see no progress of its stack (no '
+                    'change of status or time, no new event) before it '
+                    'asks whether a heat-engine still serves; none does, '
+                    'and the wait fails at once naming the stack, instead '
+                    'of running out stack_timeout.'),
+    cfg.IntOpt('engine_probe_timeout', default=10, min=1,
+               help='Seconds heat-api may take to answer a call only an '
+                    'engine can answer (GET /build_info) before no engine '
+                    'counts as serving. Keep it below Heat\'s '
+                    'rpc_response_timeout (60 by default).'),
 ]
 
 minicloud_group = cfg.OptGroup(
@@ -210,7 +221,17 @@ def _series_from_versions(conf: cfg.ConfigOpts) -> None:
     from heat_upgrade_tests.minicloud import releases
     for opt in ('from_series', 'to_series'):
         value = conf.cloud[opt]
-        if not value or SERIES_RE.match(value):
+        if not value:
+            continue
+        if SERIES_RE.match(value):
+            known = list(releases.load_series())
+            # The series after the newest is the development one (what a
+            # development version of Heat maps to); others are unknown.
+            if value not in known and value != releases.next_series(
+                    known[-1], 1):
+                raise exceptions.ConfigError(
+                    f'[cloud] {opt} = {value}: unknown release series; '
+                    f'known: {", ".join(known)}')
             continue
         series = None
         if re.match(r'^\d+\.\d+', value):

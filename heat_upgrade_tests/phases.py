@@ -10,10 +10,10 @@ create and what to look at.
 import copy
 import functools
 from typing import Any
-import uuid
 
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
+from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import state as state_mod
 
@@ -91,9 +91,27 @@ class Session:
         timeouts = self.conf.timeouts
         return base.CheckContext(
             conf=self.conf, conn=conn, admin_conn=admin,
-            stacks=clients.StackOps(conn, timeouts.stack_timeout,
-                                    timeouts.poll_interval),
+            stacks=clients.StackOps(
+                conn, timeouts.stack_timeout, timeouts.poll_interval,
+                no_progress=timeouts.no_progress_timeout,
+                engines=self.engine_watch(conn, f'check {check.name}')),
             run_id=run_id, save=save)
+
+    def engine_watch(self, conn, where: str):
+        """What a wait calls when it sees no progress (``StackOps``)."""
+        def watch(stuck):
+            try:
+                return engines.require_engine(
+                    conn, self.admin_conn,
+                    self.conf.integrity.database_connection,
+                    self.conf.timeouts.engine_probe_timeout, where=where,
+                    stacks=stuck)
+            except engines.EngineNotServing as exc:
+                # The phase's other tests stop at once with the same line.
+                engines.mark_not_serving(self.conf.phases.state_dir,
+                                         str(exc))
+                raise
+        return watch
 
 
 @validate_phase
@@ -167,7 +185,7 @@ def _record(check: base.ResourceCheck, state: state_mod.CheckState,
     """The check's typed record from its state document."""
     try:
         return check.record_type.from_json(doc.get('record') or {})
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise exceptions.StateError(
             f'state file {state.path} is corrupt ({exc}); rerun the '
             f'pre-upgrade phase')
@@ -219,7 +237,6 @@ def _pre_upgrade(session: Session, check: base.ResourceCheck,
                 f'earlier run: run the destroy phase first, or use another '
                 f'state_dir')
     doc = state.new(check.idempotent_id)
-    doc['run_id'] = uuid.uuid4().hex[:8]
     record = check.record_type()
     save = _saver(state, doc, record)
     ctx = session.context(check, doc['run_id'], save=save)

@@ -13,6 +13,7 @@ from pathlib import Path
 import re
 import tempfile
 from typing import Any
+import uuid
 
 from heat_upgrade_tests import exceptions
 
@@ -48,19 +49,24 @@ class CheckState:
         try:
             doc = json.loads(text)
         except ValueError as exc:
-            raise exceptions.StateError(
-                f'state file {self.path} is corrupt (not JSON: {exc}); '
-                f'rerun the pre-upgrade phase')
+            raise self._corrupt(f'not JSON: {exc}')
         if not isinstance(doc, dict) or doc.get('check') != self.check_name:
-            raise exceptions.StateError(
-                f'state file {self.path} is corrupt (not the state of check '
-                f'{self.check_name}); rerun the pre-upgrade phase')
+            raise self._corrupt(f'not the state of check {self.check_name}')
         version = doc.get('schema_version')
         if version != SCHEMA_VERSION:
-            raise exceptions.StateError(
-                f'state file {self.path} has schema version {version!r}, '
-                f'this version of heat-upgrade-tests reads {SCHEMA_VERSION}')
+            raise self._corrupt(
+                f'schema version {version!r}; this version of '
+                f'heat-upgrade-tests reads {SCHEMA_VERSION}')
+        problem = _shape_problem(doc)
+        if problem:
+            raise self._corrupt(problem)
         return doc
+
+    def _corrupt(self, reason: str) -> exceptions.StateError:
+        """The one line for every state file the phases cannot use."""
+        return exceptions.StateError(
+            f'state file {self.path} is corrupt ({reason}); rerun the '
+            f'pre-upgrade phase')
 
     def save(self, doc: dict[str, Any]) -> None:
         """Atomically replace the document (mode 0600)."""
@@ -88,7 +94,35 @@ class CheckState:
         """A fresh document for pre-upgrade."""
         return {'check': self.check_name, 'check_id': check_id,
                 'schema_version': SCHEMA_VERSION, 'skipped': None,
-                'phases': {}, 'record': {}}
+                'run_id': uuid.uuid4().hex[:8], 'phases': {}, 'record': {}}
+
+
+# The document's shape: key, the types it may have, and whether required.
+_SHAPE = (
+    ('check_id', (str,), True),
+    ('run_id', (str,), True),
+    ('phases', (dict,), True),
+    ('record', (dict,), True),
+    ('skipped', (str, type(None)), False),
+    ('known_findings', (dict,), False),
+    ('unexpected_successes', (dict,), False),
+)
+
+
+def _shape_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with a document's shape, or None."""
+    for key, types, required in _SHAPE:
+        if key not in doc:
+            if required:
+                return f'key {key!r} missing'
+            continue
+        if not isinstance(doc[key], types):
+            return (f'{key!r} is a {type(doc[key]).__name__}, not a '
+                    f'{" or ".join(t.__name__ for t in types)}')
+    for phase, outcome in doc['phases'].items():
+        if phase not in PHASE_ORDER or not isinstance(outcome, str):
+            return f'phases holds {phase!r}: {outcome!r}'
+    return None
 
 
 def _refuse_secrets(value: Any, check: str, path: str = '') -> None:

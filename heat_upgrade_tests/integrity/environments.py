@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 
+from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import releases
@@ -147,6 +148,11 @@ def classify(spec: str, known: dict[str, releases.Series]) -> tuple[str,
         raise IntegrityError(
             f'{spec} is a directory but neither a venv (no bin/python) nor '
             f'a Heat source tree (no setup.cfg and heat/)')
+    if config.SERIES_RE.match(spec):
+        # YYYY.N is a series, never a Heat version: refused before any
+        # venv is built.
+        raise IntegrityError(
+            f'unknown release series {spec!r}; known: {", ".join(known)}')
     if _VERSION.match(spec) and os.sep not in spec:
         return VERSION, Path()
     which = shutil.which(spec) if os.sep not in spec else None

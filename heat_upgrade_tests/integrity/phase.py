@@ -25,14 +25,33 @@ def _enabled(conf) -> bool:
     return bool(opts.database_connection) and opts.database_checks
 
 
+DESTROY = 'destroy'
+# Set by ``before`` when the database is not at the new Heat's head: the
+# stack-changing part of the phase must not run (``held``).
+_HELD: dict[str, str] = {}
+
+
+def held(phase: str) -> str | None:
+    """Why ``phase`` must change no stack (the schema-head finding)."""
+    return _HELD.get(phase)
+
+
 def before(conf, phase: str) -> int:
-    """post-upgrade: the database checks, first; 1 when one failed."""
+    """post-upgrade: the database checks, first; 1 when one failed.
+
+    destroy: the schema-head check alone. When the database is behind (or
+    past) the new Heat's head, ``held(phase)`` says so: nothing may be
+    updated or deleted on a schema the new code does not match.
+    """
     opts = conf.integrity
-    if phase != POST_UPGRADE or not opts.database_connection:
+    if phase not in (POST_UPGRADE, DESTROY) or not (
+            opts.database_connection):
         return 0
     checks = [runner.SCHEMA, runner.ROWS] if opts.database_checks else []
     if opts.upgrade_status_check:
         checks.append(runner.UPGRADE_STATUS)
+    if phase == DESTROY:
+        checks = [runner.SCHEMA] if opts.database_checks else []
     if not checks:
         return 0
     new = opts.new_heat or environments.heat_manage_python()
@@ -50,8 +69,8 @@ def before(conf, phase: str) -> int:
         heat_config_files=list(opts.heat_config_files),
         checks=tuple(checks), cache_dir=conf.minicloud.cache_dir,
         status_moment='with the new Heat up')
-    print('==> post-upgrade: integrity checks of the database, before any '
-          'stack is touched', flush=True)
+    print(f'==> {phase}: integrity checks of the database, before any '
+          f'stack is touched', flush=True)
     try:
         result = runner.run(settings) if checks else report.Report(
             'Heat upgrade integrity')
@@ -60,10 +79,16 @@ def before(conf, phase: str) -> int:
         result.add(report.Finding('integrity', report.FAILED, str(exc)))
     if missing is not None:
         result.add(missing)
+    for finding in result.findings:
+        if finding.check == 'schema-head' and (
+                finding.status == report.FAILED):
+            _HELD[phase] = finding.summary
     print(result.render(), flush=True)
     if conf.phases.results_dir:
         result.write(Path(conf.phases.results_dir).expanduser() /
-                     'integrity-post-upgrade.json')
+                     f'integrity-{phase}.json')
+    if phase == DESTROY:
+        return 1 if held(phase) else 0
     return 0 if result.ok else 1
 
 

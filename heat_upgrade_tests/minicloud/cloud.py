@@ -27,6 +27,10 @@ ADMIN_CLOUD = 'minicloud-admin'
 MEMBER_PROJECT = 'heat-upgrade-tests'
 MEMBER_USER = 'heat-upgrade-member'
 
+# The phases' bounds on the mini-cloud (doc/source/failures.rst).
+NO_PROGRESS_TIMEOUT = 15
+ENGINE_PROBE_TIMEOUT = 8
+
 
 def _password() -> str:
     # Hex only: a password starting with '-' would be read as an option by
@@ -139,7 +143,13 @@ class MiniCloud(fixtures.Fixture):
             'poll_interval': str(timeouts.poll_interval),
             'api_timeout': str(timeouts.api_timeout),
             'heat_down_probe_timeout': str(
-                timeouts.heat_down_probe_timeout)}
+                timeouts.heat_down_probe_timeout),
+            # Its heat.conf heartbeats every 5 s and lets heat-api wait
+            # 30 s for an engine: a dead engine is found within a minute.
+            'no_progress_timeout': str(min(
+                timeouts.no_progress_timeout, NO_PROGRESS_TIMEOUT)),
+            'engine_probe_timeout': str(min(
+                timeouts.engine_probe_timeout, ENGINE_PROBE_TIMEOUT))}
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, 'w') as f:
             parser.write(f)

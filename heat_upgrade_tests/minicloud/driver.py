@@ -14,6 +14,7 @@ import signal
 import sys
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
@@ -55,6 +56,11 @@ def summary(plan: plan_mod.UpgradeRun) -> str:
     lines.append(f'     {total:7.1f}s  in all')
     for version, schema in plan.db_versions.items():
         lines.append(f'schema after db_sync of Heat {version}: {schema}')
+    if plan.left_behind is not None:
+        lines.extend(leaks.describe(plan.left_behind))
+    elif plan.leak_error:
+        lines.append(f'left behind by the run: not counted '
+                     f'({plan.leak_error})')
     if plan.memory.peak_bytes:
         lines.append(f'peak memory of the mini-cloud services: '
                      f'{plan.memory.peak_bytes / 2**20:.0f} MiB')
@@ -82,6 +88,8 @@ def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
         'phases': {k: {'returncode': v.returncode, 'seconds': v.seconds}
                    for k, v in plan.phase_runs.items()},
         'db_versions': plan.db_versions,
+        'left_behind': plan.left_behind,
+        'left_behind_error': plan.leak_error,
         'peak_memory_bytes': plan.memory.peak_bytes,
         'peak_memory_by_command': plan.memory.peak_by_command,
     }, indent=2) + '\n')

@@ -9,6 +9,7 @@ directory, socket and port, started with ``--no-defaults`` so that no
 from pathlib import Path
 import re
 import shutil
+import time
 from typing import Any
 import urllib.parse
 
@@ -64,6 +65,23 @@ class MariaDB(fixtures.Fixture):
         self.process.wait_ready(
             self._accepts_root, self.start_timeout,
             f'MariaDB to accept connections on {self.socket}')
+
+    def restart(self) -> float:
+        """Stop the server and start it again on its data; the seconds.
+
+        For the drills that restart the database under a running phase:
+        the services must reconnect.
+        """
+        start = time.monotonic()
+        if self.process is not None:
+            self.process.stop()
+        self.process = processes.use(self, processes.ManagedProcess(
+            'mariadb', self._server_argv(), self.log_file,
+            cwd=self.base_dir, stop_timeout=60))
+        self.process.wait_ready(
+            self._accepts_root, self.start_timeout,
+            f'MariaDB to accept connections again on {self.socket}')
+        return time.monotonic() - start
 
     def _install_db(self) -> None:
         # A half-made data directory (an install that was interrupted)

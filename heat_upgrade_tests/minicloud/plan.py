@@ -28,6 +28,7 @@ import time
 import fixtures
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
@@ -79,10 +80,12 @@ def run_command(argv: list[str], what: str, log_file: Path,
     start = time.monotonic()
     log_file.parent.mkdir(parents=True, exist_ok=True)
     lines = []
+    # Line by line: someone tailing the log sees each test as it ends.
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
     with subprocess.Popen(argv, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True,
-                          stdin=subprocess.DEVNULL) as proc, \
-            open(log_file, 'a') as log:
+                          stdin=subprocess.DEVNULL, env=env) as proc, \
+            open(log_file, 'a', buffering=1) as log:
         watchdog = threading.Timer(timeout, proc.kill)
         watchdog.start()
         try:
@@ -146,6 +149,11 @@ class UpgradeRun(runner.PlanRunner):
         self.new: heat.HeatRelease | None = None
         self.keystone_venvs: dict[str, Path] = {}
         self.memory = memory.PeakMemory()
+        # Stacks and Keystone objects before pre-upgrade; what is left
+        # after destroy (leaks.left_behind), or why it could not be told.
+        self.inventory_before: leaks.Inventory | None = None
+        self.left_behind: dict | None = None
+        self.leak_error: str | None = None
         self.prepared = False
         # Owns the mini-cloud's cleanup, like a test case owns fixtures.
         self._owner = fixtures.Fixture()
@@ -305,8 +313,14 @@ class UpgradeRun(runner.PlanRunner):
 
     def do_phase(self, phase: str) -> str:
         log = self.run_dir / 'logs' / f'phase-{phase}.log'
-        result = run_phase_command(self.cloud.phase_conf, phase, log,
-                                   echo=self.echo)
+        if phase == 'pre-upgrade' and self.inventory_before is None:
+            self.inventory_before = self._inventory()
+        try:
+            result = run_phase_command(self.cloud.phase_conf, phase, log,
+                                       echo=self.echo)
+        finally:
+            if phase == 'destroy':
+                self._count_left_behind()
         self.phase_runs[phase] = result
         self.phase_history.append(result)
         if not result.ok:
@@ -314,6 +328,40 @@ class UpgradeRun(runner.PlanRunner):
                 f'the {phase} phase failed (exit {result.returncode}); '
                 f'see {log}')
         return ''
+
+    def _inventory(self) -> leaks.Inventory | None:
+        try:
+            return leaks.inventory(self.cloud.admin_connection(),
+                                   stacks=self._stacks_in_database)
+        except exceptions.UpgradeTestError as exc:
+            self.leak_error = str(exc)
+            return None
+
+    def _stacks_in_database(self) -> dict[str, str]:
+        """Every stack Heat has not deleted (nested ones too), id: name."""
+        try:
+            conn = self.cloud.db.connect('heat')
+            try:
+                with conn.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT id, name FROM stack WHERE deleted_at IS "
+                        "NULL AND NOT (action = 'DELETE' AND status = "
+                        "'COMPLETE')")
+                    return dict(cursor.fetchall())
+            finally:
+                conn.close()
+        except Exception as exc:
+            raise exceptions.UpgradeTestError(
+                f'cannot count the stacks in Heat\'s database: {exc}')
+
+    def _count_left_behind(self) -> None:
+        """After destroy: what the run made and did not remove."""
+        if self.inventory_before is None:
+            return
+        after = self._inventory()
+        if after is not None:
+            self.left_behind = leaks.left_behind(self.inventory_before,
+                                                 after)
 
     def do_integrity(self, only: list[str]) -> str:
         """``heat-upgrade-tests integrity check`` of the old and new Heat."""

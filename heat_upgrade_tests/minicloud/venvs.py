@@ -191,21 +191,42 @@ def _remaining(deadline: float, name: str) -> float:
 
 @contextlib.contextmanager
 def _locked(lock_file: Path, timeout: float, name: str) -> Iterator[None]:
-    """Hold an exclusive lock, so two runs never build one venv at once."""
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        def acquired() -> bool:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EACCES):
-                    return False
-                raise
-            return True
+    """Hold an exclusive lock, so two runs never build one venv at once.
 
-        processes.wait_until(
-            acquired, timeout,
-            f'another process building the {name} venv', interval=1)
+    The lock file is removed when the holder is done, whatever happened
+    (a failed build leaves no lock behind in the cache): a waiter that
+    then gets the lock of the removed file sees that the file on disk is
+    not its own and opens the new one.
+    """
+    held: dict[str, int] = {}
+
+    def acquired() -> bool:
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in (errno.EAGAIN, errno.EACCES):
+                return False
+            raise
+        try:
+            same = os.stat(lock_file).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # removed by the holder before us: try again
+            os.close(fd)
+            return False
+        held['fd'] = fd
+        return True
+
+    processes.wait_until(
+        acquired, timeout,
+        f'another process building the {name} venv', interval=1)
+    try:
         yield
     finally:
-        os.close(fd)
+        try:
+            os.unlink(lock_file)
+        except FileNotFoundError:
+            pass
+        os.close(held['fd'])

@@ -16,6 +16,7 @@ from testtools import testcase
 
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
+from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import phases
 
@@ -37,6 +38,11 @@ class PhaseTestCase(testtools.TestCase):
         bound = int(os.environ.get('OS_TEST_TIMEOUT', 0)) or (
             4 * timeouts.stack_timeout + 60)
         self.useFixture(fixtures.Timeout(bound, gentle=True))
+        # Another test of the phase found no engine serving: say it, once
+        # a line, rather than wait out this test's own timeouts.
+        found = engines.not_serving(session().conf.phases.state_dir)
+        if found:
+            self.fail(f'{found} (found by another test of this phase)')
 
 
 def _make_test(check: type[checks_base.ResourceCheck], phase: str):

@@ -86,3 +86,29 @@ class CloudSeriesOptionTest(testtools.TestCase):
         first = config.load(config_files=[])
         first.set_override('from_series', '2026.1', 'cloud')
         self.assertIsNone(config.load(config_files=[]).cloud.from_series)
+
+
+class UnknownSeriesTest(testtools.TestCase):
+    """A name that looks like a series but is unknown: refused at once."""
+
+    def test_the_phases_configuration_refuses_it(self):
+        conf = self.useFixture(fixtures.TempDir()).path + '/hut.conf'
+        Path(conf).write_text('[cloud]\nfrom_series = 2030.1\n')
+        exc = self.assertRaises(exceptions.ConfigError, config.load,
+                                config_files=[conf])
+        self.assertIn('unknown release series', str(exc))
+
+    def test_the_development_series_is_known(self):
+        known = list(releases.load_series())
+        after = releases.next_series(known[-1])
+        conf = self.useFixture(fixtures.TempDir()).path + '/hut.conf'
+        Path(conf).write_text(f'[cloud]\nto_series = {after}\n')
+        self.assertEqual(after, config.load(config_files=[conf]).cloud
+                         .to_series)
+
+    def test_the_integrity_command_refuses_it_before_any_venv(self):
+        from heat_upgrade_tests.integrity import environments
+        exc = self.assertRaises(environments.IntegrityError,
+                                environments.classify, '2030.1',
+                                releases.load_series())
+        self.assertIn("unknown release series '2030.1'", str(exc))

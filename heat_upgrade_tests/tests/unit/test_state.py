@@ -74,3 +74,47 @@ class CheckStateTest(testtools.TestCase):
         self.assertRaises(TypeError, self.state.save, doc)
         self.assertEqual({}, self.state.load('destroy')['record'])
         self.assertEqual(['demo.json'], os.listdir(self.state.state_dir))
+
+
+class StateShapeTest(testtools.TestCase):
+    """Valid JSON of the wrong shape: the same one line as a corrupt file."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = self.useFixture(fixtures.TempDir()).path
+        self.state = state.CheckState(os.path.join(self.dir, 's'), 'demo')
+        self.state.save(self.state.new('0c6a1a52-6f0e-4c41-9d43-1b1f2a8f3e01'))
+        self.good = json.loads(self.state.path.read_text())
+
+    def assertCorrupt(self, doc, reason):
+        self.state.path.write_text(json.dumps(doc))
+        exc = self.assertRaises(exceptions.StateError, self.state.load,
+                                'post-upgrade')
+        text = str(exc)
+        self.assertNotIn('\n', text)
+        self.assertTrue(text.startswith(
+            f'state file {self.state.path} is corrupt ('), text)
+        self.assertTrue(text.endswith('rerun the pre-upgrade phase'), text)
+        self.assertIn(reason, text)
+
+    def test_a_key_missing(self):
+        doc = dict(self.good)
+        del doc['record']
+        self.assertCorrupt(doc, "key 'record' missing")
+
+    def test_a_wrong_type(self):
+        self.assertCorrupt(dict(self.good, phases=['pre-upgrade']),
+                           "'phases' is a list, not a dict")
+        self.assertCorrupt(dict(self.good, run_id=7),
+                           "'run_id' is a int, not a str")
+
+    def test_an_unknown_phase_outcome(self):
+        self.assertCorrupt(dict(self.good, phases={'later': 1}),
+                           "phases holds 'later': 1")
+
+    def test_a_newer_schema(self):
+        self.assertCorrupt(dict(self.good, schema_version=2),
+                           'schema version 2')
+
+    def test_not_an_object(self):
+        self.assertCorrupt([1, 2], 'not the state of check demo')

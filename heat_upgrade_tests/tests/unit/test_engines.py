@@ -1,0 +1,239 @@
+"""The engine probe and the waits that notice no progress (no cloud).
+
+The fakes stand for openstacksdk's connection (``orchestration.get`` and
+``get_stack``); the project's own code is what runs.
+"""
+
+import types
+
+import fixtures
+import keystoneauth1.exceptions as ks_exc
+import testtools
+
+from heat_upgrade_tests import clients
+from heat_upgrade_tests import engines
+from heat_upgrade_tests import exceptions
+
+
+class Response:
+    def __init__(self, status, body=None):
+        self.status_code = status
+        self.body = body or {}
+        self.content = b'x'
+
+    def json(self):
+        return self.body
+
+
+class FakeOrchestration:
+    """Heat as openstacksdk shows it: a stack that never moves."""
+
+    def __init__(self, engine=True, status='UPDATE_IN_PROGRESS'):
+        self.engine = engine
+        self.status = status
+        self.events = ['e1']
+        self.calls = []
+
+    def get(self, url, **kwargs):
+        self.calls.append(url)
+        if url == '/build_info':
+            if not self.engine:
+                raise ks_exc.RequestTimeout('read timed out')
+            return Response(200, {'engine': {'revision': 'r1'}})
+        if url == '/services':
+            return Response(200, {'services': [{
+                'binary': 'heat-engine', 'engine_id': 'eng-1',
+                'host': 'h1', 'status': 'up',
+                'updated_at': '2026-12-01T00:00:00'}]})
+        if '/events' in url:
+            return Response(200, {'events': [{'id': self.events[-1]}]})
+        raise AssertionError(url)
+
+    def get_stack(self, stack_id, resolve_outputs=False):
+        return types.SimpleNamespace(
+            id=stack_id, name='hut-keystone-objects-0123abcd',
+            status=self.status, status_reason='Stack UPDATE started',
+            updated_at='2026-12-01T23:00:00', created_at='x')
+
+
+class FakeClock(fixtures.Fixture):
+    """time.monotonic and time.sleep of clients, sleeping for nothing."""
+
+    def _setUp(self):
+        self.now = 1000.0
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.monotonic', lambda: self.now))
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.sleep', self.sleep))
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def ops(orch, **kwargs):
+    conn = types.SimpleNamespace(orchestration=orch)
+    return clients.StackOps(conn, timeout=300, interval=2, **kwargs)
+
+
+class ProbeTest(testtools.TestCase):
+
+    def test_an_engine_serves(self):
+        orch = FakeOrchestration()
+        conn = types.SimpleNamespace(orchestration=orch)
+        found = engines.probe(conn, conn)
+        self.assertTrue(found.serving)
+        self.assertIn('revision r1', found.answer)
+        self.assertEqual(['eng-1'], [e.engine_id for e in found.alive])
+
+    def test_no_engine_raises_one_line_naming_the_stack(self):
+        conn = types.SimpleNamespace(
+            orchestration=FakeOrchestration(engine=False))
+        stuck = engines.BusyStack(id='sid', name='hut-nested-group-'
+                                  '0123abcd', action='UPDATE',
+                                  status='IN_PROGRESS', since='T',
+                                  engine_id='eng-9')
+        exc = self.assertRaises(engines.EngineNotServing,
+                                engines.require_engine, conn, None, None,
+                                where='check nested_group', stacks=[stuck])
+        text = str(exc)
+        self.assertNotIn('\n', text)
+        self.assertIn('no heat-engine answered', text)
+        self.assertIn('of check nested_group UPDATE_IN_PROGRESS since T',
+                      text)
+        self.assertIn('held by engine eng-9', text)
+        self.assertIsInstance(exc, exceptions.UpgradeTestError)
+
+    def test_marker_tells_the_other_tests(self):
+        state_dir = self.useFixture(fixtures.TempDir()).path
+        self.assertIsNone(engines.not_serving(state_dir))
+        engines.mark_not_serving(state_dir, 'no engine\nmore')
+        self.assertEqual('no engine', engines.not_serving(state_dir))
+        engines.clear_not_serving(state_dir)
+        self.assertIsNone(engines.not_serving(state_dir))
+
+
+class NoProgressTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.useFixture(FakeClock())
+
+    def _watch(self, orch):
+        conn = types.SimpleNamespace(orchestration=orch)
+        return lambda stuck: engines.require_engine(
+            conn, None, None, where='check keystone_objects', stacks=stuck)
+
+    def test_dead_engine_fails_the_wait_soon_naming_the_stack(self):
+        orch = FakeOrchestration(engine=False)
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        exc = self.assertRaises(
+            engines.EngineNotServing, stack_ops.wait_for, 'sid', 'UPDATE')
+        self.assertLess(self.clock.now - 1000.0, 60)
+        self.assertIn('stack hut-keystone-objects-0123abcd (sid) of check '
+                      'keystone_objects UPDATE_IN_PROGRESS', str(exc))
+
+    def test_live_engine_lets_a_slow_wait_run_to_its_bound(self):
+        orch = FakeOrchestration(engine=True)
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        exc = self.assertRaises(exceptions.TimeoutExpired,
+                                stack_ops.wait_for, 'sid', 'UPDATE')
+        self.assertRegex(
+            str(exc), r'timed out after \d+s waiting for stack '
+                      r'hut-keystone-objects-0123abcd \(sid\) to reach '
+                      r'UPDATE_COMPLETE \(check keystone_objects\)')
+        self.assertIn('since 2026-12-01T23:00:00', str(exc))
+        self.assertIn('/build_info', orch.calls)
+
+    def test_new_events_are_progress(self):
+        orch = FakeOrchestration(engine=False)
+        seen = []
+
+        def watch(stuck):
+            seen.append(stuck)
+            raise engines.EngineNotServing('none')
+        stack_ops = ops(orch, no_progress=15, engines=watch)
+        counter = iter(range(10**6))
+        original = orch.get
+
+        def get(url, **kwargs):
+            if '/events' in url:
+                orch.events.append(f'e{next(counter)}')
+            return original(url, **kwargs)
+        orch.get = get
+        # The first look records the event; later ones see new events.
+        self.assertRaises(engines.EngineNotServing, stack_ops.wait_for,
+                          'sid', 'UPDATE')
+        self.assertEqual(1, len(seen))
+        orch.events = ['same']
+        orch.get = original
+
+    def test_unanswered_show_asks_the_engines(self):
+        orch = FakeOrchestration(engine=False)
+
+        def get_stack(stack_id, resolve_outputs=False):
+            raise ks_exc.RequestTimeout('read timed out')
+        orch.get_stack = get_stack
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        exc = self.assertRaises(engines.EngineNotServing,
+                                stack_ops.wait_for, 'sid', 'UPDATE')
+        self.assertEqual(1000.0, self.clock.now)
+        self.assertIn('no heat-engine answered', str(exc))
+
+    def test_without_a_watch_errors_are_raised_as_before(self):
+        orch = FakeOrchestration()
+
+        def get_stack(stack_id, resolve_outputs=False):
+            raise ks_exc.RequestTimeout('read timed out')
+        orch.get_stack = get_stack
+        self.assertRaises(ks_exc.RequestTimeout, ops(orch).wait_for, 'sid',
+                          'UPDATE')
+
+    def test_a_show_outside_a_wait_names_the_dead_engine_too(self):
+        orch = FakeOrchestration(engine=False)
+
+        def get_stack(stack_id, resolve_outputs=False):
+            raise ks_exc.ConnectTimeout('read timed out')
+        orch.get_stack = get_stack
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        exc = self.assertRaises(engines.EngineNotServing, stack_ops.get,
+                                'sid')
+        self.assertIn('no heat-engine answered', str(exc))
+        # One line, not the client's chain.
+        self.assertIsNone(exc.__context__)
+
+    def test_a_lost_call_with_an_engine_serving_is_asked_again(self):
+        orch = FakeOrchestration(engine=True)
+        original = orch.get_stack
+        failures = [ks_exc.ConnectTimeout('read timed out')]
+
+        def get_stack(stack_id, resolve_outputs=False):
+            if failures:
+                raise failures.pop()
+            return original(stack_id)
+        orch.get_stack = get_stack
+        stack_ops = ops(orch, no_progress=15, engines=self._watch(orch))
+        self.assertEqual('UPDATE_IN_PROGRESS', stack_ops.get('sid').status)
+
+
+class DroppedAuthTest(testtools.TestCase):
+
+    def test_a_dropped_connection_is_asked_again_bounded(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.sleep', lambda s: None))
+        calls = []
+
+        def authorize():
+            calls.append(1)
+            if len(calls) < 3:
+                raise ks_exc.ConnectFailure(
+                    'Remote end closed connection without response')
+        clients._authorize(types.SimpleNamespace(authorize=authorize))
+        self.assertEqual(3, len(calls))
+
+        def refused():
+            calls.append(1)
+            raise ks_exc.ConnectFailure('Connection refused')
+        calls.clear()
+        self.assertRaises(ks_exc.ConnectFailure, clients._authorize,
+                          types.SimpleNamespace(authorize=refused))
+        self.assertEqual(1, len(calls))
