@@ -1,7 +1,8 @@
-"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, and Heats.
+"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, Swift, Neutron
+and Heats.
 
-MariaDB and RabbitMQ live for the whole run; Keystone may stop and come
-back as another release; any number of heat-api and heat-engine
+MariaDB and RabbitMQ live for the whole run; Keystone, Swift and Neutron
+may stop and come back as another release; any number of heat-api and heat-engine
 processes, each of a given release, come and go as the plan says. The
 fixture's cleanup stops whatever is still running, in reverse order, also
 after a failure or Ctrl-C.
@@ -19,8 +20,10 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
+from heat_upgrade_tests.minicloud import neutron
 from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import rabbitmq
+from heat_upgrade_tests.minicloud import swift
 
 MEMBER_CLOUD = 'minicloud'
 ADMIN_CLOUD = 'minicloud-admin'
@@ -37,8 +40,15 @@ def _password() -> str:
 class MiniCloud(fixtures.Fixture):
     """The long-lived services of one run, and the Heat of the moment."""
 
-    def __init__(self, conf, run_dir: Path, keystone_venv: Path):
+    def __init__(self, conf, run_dir: Path, keystone_venv: Path,
+                 swift_venv: Path | None = None,
+                 neutron_venv: Path | None = None):
         super().__init__()
+        # None: the service is not run (the catalogue then lacks it).
+        self.swift_venv = swift_venv
+        self.neutron_venv = neutron_venv
+        self.swift: swift.Swift | None = None
+        self.neutron: neutron.Neutron | None = None
         self.conf = conf
         self.opts = conf.minicloud
         self.run_dir = Path(run_dir)
@@ -56,7 +66,8 @@ class MiniCloud(fixtures.Fixture):
         self.heat_processes: dict[tuple[str, str, int], fixtures.Fixture] = {}
         self._passwords = {name: _password() for name in (
             'admin', 'member', 'heat', 'domain_admin', 'db_keystone',
-            'db_heat', 'rabbit')}
+            'db_heat', 'rabbit', 'swift', 'neutron', 'db_neutron',
+            'rabbit_neutron')}
 
     @property
     def host(self) -> str:
@@ -92,6 +103,10 @@ class MiniCloud(fixtures.Fixture):
             f'http://{self.host}:{self.opts.heat_cfn_port}')
         keystone.create_member(auth_url, pw['admin'], MEMBER_PROJECT,
                                MEMBER_USER, pw['member'])
+        if self.swift_venv is not None:
+            self._start_swift(auth_url)
+        if self.neutron_venv is not None:
+            self._start_neutron(auth_url)
         keystone.write_clouds_yaml(self.clouds_yaml, auth_url, {
             MEMBER_CLOUD: {'username': MEMBER_USER,
                            'password': pw['member'],
@@ -257,6 +272,59 @@ class MiniCloud(fixtures.Fixture):
                     idp.update_endpoint(endpoint, url=new)
                     changed += 1
         return changed
+
+    # -- Swift and Neutron ----------------------------------------------------
+    def _start_swift(self, auth_url: str) -> None:
+        opts = self.opts
+        self.swift = processes.use(self, swift.Swift(
+            self.swift_venv, self.run_dir / 'swift', self.host,
+            {'proxy': opts.swift_proxy_port,
+             'object': opts.swift_object_port,
+             'container': opts.swift_container_port,
+             'account': opts.swift_account_port},
+            auth_url, self._passwords['swift'], self.log_dir,
+            start_timeout=opts.service_timeout))
+        swift.register(auth_url, self._passwords['admin'],
+                       self._passwords['swift'], self.swift.endpoint)
+
+    def _start_neutron(self, auth_url: str) -> None:
+        pw = self._passwords
+        db_url = self.db.create_database('neutron', 'neutron',
+                                         pw['db_neutron'])
+        self.rabbit.add_user('neutron', pw['rabbit_neutron'])
+        # Registered first: the API validates tokens from its first request.
+        neutron.register(auth_url, pw['admin'], pw['neutron'],
+                         f'http://{self.host}:{self.opts.neutron_port}')
+        self.neutron = processes.use(self, neutron.Neutron(
+            self.neutron_venv, self.run_dir / 'neutron', db_url,
+            self.rabbit.transport_url('neutron', pw['rabbit_neutron']),
+            auth_url, pw['neutron'], self.host, self.opts.neutron_port,
+            self.log_dir, start_timeout=self.opts.service_timeout))
+        conn = keystone.admin_connection(auth_url, pw['admin'])
+        try:
+            neutron.make_public_network(conn)
+        finally:
+            conn.close()
+
+    def service(self, name: str):
+        """The running fixture of ``swift`` or ``neutron``."""
+        found = {'swift': self.swift, 'neutron': self.neutron}.get(name)
+        if found is None:
+            raise exceptions.MiniCloudError(
+                f'{name} does not run on this mini-cloud')
+        return found
+
+    def stop_service(self, name: str) -> None:
+        self.service(name).stop()
+
+    def start_service(self, name: str, venv: Path) -> None:
+        service = self.service(name)
+        service.venv = Path(venv)
+        service.start()
+
+    def service_db_sync(self, name: str, venv: Path) -> str:
+        """Migrate ``name``'s database with the release of ``venv``."""
+        return self.service(name).db_sync(venv)
 
     # -- Keystone -------------------------------------------------------------
     def stop_keystone(self) -> None:
