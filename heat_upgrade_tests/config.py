@@ -63,6 +63,12 @@ phases_opts = [
                 help='Names of the checks to run; empty means all.'),
     cfg.ListOpt('disabled_checks', default=[],
                 help='Names of checks never to run.'),
+    cfg.BoolOpt('swift_serves_at_no_api', default=False,
+                help='Whether Swift\'s proxy still serves at the no-api '
+                     'moment (Keystone and Heat down), so that objects '
+                     'can be read through temporary URLs then. The '
+                     'mini-cloud sets it; grenade stops Swift before '
+                     'verify_noapi.'),
     cfg.StrOpt('results_dir',
                help='Where each phase leaves its subunit stream and junit '
                     'XML (for Zuul to collect); unset means not kept.'),

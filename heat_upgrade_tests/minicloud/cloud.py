@@ -2,8 +2,9 @@
 and Heats.
 
 MariaDB and RabbitMQ live for the whole run; Keystone, Swift and Neutron
-may stop and come back as another release; any number of heat-api and heat-engine
-processes, each of a given release, come and go as the plan says. The
+may stop and come back as another release; any number of heat-api and
+heat-engine processes, each of a given release, come and go as the plan
+says. The
 fixture's cleanup stops whatever is still running, in reverse order, also
 after a failure or Ctrl-C.
 """
@@ -148,7 +149,9 @@ class MiniCloud(fixtures.Fixture):
             'enabled_checks': ','.join(
                 enabled_checks if enabled_checks is not None
                 else phases_opts.enabled_checks),
-            'disabled_checks': ','.join(phases_opts.disabled_checks)}
+            'disabled_checks': ','.join(phases_opts.disabled_checks),
+            # The plans stop Swift after their no-api phase (grenade before).
+            'swift_serves_at_no_api': str(self.swift is not None)}
         parser['timeouts'] = {
             'stack_timeout': str(timeouts.stack_timeout),
             'poll_interval': str(timeouts.poll_interval),

@@ -1,8 +1,9 @@
 """The release series the upgrade tests know, read from releases.yaml.
 
 Each series names its openstack-heat, keystone, swift and neutron
-releases and the pip constraints files that pin their libraries. The data lives in a YAML file
-rather than in code, so adding a series needs no code change.
+releases and the pip constraints files that pin their libraries. The data
+lives in a YAML file rather than in code, so adding a series needs no code
+change.
 """
 
 import dataclasses

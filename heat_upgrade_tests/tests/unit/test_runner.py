@@ -73,7 +73,7 @@ class RunnerTest(testtools.TestCase):
         self.assertEqual([
             'migrate heat@old', 'start heat@old', 'phase pre-upgrade',
             'phase verify', 'stop heat@old', 'hook heat-down',
-            'stop neutron', 'stop swift', 'stop keystone', 'phase no-api',
+            'stop neutron', 'stop keystone', 'phase no-api', 'stop swift',
             'start keystone@new', 'start swift@new', 'migrate neutron@new',
             'start neutron@new',
             'phase during-upgrade', 'migrate heat@new', 'integrity',
