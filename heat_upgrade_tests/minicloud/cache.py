@@ -3,10 +3,10 @@
 The venv cache keeps one venv per service release (``heat-27.0.1``,
 ``keystone-30.0.0``, ``swift-2.38.3``, ``neutron-29.0.0``); a venv whose
 pins change is rebuilt in place, but one whose release no series names
-any more (an older point release, a series dropped) stays until removed.
-Other venvs (a Heat source tree's ``heat-src-*``, a tempest venv) are
-kept: no pin names them, and their next run reuses them. Leftovers of interrupted
-builds are removed too.
+any more (an older point release, a series dropped) stays until
+removed. Other venvs (a Heat source tree's ``heat-src-*``, a tempest
+venv) are kept: no pin names them, and their next run reuses them.
+Leftovers of interrupted builds are removed too.
 """
 
 from pathlib import Path
