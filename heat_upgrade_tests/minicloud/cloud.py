@@ -9,6 +9,7 @@ fixture's cleanup stops whatever is still running, in reverse order, also
 after a failure or Ctrl-C.
 """
 
+from concurrent import futures
 import configparser
 import os
 from pathlib import Path
@@ -104,10 +105,7 @@ class MiniCloud(fixtures.Fixture):
             f'http://{self.host}:{self.opts.heat_cfn_port}')
         keystone.create_member(auth_url, pw['admin'], MEMBER_PROJECT,
                                MEMBER_USER, pw['member'])
-        if self.swift_venv is not None:
-            self._start_swift(auth_url)
-        if self.neutron_venv is not None:
-            self._start_neutron(auth_url)
+        self._start_swift_and_neutron(auth_url)
         keystone.write_clouds_yaml(self.clouds_yaml, auth_url, {
             MEMBER_CLOUD: {'username': MEMBER_USER,
                            'password': pw['member'],
@@ -277,6 +275,24 @@ class MiniCloud(fixtures.Fixture):
         return changed
 
     # -- Swift and Neutron ----------------------------------------------------
+    def _start_swift_and_neutron(self, auth_url: str) -> None:
+        """Both at once: Neutron's fresh migration takes ~20 s alone.
+
+        Each registers its own cleanup; the first error is raised once
+        both are done, so nothing is left half-started unseen.
+        """
+        jobs = []
+        if self.swift_venv is not None:
+            jobs.append(self._start_swift)
+        if self.neutron_venv is not None:
+            jobs.append(self._start_neutron)
+        if not jobs:
+            return
+        with futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            running = [pool.submit(job, auth_url) for job in jobs]
+        for job in running:
+            job.result()
+
     def _start_swift(self, auth_url: str) -> None:
         opts = self.opts
         self.swift = processes.use(self, swift.Swift(
