@@ -214,6 +214,11 @@ def build_parser() -> argparse.ArgumentParser:
                               '[phases] enabled_checks)')
     upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
     sub.add_parser('list-checks', help='list the check catalogue')
+    prune = sub.add_parser(
+        'prune-venvs', help='remove the cached venvs that no pin of '
+                            'releases.yaml refers to any more')
+    prune.add_argument('--dry-run', action='store_true',
+                       help='only list what would be removed')
     scaffold_parser = sub.add_parser(
         'scaffold', help='write a new check\'s module, template and fault '
                          'drill')
@@ -224,6 +229,20 @@ def build_parser() -> argparse.ArgumentParser:
                        'package is imported from)')
     integrity_cli.add_parser(sub)
     return parser
+
+
+def prune_venvs(conf, dry_run: bool) -> int:
+    """``prune-venvs``: one line per venv removed, then the total."""
+    from heat_upgrade_tests.minicloud import cache
+    cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
+    removed = cache.prune(cache_dir, dry_run=dry_run)
+    verb = 'would remove' if dry_run else 'removed'
+    for path, size in removed:
+        print(f'{verb} {path} ({size / 2**20:.0f} MiB)')
+    total = sum(size for _, size in removed)
+    print(f'{verb} {len(removed)} venv(s), {total / 2**20:.0f} MiB, from '
+          f'{cache_dir}')
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -241,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_phase(conf, args.phase)
         if args.command == 'integrity':
             return integrity_cli.main(conf, args)
+        if args.command == 'prune-venvs':
+            return prune_venvs(conf, args.dry_run)
         if args.command == 'scaffold':
             from heat_upgrade_tests import scaffold
             return scaffold.main(args.name, args.root)

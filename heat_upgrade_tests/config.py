@@ -63,6 +63,12 @@ phases_opts = [
                 help='Names of the checks to run; empty means all.'),
     cfg.ListOpt('disabled_checks', default=[],
                 help='Names of checks never to run.'),
+    cfg.BoolOpt('swift_serves_at_no_api', default=False,
+                help='Whether Swift\'s proxy still serves at the no-api '
+                     'moment (Keystone and Heat down), so that objects '
+                     'can be read through temporary URLs then. The '
+                     'mini-cloud sets it; grenade stops Swift before '
+                     'verify_noapi.'),
     cfg.StrOpt('results_dir',
                help='Where each phase leaves its subunit stream and junit '
                     'XML (for Zuul to collect); unset means not kept.'),
@@ -102,8 +108,9 @@ minicloud_opts = [
                     'emptied at the start of a run.'),
     cfg.StrOpt('cache_dir', default=os.path.join(CACHE_HOME, 'venvs'),
                sample_default='~/.cache/heat-upgrade-tests/venvs',
-               help='Virtual environments of Keystone and each Heat '
-                    'release; reused while their pins do not change.'),
+               help='Virtual environments of Keystone, Swift, Neutron '
+                    'and each Heat release; reused while their pins do not '
+                    'change.'),
     cfg.StrOpt('from_series', help='Series to upgrade from; unset means '
                                    'the one before to_series.'),
     cfg.StrOpt('to_series', help='Series to upgrade to; unset means the '
@@ -120,6 +127,13 @@ minicloud_opts = [
     cfg.PortOpt('epmd_port', default=24369,
                 help='Private Erlang port mapper, so a system RabbitMQ is '
                      'never disturbed.'),
+    cfg.PortOpt('swift_proxy_port', default=28080,
+                help='Swift\'s proxy server (object-store endpoint).'),
+    cfg.PortOpt('swift_object_port', default=26200),
+    cfg.PortOpt('swift_container_port', default=26201),
+    cfg.PortOpt('swift_account_port', default=26202),
+    cfg.PortOpt('neutron_port', default=29696,
+                help='Neutron\'s API (network endpoint), served by uwsgi.'),
     cfg.IntOpt('service_timeout', default=120, min=1,
                help='Seconds a service may take to start or stop.'),
 ]

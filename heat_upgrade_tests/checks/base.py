@@ -29,7 +29,8 @@ TEMPLATE_DIR = Path(__file__).parent / 'templates'
 _REGISTRY: dict[str, type['ResourceCheck']] = {}
 # The services of the devstack-free mini-cloud: a check needing no other
 # service runs there (and must have a fault drill).
-MINICLOUD_SERVICES = frozenset({'identity', 'orchestration'})
+MINICLOUD_SERVICES = frozenset({'identity', 'orchestration', 'network',
+                                'object-store'})
 # What ``heat-upgrade-tests scaffold`` writes where only the check's author
 # knows what to say; ``register`` refuses a check still carrying it.
 PLACEHOLDER = 'SCAFFOLD-PLACEHOLDER'

@@ -1,5 +1,5 @@
 """Networks, subnets, ports and security groups, found in Neutron with
-Heat down (gate only)."""
+Heat down."""
 
 from heat_upgrade_tests.checks import base
 

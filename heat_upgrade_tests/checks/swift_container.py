@@ -1,7 +1,30 @@
-"""A Swift container made by a stack, found in Swift with Heat down (gate
-only)."""
+"""A Swift container made by a stack, with an object in it, found in Swift
+with Heat down and read through a temporary URL with Keystone down too."""
 
+import dataclasses
+import secrets
+from urllib import parse
+
+from heat_upgrade_tests.checks import _gate
 from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import exceptions
+
+PROBE = 'upgrade-probe'
+# The temporary URL made before the upgrade reads one object, and only
+# for this long: long enough for a whole run, short as a capability.
+TEMP_URL_SECONDS = 6 * 3600
+NO_API_SKIP = ('grenade stops Swift with every other service before '
+               'verify_noapi, so no object can be read then; the '
+               'mini-cloud keeps Swift\'s proxy up at its no-api moment')
+
+
+@dataclasses.dataclass
+class ContainerRecord(base.CheckRecord):
+    # A GET-only temporary URL of the probe object (signed with a key the
+    # check set on the account and never kept), expiring after
+    # TEMP_URL_SECONDS.
+    probe_url: str = ''
+    probe_body: str = ''
 
 
 @base.register
@@ -9,13 +32,19 @@ class SwiftContainer(base.ResourceCheck):
     name = 'swift_container'
     idempotent_id = 'ded4f638-13d8-4d5a-909d-ce7be9dbb703'
     description = ('An OS::Swift::Container with X-Container-Meta '
-                   'metadata.')
+                   'metadata and an object put in it by the check; a '
+                   'temporary URL of the object is read with every API '
+                   'but Swift\'s data path down.')
     template = 'swift_container.yaml'
     required_services = ('object-store',)
     required_resource_types = ('OS::Swift::Container',)
+    record_type = ContainerRecord
     proves = {
         'during-upgrade': 'with Heat down, Swift has the container with '
-                          'its metadata',
+                          'its metadata and the object',
+        'no-api': 'with Keystone and Heat down, the object is read '
+                  'through the temporary URL made before the upgrade '
+                  '(mini-cloud only)',
         'post-upgrade': 'the same container; an update changes its '
                         'metadata in Swift',
         'destroy': 'the container is gone from Swift',
@@ -24,19 +53,50 @@ class SwiftContainer(base.ResourceCheck):
     def create_parameters(self, ctx):
         return {'label': 'before'}
 
+    def create(self, ctx, record):
+        super().create(ctx, record)
+        store = ctx.conn.object_store
+        name = record.outputs['name']
+        record.probe_body = f'made before the upgrade by {ctx.run_id}'
+        store.upload_object(container=name, name=PROBE,
+                            data=record.probe_body.encode())
+        # The secondary key: Heat's signal handles set the first one.
+        key = secrets.token_hex(16)
+        store.set_account_temp_url_key(key, secondary=True)
+        endpoint = parse.urlsplit(store.get_endpoint())
+        path = endpoint.path.rstrip('/') + f'/{name}/{PROBE}'
+        signed = store.generate_temp_url(path, TEMP_URL_SECONDS, 'GET',
+                                         temp_url_key=key)
+        record.probe_url = f'{endpoint.scheme}://{endpoint.netloc}{signed}'
+
     def verify(self, ctx, record):
         self.verify_label(ctx, record, 'before')
 
     def verify_heat_down(self, ctx, record):
         self.verify_label(ctx, record, 'before')
 
+    def verify_no_api(self, ctx, record):
+        if not ctx.conf.phases.swift_serves_at_no_api:
+            raise exceptions.CheckSkipped(NO_API_SKIP)
+        body = _gate.http_get(record.probe_url, timeout=10)
+        self.assert_equal(record.probe_body, body,
+                          f'object {PROBE} read through its temporary URL '
+                          f'with Keystone down')
+
     def verify_label(self, ctx, record, label):
         name = record.outputs['name']
-        container = ctx.conn.object_store.get_container_metadata(name)
+        store = ctx.conn.object_store
+        container = store.get_container_metadata(name)
         metadata = {k.lower(): v for k, v in
                     (container.metadata or {}).items()}
         self.assert_equal(label, metadata.get('label'),
                           f'the label of container {name} in Swift')
+        if PROBE not in [o.name for o in store.objects(name)]:
+            self.fail(f'object {PROBE} of container {name} is gone from '
+                      f'Swift')
+        body = store.download_object(PROBE, container=name)
+        self.assert_equal(record.probe_body, body.decode(),
+                          f'object {PROBE} in Swift')
 
     def update_parameters(self, ctx, record):
         return {'label': 'after'}

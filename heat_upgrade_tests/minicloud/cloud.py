@@ -1,12 +1,15 @@
-"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, and Heats.
+"""The mini-cloud of one run: MariaDB, RabbitMQ, Keystone, Swift, Neutron
+and Heats.
 
-MariaDB and RabbitMQ live for the whole run; Keystone may stop and come
-back as another release; any number of heat-api and heat-engine
-processes, each of a given release, come and go as the plan says. The
+MariaDB and RabbitMQ live for the whole run; Keystone, Swift and Neutron
+may stop and come back as another release; any number of heat-api and
+heat-engine processes, each of a given release, come and go as the plan
+says. The
 fixture's cleanup stops whatever is still running, in reverse order, also
 after a failure or Ctrl-C.
 """
 
+from concurrent import futures
 import configparser
 import os
 from pathlib import Path
@@ -19,8 +22,10 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
+from heat_upgrade_tests.minicloud import neutron
 from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import rabbitmq
+from heat_upgrade_tests.minicloud import swift
 
 MEMBER_CLOUD = 'minicloud'
 ADMIN_CLOUD = 'minicloud-admin'
@@ -41,8 +46,15 @@ def _password() -> str:
 class MiniCloud(fixtures.Fixture):
     """The long-lived services of one run, and the Heat of the moment."""
 
-    def __init__(self, conf, run_dir: Path, keystone_venv: Path):
+    def __init__(self, conf, run_dir: Path, keystone_venv: Path,
+                 swift_venv: Path | None = None,
+                 neutron_venv: Path | None = None):
         super().__init__()
+        # None: the service is not run (the catalogue then lacks it).
+        self.swift_venv = swift_venv
+        self.neutron_venv = neutron_venv
+        self.swift: swift.Swift | None = None
+        self.neutron: neutron.Neutron | None = None
         self.conf = conf
         self.opts = conf.minicloud
         self.run_dir = Path(run_dir)
@@ -60,7 +72,8 @@ class MiniCloud(fixtures.Fixture):
         self.heat_processes: dict[tuple[str, str, int], fixtures.Fixture] = {}
         self._passwords = {name: _password() for name in (
             'admin', 'member', 'heat', 'domain_admin', 'db_keystone',
-            'db_heat', 'rabbit')}
+            'db_heat', 'rabbit', 'swift', 'neutron', 'db_neutron',
+            'rabbit_neutron')}
 
     @property
     def host(self) -> str:
@@ -96,6 +109,7 @@ class MiniCloud(fixtures.Fixture):
             f'http://{self.host}:{self.opts.heat_cfn_port}')
         keystone.create_member(auth_url, pw['admin'], MEMBER_PROJECT,
                                MEMBER_USER, pw['member'])
+        self._start_swift_and_neutron(auth_url)
         keystone.write_clouds_yaml(self.clouds_yaml, auth_url, {
             MEMBER_CLOUD: {'username': MEMBER_USER,
                            'password': pw['member'],
@@ -137,7 +151,9 @@ class MiniCloud(fixtures.Fixture):
             'enabled_checks': ','.join(
                 enabled_checks if enabled_checks is not None
                 else phases_opts.enabled_checks),
-            'disabled_checks': ','.join(phases_opts.disabled_checks)}
+            'disabled_checks': ','.join(phases_opts.disabled_checks),
+            # The plans stop Swift after their no-api phase (grenade before).
+            'swift_serves_at_no_api': str(self.swift is not None)}
         parser['timeouts'] = {
             'stack_timeout': str(timeouts.stack_timeout),
             'poll_interval': str(timeouts.poll_interval),
@@ -267,6 +283,77 @@ class MiniCloud(fixtures.Fixture):
                     idp.update_endpoint(endpoint, url=new)
                     changed += 1
         return changed
+
+    # -- Swift and Neutron ----------------------------------------------------
+    def _start_swift_and_neutron(self, auth_url: str) -> None:
+        """Both at once: Neutron's fresh migration takes ~20 s alone.
+
+        Each registers its own cleanup; the first error is raised once
+        both are done, so nothing is left half-started unseen.
+        """
+        jobs = []
+        if self.swift_venv is not None:
+            jobs.append(self._start_swift)
+        if self.neutron_venv is not None:
+            jobs.append(self._start_neutron)
+        if not jobs:
+            return
+        with futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            running = [pool.submit(job, auth_url) for job in jobs]
+        for job in running:
+            job.result()
+
+    def _start_swift(self, auth_url: str) -> None:
+        opts = self.opts
+        self.swift = processes.use(self, swift.Swift(
+            self.swift_venv, self.run_dir / 'swift', self.host,
+            {'proxy': opts.swift_proxy_port,
+             'object': opts.swift_object_port,
+             'container': opts.swift_container_port,
+             'account': opts.swift_account_port},
+            auth_url, self._passwords['swift'], self.log_dir,
+            start_timeout=opts.service_timeout))
+        swift.register(auth_url, self._passwords['admin'],
+                       self._passwords['swift'], self.swift.endpoint)
+
+    def _start_neutron(self, auth_url: str) -> None:
+        pw = self._passwords
+        db_url = self.db.create_database('neutron', 'neutron',
+                                         pw['db_neutron'])
+        self.rabbit.add_user('neutron', pw['rabbit_neutron'])
+        # Registered first: the API validates tokens from its first request.
+        neutron.register(auth_url, pw['admin'], pw['neutron'],
+                         f'http://{self.host}:{self.opts.neutron_port}')
+        self.neutron = processes.use(self, neutron.Neutron(
+            self.neutron_venv, self.run_dir / 'neutron', db_url,
+            self.rabbit.transport_url('neutron', pw['rabbit_neutron']),
+            auth_url, pw['neutron'], self.host, self.opts.neutron_port,
+            self.log_dir, start_timeout=self.opts.service_timeout))
+        conn = keystone.admin_connection(auth_url, pw['admin'])
+        try:
+            neutron.make_public_network(conn)
+        finally:
+            conn.close()
+
+    def service(self, name: str):
+        """The running fixture of ``swift`` or ``neutron``."""
+        found = {'swift': self.swift, 'neutron': self.neutron}.get(name)
+        if found is None:
+            raise exceptions.MiniCloudError(
+                f'{name} does not run on this mini-cloud')
+        return found
+
+    def stop_service(self, name: str) -> None:
+        self.service(name).stop()
+
+    def start_service(self, name: str, venv: Path) -> None:
+        service = self.service(name)
+        service.venv = Path(venv)
+        service.start()
+
+    def service_db_sync(self, name: str, venv: Path) -> str:
+        """Migrate ``name``'s database with the release of ``venv``."""
+        return self.service(name).db_sync(venv)
 
     # -- Keystone -------------------------------------------------------------
     def stop_keystone(self) -> None:

@@ -262,6 +262,34 @@ def register_heat(auth_url: str, admin_password: str, heat_password: str,
         conn.close()
 
 
+def register_service(auth_url: str, admin_password: str, user: str,
+                     password: str, name: str, service_type: str,
+                     description: str, url: str,
+                     region: str = REGION) -> None:
+    """A service user (``admin`` on ``service``) and the service's endpoints.
+
+    What Swift and Neutron need to validate tokens, and what Heat needs to
+    find them in the catalogue. Safe to run again.
+    """
+    conn = admin_connection(auth_url, admin_password, region)
+    try:
+        idp = conn.identity
+        roles = _roles(idp, ['admin', 'service'])
+        service_project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
+                                   'Service users of the mini-cloud')
+        account = _user(idp, user, password, DEFAULT_DOMAIN,
+                        service_project.id)
+        for role_name in ('admin', 'service'):
+            idp.assign_project_role_to_user(service_project, account,
+                                            roles[role_name])
+        _service(idp, name, service_type, description, url, region)
+    except openstack.exceptions.SDKException as exc:
+        raise exceptions.MiniCloudError(
+            f'registering {name} in keystone failed: {exc}')
+    finally:
+        conn.close()
+
+
 def create_member(auth_url: str, admin_password: str, project: str,
                   user: str, password: str) -> None:
     """Create a non-admin ``user`` with role ``member`` on ``project``.

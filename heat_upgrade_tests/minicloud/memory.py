@@ -47,8 +47,24 @@ def service_rss() -> dict[str, int]:
         todo.extend(children.get(pid, []))
         _, session, name, resident = procs[pid]
         if session != my_session:
+            name = _service_name(pid, name)
             totals[name] = totals.get(name, 0) + resident
     return totals
+
+
+def _service_name(pid: int, name: str) -> str:
+    """``uwsgi`` serves Keystone, heat-api and neutron-api: say which."""
+    if name != 'uwsgi':
+        return name
+    try:
+        with open(f'/proc/{pid}/cmdline', 'rb') as f:
+            argv = f.read().decode(errors='replace').split('\0')
+    except OSError:
+        return name
+    if '--module' in argv[:-1]:
+        module = argv[argv.index('--module') + 1]
+        return f'uwsgi ({module.split(".", 1)[0]})'
+    return name
 
 
 class PeakMemory:

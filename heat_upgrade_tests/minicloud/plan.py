@@ -33,6 +33,7 @@ from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import memory
+from heat_upgrade_tests.minicloud import neutron
 from heat_upgrade_tests.minicloud import packages
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
@@ -40,6 +41,7 @@ from heat_upgrade_tests.minicloud import ports
 from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import runner
+from heat_upgrade_tests.minicloud import swift
 from heat_upgrade_tests.minicloud import venvs
 
 Hook = runner.Hook
@@ -51,7 +53,16 @@ StepResult = runner.StepResult
 # during-upgrade phase) just before ``heat`` (Heat's own plugin: db_sync
 # and the new Heat). The functional tests get the order from the grenade
 # settings themselves, through the grenade stand-in.
-UPGRADE_ORDER = ('keystone', 'heat-upgrade-tests', 'heat')
+UPGRADE_ORDER = ('keystone', 'swift', 'neutron', 'heat-upgrade-tests',
+                 'heat')
+# Grenade's in-tree projects after Keystone, in its order (projects/30_swift,
+# 50_neutron): registered where their services are enabled, before every
+# plugin.
+IN_TREE_AFTER_KEYSTONE = ('swift', 'neutron')
+# The services run beside Keystone and Heat: name -> (module, version attr).
+EXTRA_SERVICES = {'swift': (swift, 'swift_version', 'swift_constraints'),
+                  'neutron': (neutron, 'neutron_version',
+                              'neutron_constraints')}
 UPGRADE_GROUP = 'upgrade'
 INTEGRITY_REPORT = 'integrity-report.json'
 INTEGRITY_TIMEOUT = 1800
@@ -148,6 +159,8 @@ class UpgradeRun(runner.PlanRunner):
         self.old: heat.HeatRelease | None = None
         self.new: heat.HeatRelease | None = None
         self.keystone_venvs: dict[str, Path] = {}
+        # 'swift' / 'neutron' -> {'old'|'new': venv}
+        self.service_venvs: dict[str, dict[str, Path]] = {}
         self.memory = memory.PeakMemory()
         # Stacks and Keystone objects before pre-upgrade; what is left
         # after destroy (leaks.left_behind), or why it could not be told.
@@ -166,9 +179,15 @@ class UpgradeRun(runner.PlanRunner):
                           f'({side.series.keystone_version})'
                      for key, side in (('old', self.old_side),
                                        ('new', self.new_side))}
+        others = {}
+        for name, (_mod, attr, _pins) in EXTRA_SERVICES.items():
+            others[name] = {key: f'{side.series.name} '
+                                 f'({getattr(side.series, attr)})'
+                            for key, side in (('old', self.old_side),
+                                              ('new', self.new_side))}
         return plans.Labels(heat={'old': self.old_side.label,
                                   'new': self.new_side.label},
-                            keystone=keystones)
+                            keystone=keystones, others=others)
 
     def heat_release(self, key: str) -> heat.HeatRelease:
         release = {'old': self.old, 'new': self.new}[key]
@@ -194,7 +213,11 @@ class UpgradeRun(runner.PlanRunner):
             'keystone': opts.keystone_port, 'heat_api': opts.heat_api_port,
             'mysql': opts.mysql_port, 'rabbit': opts.rabbit_port,
             'rabbit_dist': opts.rabbit_dist_port,
-            'epmd': opts.epmd_port}, host=opts.host)
+            'epmd': opts.epmd_port, 'swift_proxy': opts.swift_proxy_port,
+            'swift_object': opts.swift_object_port,
+            'swift_container': opts.swift_container_port,
+            'swift_account': opts.swift_account_port,
+            'neutron': opts.neutron_port}, host=opts.host)
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
         (self.run_dir / 'logs').mkdir(parents=True)
@@ -217,6 +240,16 @@ class UpgradeRun(runner.PlanRunner):
             wanted[f'keystone-{key}'] = (
                 f'keystone-{s.keystone_version}', keystone.requirements(s),
                 s.keystone_constraints)
+        for name, (module, attr, pins) in EXTRA_SERVICES.items():
+            keys = {r.release for r in self.plan.refs()
+                    if r.service == name and r.release}
+            for key in sorted(keys):
+                s = {'old': self.old_series, 'new': self.new_series}[key]
+                if not getattr(s, attr):
+                    continue
+                wanted[f'{name}-{key}'] = (
+                    f'{name}-{getattr(s, attr)}', module.requirements(s),
+                    getattr(s, pins))
         return wanted
 
     def _venvs(self) -> str:
@@ -236,12 +269,20 @@ class UpgradeRun(runner.PlanRunner):
                 tree=side.tree))
             if f'keystone-{key}' in built:
                 self.keystone_venvs[key] = built[f'keystone-{key}']
+            for name in EXTRA_SERVICES:
+                if f'{name}-{key}' in built:
+                    self.service_venvs.setdefault(name, {})[key] = built[
+                        f'{name}-{key}']
         return f'{", ".join(n for n, _, _ in wanted.values())} in ' \
                f'{self.cache_dir}'
 
     def _start_cloud(self) -> str:
+        starting = {name: self.service_venvs.get(name, {}).get(
+            self.plan.start_release(name)) for name in EXTRA_SERVICES}
         cloud = cloud_mod.MiniCloud(self.conf, self.run_dir,
-                                    self.keystone_venvs[self.plan.keystone])
+                                    self.keystone_venvs[self.plan.keystone],
+                                    swift_venv=starting['swift'],
+                                    neutron_venv=starting['neutron'])
         # A failed setUp has already stopped what it started.
         self.cloud = processes.use(self._owner, cloud)
         self._configure_integrity()
@@ -279,6 +320,11 @@ class UpgradeRun(runner.PlanRunner):
         if ref.service == 'keystone':
             self.cloud.start_keystone(self.keystone_venvs[ref.release])
             return f'keystone at {self.cloud.keystone.auth_url}'
+        if ref.service in EXTRA_SERVICES:
+            self.cloud.start_service(ref.service,
+                                     self._service_venv(ref))
+            self.memory.sample()
+            return f'{ref.service} at {self.cloud.service(ref.service).url}'
         release = self.heat_release(ref.release)
         started = []
         instance = ref.instance or 1
@@ -296,6 +342,9 @@ class UpgradeRun(runner.PlanRunner):
         if ref.service == 'keystone':
             self.cloud.stop_keystone()
             return ''
+        if ref.service in EXTRA_SERVICES:
+            self.cloud.stop_service(ref.service)
+            return ''
         kind = None if ref.service == 'heat' else ref.service
         release = self.heat_release(ref.release) if ref.release else None
         stopped = self.cloud.stop_heat_processes(kind, release,
@@ -306,10 +355,22 @@ class UpgradeRun(runner.PlanRunner):
         if ref.service == 'keystone':
             self.cloud.keystone_db_sync(self.keystone_venvs[ref.release])
             return f'keystone {self.labels.keystone[ref.release]}'
+        if ref.service in EXTRA_SERVICES:
+            heads = self.cloud.service_db_sync(ref.service,
+                                               self._service_venv(ref))
+            return f'{ref.service} at {heads}'
         release = self.heat_release(ref.release)
         version = self.cloud.db_sync(release)
         self.db_versions[release.version] = version
         return f'schema at {version}'
+
+    def _service_venv(self, ref: plans.ServiceRef) -> Path:
+        try:
+            return self.service_venvs[ref.service][ref.release]
+        except KeyError:
+            raise exceptions.MiniCloudError(
+                f'no {ref.service} of the {ref.release} release is '
+                f'installed (releases.yaml names none)')
 
     def do_phase(self, phase: str) -> str:
         log = self.run_dir / 'logs' / f'phase-{phase}.log'
@@ -439,8 +500,23 @@ class FullUpgradePlan(UpgradeRun):
 
     def __init__(self, conf, old, new, echo: bool = True,
                  upgrade_order: tuple[str, ...] = UPGRADE_ORDER):
+        upgrade_order = with_in_tree(tuple(upgrade_order))
         try:
             super().__init__(conf, old, new, plan='full', echo=echo,
-                             orders={UPGRADE_GROUP: tuple(upgrade_order)})
+                             orders={UPGRADE_GROUP: upgrade_order})
         except plans.PlanError as exc:
             raise exceptions.ConfigError(str(exc))
+
+
+def with_in_tree(order: tuple[str, ...]) -> tuple[str, ...]:
+    """Grenade's order with its in-tree Swift and Neutron put in.
+
+    The grenade stand-in enables no in-tree project but Keystone; a job
+    that runs Swift and Neutron has grenade register them right after
+    Keystone (and Placement), before every plugin.
+    """
+    missing = [p for p in IN_TREE_AFTER_KEYSTONE if p not in order]
+    if not missing:
+        return order
+    at = order.index('keystone') + 1 if 'keystone' in order else 0
+    return order[:at] + tuple(missing) + order[at:]

@@ -7,12 +7,15 @@ these keys:
 
 ``start: SERVICE@RELEASE[#N]`` / ``stop: SERVICE[@RELEASE][#N]``
     a process of a service of the ``old`` or ``new`` release. SERVICE is
-    ``keystone``, ``heat-api``, ``heat-engine`` or ``heat`` (both Heat
-    processes); ``#N`` names a further process of the same service and
+    ``keystone``, ``swift`` (its four servers), ``neutron`` (its API, RPC
+    and periodic workers), ``heat-api``, ``heat-engine`` or ``heat`` (both
+    Heat processes); ``#N`` names a further process of the same service and
     release (``heat-engine@new#2``), so that any number run at once.
     ``stop`` without a release stops every process of the service.
 ``migrate: SERVICE@RELEASE``
-    the service's database migrated with that release (``db_sync``).
+    the service's database migrated with that release's own tool
+    (``keystone-manage db_sync``, ``neutron-db-manage upgrade heads``,
+    ``heat-manage db_sync``); Swift has no database.
 ``phase: NAME``
     one of the phase commands (``pre-upgrade``, ``verify``...).
 ``integrity: {only: [...]}``
@@ -45,9 +48,13 @@ from heat_upgrade_tests.minicloud import data
 
 PLANS_DIR = 'plans'
 DEFAULT_PLAN = 'full'
-SERVICES = ('keystone', 'heat', 'heat-api', 'heat-engine')
+SERVICES = ('keystone', 'swift', 'neutron', 'heat', 'heat-api',
+            'heat-engine')
+# Services started with the mini-cloud, of the release the plan names
+# (the plan's keys of the same names; Keystone's release when not given).
+CLOUD_SERVICES = ('keystone', 'swift', 'neutron')
 RELEASES = ('old', 'new')
-MIGRATABLE = ('keystone', 'heat')
+MIGRATABLE = ('keystone', 'neutron', 'heat')
 ACTIONS = ('start', 'stop', 'migrate', 'phase', 'integrity', 'switch',
            'wait', 'group')
 OPTIONAL = ('title', 'moment', 'always', 'keep_going')
@@ -115,6 +122,13 @@ class Plan:
     paths: tuple[str, ...]
     steps: tuple[Step, ...]
     path: Path | None = None
+    # The release Swift and Neutron start with (None: Keystone's).
+    swift: str | None = None
+    neutron: str | None = None
+
+    def start_release(self, service: str) -> str:
+        """The release ``service`` (Keystone, Swift, Neutron) starts as."""
+        return getattr(self, service, None) or self.keystone
 
     def groups(self) -> dict[str, Step]:
         return {s.group: s for s in self.steps if s.action == 'group'}
@@ -145,7 +159,8 @@ class Plan:
     def refs(self) -> set[ServiceRef]:
         """Every service process the plan names, groups included."""
         return {s.ref for s in self.flat() if s.ref is not None} | {
-            ServiceRef('keystone', self.keystone)}
+            ServiceRef(name, self.start_release(name))
+            for name in CLOUD_SERVICES}
 
     def moments(self) -> list[str]:
         return [s.moment for s in self.flat() if s.moment]
@@ -214,12 +229,16 @@ def load(path: Path) -> Plan:
         if not doc.get(key):
             raise PlanError(f'{where}: missing {key!r}')
     extra = sorted(set(doc) - {'name', 'summary', 'follows', 'keystone',
-                               'default_pair', 'paths', 'steps'})
+                               'swift', 'neutron', 'default_pair', 'paths',
+                               'steps'})
     if extra:
         raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
     keystone = doc.get('keystone', 'new')
-    if keystone not in RELEASES:
-        raise PlanError(f'{where}: keystone is old or new, not {keystone!r}')
+    for service in CLOUD_SERVICES:
+        value = doc.get(service, keystone)
+        if value not in RELEASES:
+            raise PlanError(f'{where}: {service} is old or new, not '
+                            f'{value!r}')
     paths = tuple(doc.get('paths') or (N_1,))
     default_pair = doc.get('default_pair', paths[0])
     for kind in paths + (default_pair,):
@@ -233,7 +252,8 @@ def load(path: Path) -> Plan:
     plan = Plan(name=str(doc['name']), summary=str(doc['summary']).strip(),
                 follows=str(doc.get('follows', '')).strip(),
                 keystone=keystone, default_pair=default_pair, paths=paths,
-                steps=steps, path=path)
+                steps=steps, path=path, swift=doc.get('swift'),
+                neutron=doc.get('neutron'))
     moments = plan.moments()
     twice = sorted({m for m in moments if moments.count(m) > 1})
     if twice:
@@ -362,6 +382,9 @@ class Labels:
 
     heat: dict[str, str]
     keystone: dict[str, str]
+    # Swift's and Neutron's, by service name (absent: Heat's labels).
+    others: dict[str, dict[str, str]] = dataclasses.field(
+        default_factory=dict)
 
 
 def describe(step: Step, labels: Labels) -> str:
@@ -387,9 +410,12 @@ def describe(step: Step, labels: Labels) -> str:
 
 
 def _process(ref: ServiceRef, labels: Labels) -> str:
-    names = labels.keystone if ref.service == 'keystone' else labels.heat
-    service = {'keystone': 'Keystone', 'heat': 'Heat'}.get(
-        ref.service, ref.service)
+    if ref.service == 'keystone':
+        names = labels.keystone
+    else:
+        names = labels.others.get(ref.service, labels.heat)
+    service = {'keystone': 'Keystone', 'heat': 'Heat', 'swift': 'Swift',
+               'neutron': 'Neutron'}.get(ref.service, ref.service)
     if ref.instance is not None:
         service += f'#{ref.instance}'
     if ref.release is None:
@@ -400,8 +426,9 @@ def _process(ref: ServiceRef, labels: Labels) -> str:
 def _describe_ref(action: str, ref: ServiceRef, labels: Labels,
                   args: dict) -> str:
     if action == 'migrate':
-        tool = 'db_sync' if ref.service == 'heat' else (
-            'keystone-manage db_sync')
+        tool = {'heat': 'db_sync',
+                'neutron': 'neutron-db-manage upgrade heads'}.get(
+            ref.service, 'keystone-manage db_sync')
         return f'{tool} with {_process(ref, labels)}'
     if action == 'wait':
         return (f'wait for {_process(ref, labels)} to answer (at most '
@@ -417,6 +444,9 @@ def render(plan: Plan, labels: Labels,
         lines.append(f'    follows: {plan.follows}')
     lines.append(f'    Keystone at the start: '
                  f'{labels.keystone[plan.keystone]}')
+    for service, names in sorted(labels.others.items()):
+        lines.append(f'    {service.capitalize()} at the start: '
+                     f'{names[plan.start_release(service)]}')
     number = 0
     for step in plan.steps:
         if step.action != 'group':

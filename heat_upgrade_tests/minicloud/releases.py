@@ -1,8 +1,9 @@
 """The release series the upgrade tests know, read from releases.yaml.
 
-Each series names its openstack-heat and keystone releases and the pip
-constraints files that pin their libraries. The data lives in a YAML file
-rather than in code, so adding a series needs no code change.
+Each series names its openstack-heat, keystone, swift and neutron
+releases and the pip constraints files that pin their libraries. The data
+lives in a YAML file rather than in code, so adding a series needs no code
+change.
 """
 
 import dataclasses
@@ -27,6 +28,11 @@ class Series:
     slurp: bool
     heat_constraints: Path | None
     keystone_constraints: Path | None
+    # The Swift and Neutron of the series (None: the series has none).
+    swift_version: str | None = None
+    neutron_version: str | None = None
+    swift_constraints: Path | None = None
+    neutron_constraints: Path | None = None
 
     @property
     def sort_key(self) -> tuple[int, ...]:
@@ -76,7 +82,16 @@ def _parse(path: Path, name: object, entry: object) -> Series:
         name=name, heat_version=heat, keystone_version=keystone,
         slurp=bool(entry.get('slurp', False)),
         heat_constraints=_constraints(path, where, entry, 'heat'),
-        keystone_constraints=_constraints(path, where, entry, 'keystone'))
+        keystone_constraints=_constraints(path, where, entry, 'keystone'),
+        swift_version=_optional(entry, 'swift'),
+        neutron_version=_optional(entry, 'neutron'),
+        swift_constraints=_constraints(path, where, entry, 'swift'),
+        neutron_constraints=_constraints(path, where, entry, 'neutron'))
+
+
+def _optional(entry: dict, key: str) -> str | None:
+    value = entry.get(key)
+    return str(value) if value else None
 
 
 def _constraints(path: Path, where: str, entry: dict,

@@ -18,7 +18,10 @@ from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.tests.phases import base
 
 PORT_OPTIONS = ('keystone_port', 'heat_api_port', 'heat_cfn_port',
-                'mysql_port', 'rabbit_port', 'rabbit_dist_port', 'epmd_port')
+                'mysql_port', 'rabbit_port', 'rabbit_dist_port', 'epmd_port',
+                'swift_proxy_port', 'swift_object_port',
+                'swift_container_port', 'swift_account_port',
+                'neutron_port')
 
 
 # rabbitmqctl itself listens on one of these while it runs.

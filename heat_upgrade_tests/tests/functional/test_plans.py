@@ -128,12 +128,13 @@ class PlanRunTest(testtools.TestCase):
     @base.idempotent_id('c1a7f0d2-3b54-4e8a-9f61-7d2e8b4c5a01')
     def test_service_by_service(self):
         run = run_of('service-by-service', '--plan', 'service-by-service',
-                     '--checks', 'values_and_outputs,keystone_objects')
+                     '--checks', 'values_and_outputs,keystone_objects,'
+                     'network_resources,swift_container')
         self.assertPassed(run)
         self.assertEqual('service-by-service', run.report['plan'])
         # The plan, numbered, before the run.
         self.assertIn('==> plan service-by-service:', run.output)
-        self.assertIn('(swift: not on the mini-cloud', run.output)
+        self.assertIn('(cinder: not on the mini-cloud', run.output)
         old, new = (releases.get_series(run.report[k]['series'])
                     for k in ('from', 'to'))
         names = [s['name'] for s in run.report['steps']]
@@ -150,6 +151,24 @@ class PlanRunTest(testtools.TestCase):
         self.assertLess(keystone_up, verify)
         self.assertLess(verify, heat_down)
         self.assertEqual(0, run.report['phases']['verify']['returncode'])
+        # Then Swift and Neutron, one at a time, each verified, before Heat.
+        swift_up = names.index(f'start Swift {new.name} '
+                               f'({new.swift_version})')
+        neutron_sync = names.index(
+            f'neutron-db-manage upgrade heads with Neutron {new.name} '
+            f'({new.neutron_version})')
+        neutron_up = names.index(f'start Neutron {new.name} '
+                                 f'({new.neutron_version})')
+        self.assertLess(verify, swift_up)
+        self.assertLess(swift_up, names.index(
+            'verify phase (old Heat, new Swift)'))
+        self.assertLess(names.index('verify phase (old Heat, new Swift)'),
+                        neutron_sync)
+        self.assertLess(neutron_sync, neutron_up)
+        self.assertLess(neutron_up, names.index(
+            'verify phase (old Heat, new Neutron)'))
+        self.assertLess(names.index('verify phase (old Heat, new Neutron)'),
+                        heat_down)
 
     @base.idempotent_id('d2b8a1e3-4c65-4f9b-8a72-8e3f9c5d6b12')
     def test_skip_level(self):
@@ -165,6 +184,9 @@ class PlanRunTest(testtools.TestCase):
         venvs = run.step('virtual environments')['detail']
         self.assertNotIn(f'heat-{between.heat_version}', venvs)
         self.assertNotIn(f'keystone-{between.keystone_version}', venvs)
+        self.assertNotIn(f'neutron-{between.neutron_version}', venvs)
+        self.assertIn('neutron-db-manage upgrade heads with Neutron 2026.1',
+                      ' '.join(s['name'] for s in run.report['steps']))
         straight = run.step('db_sync with Heat 2026.1')
         self.assertIn("straight from 2025.1", straight['name'])
         self.assertIn('db_sync', straight['name'])

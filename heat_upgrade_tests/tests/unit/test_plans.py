@@ -21,7 +21,11 @@ DRILL_MOMENTS = ('old-heat-up', 'pre-upgrade', 'heat-down', 'all-down',
 LABELS = plans.Labels(heat={'old': '2026.1 (26.0.2)',
                             'new': '2026.2 (27.0.1)'},
                       keystone={'old': '2026.1 (29.1.0)',
-                                'new': '2026.2 (30.0.0)'})
+                                'new': '2026.2 (30.0.0)'},
+                      others={'swift': {'old': '2026.1 (2.37.4)',
+                                        'new': '2026.2 (2.38.3)'},
+                              'neutron': {'old': '2026.1 (28.0.2)',
+                                          'new': '2026.2 (29.0.0)'}})
 
 
 def side(name: str) -> pairs.Side:
@@ -50,27 +54,37 @@ class ShippedPlansTest(testtools.TestCase):
     def test_full_keeps_every_drill_moment_and_grenade_order(self):
         plan = plans.get('full')
         self.assertLessEqual(set(DRILL_MOMENTS), set(plan.moments()))
-        self.assertEqual(('keystone', 'heat-upgrade-tests', 'heat'),
+        self.assertEqual(('keystone', 'swift', 'neutron',
+                          'heat-upgrade-tests', 'heat'),
                          plan.groups()['upgrade'].order)
         names = [plans.describe(s, LABELS) for s in plan.flat()]
         for name in ('stop Keystone: no API answers', 'no-api phase',
-                     'start Keystone', 'during-upgrade phase',
+                     'start Keystone', 'start Swift 2026.2 (2.38.3)',
+                     'neutron-db-manage upgrade heads with Neutron 2026.2 '
+                     '(29.0.0)', 'start Neutron 2026.2 (29.0.0)',
+                     'during-upgrade phase',
                      'db_sync with Heat 2026.2 (27.0.1)',
                      plans.INTEGRITY_TITLE, 'start Heat 2026.2 (27.0.1)'):
             self.assertIn(name, names)
         self.assertLess(names.index('stop Keystone: no API answers'),
                         names.index('no-api phase'))
+        self.assertLess(names.index('stop Neutron'),
+                        names.index('no-api phase'))
+        self.assertEqual(('old', 'old'), (plan.start_release('swift'),
+                                          plan.start_release('neutron')))
 
     @base.idempotent_id('f7aab453-f1ca-400e-9ae5-51abbf6e433a')
     def test_full_in_a_callers_order(self):
         plan = plans.get('full')
-        order = ('heat-upgrade-tests', 'keystone', 'heat')
+        order = ('heat-upgrade-tests', 'keystone', 'swift', 'neutron',
+                 'heat')
         members = [s.member for s in plan.flat({'upgrade': order})
                    if s.member]
         self.assertEqual(['heat-upgrade-tests', 'keystone'],
                          members[:2])
         for bad in (('keystone', 'heat'), ('keystone', 'heat', 'heat',
                                            'heat-upgrade-tests'),
+                    ('keystone', 'heat-upgrade-tests', 'heat'),
                     ('keystone', 'nova', 'heat', 'heat-upgrade-tests')):
             self.assertRaises(plans.PlanError, plan.flat, {'upgrade': bad})
         self.assertRaises(plans.PlanError, plan.flat, {'nope': order})
@@ -89,11 +103,23 @@ class ShippedPlansTest(testtools.TestCase):
                                                             'verify')]
         self.assertTrue(any(keystone_up < i < heat_down for i in verify))
         self.assertLess(heat_down, actions.index(('migrate', 'heat@new')))
+        # Swift, then Neutron (its own db tool), each verified after, all
+        # before Heat is stopped.
+        swift_up = actions.index(('start', 'swift@new'))
+        neutron_up = actions.index(('start', 'neutron@new'))
+        self.assertLess(keystone_up, swift_up)
+        self.assertLess(swift_up, actions.index(('stop', 'neutron@old')))
+        self.assertLess(actions.index(('migrate', 'neutron@new')),
+                        neutron_up)
+        self.assertLess(neutron_up, heat_down)
+        for up in (swift_up, neutron_up):
+            self.assertTrue(any(up < i < heat_down for i in verify))
         order = plan.groups()['services'].order
         self.assertEqual(('keystone', 'swift', 'cinder', 'glance',
                           'neutron', 'placement', 'nova', 'heat'), order)
         text = plans.render(plan, LABELS)
-        self.assertIn('(swift: not on the mini-cloud', text)
+        self.assertIn('(cinder: not on the mini-cloud', text)
+        self.assertNotIn('(swift: not on the mini-cloud', text)
 
     @base.idempotent_id('a24518d2-8c8c-47d0-a3c3-5e4d927fd4d5')
     def test_skip_level_installs_no_release_between(self):
@@ -107,8 +133,8 @@ class ShippedPlansTest(testtools.TestCase):
         self.assertEqual({'old', 'new'}, releases_used)
         migrations = [str(s.ref) for s in plan.flat()
                       if s.action == 'migrate']
-        self.assertEqual(['heat@old', 'keystone@new', 'heat@new'],
-                         migrations)
+        self.assertEqual(['heat@old', 'keystone@new', 'neutron@new',
+                          'heat@new'], migrations)
 
     @base.idempotent_id('caa7d790-6824-494f-a0af-ab7925070211')
     def test_render_numbers_every_step(self):

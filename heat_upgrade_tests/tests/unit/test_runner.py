@@ -73,7 +73,9 @@ class RunnerTest(testtools.TestCase):
         self.assertEqual([
             'migrate heat@old', 'start heat@old', 'phase pre-upgrade',
             'phase verify', 'stop heat@old', 'hook heat-down',
-            'stop keystone', 'phase no-api', 'start keystone@new',
+            'stop neutron', 'stop keystone', 'phase no-api', 'stop swift',
+            'start keystone@new', 'start swift@new', 'migrate neutron@new',
+            'start neutron@new',
             'phase during-upgrade', 'migrate heat@new', 'integrity',
             'hook db-synced', 'start heat@new', 'phase post-upgrade',
             'phase destroy', 'hook destroy'], run.calls)
@@ -84,7 +86,8 @@ class RunnerTest(testtools.TestCase):
 
     @base.idempotent_id('d04416b5-39c3-492c-938b-2141bbf221e8')
     def test_a_callers_order_of_the_group(self):
-        order = ('heat-upgrade-tests', 'keystone', 'heat')
+        order = ('heat-upgrade-tests', 'keystone', 'swift', 'neutron',
+                 'heat')
         run = FakeRun(plans.get('full'), orders={'upgrade': order})
         self.assertEqual(order, run.upgrade_order)
         run.walk()
@@ -213,3 +216,16 @@ class OneWayImportTest(testtools.TestCase):
                 if line.startswith(('import ', 'from ')):
                     self.assertNotIn('heat_upgrade_tests.integrity', line,
                                      module.name)
+
+
+class InTreeOrderTest(testtools.TestCase):
+
+    @base.idempotent_id('2ae5b4e6-abbd-4ae3-8369-1587f0d702c1')
+    def test_grenade_order_gets_swift_and_neutron_after_keystone(self):
+        from heat_upgrade_tests.minicloud import plan as plan_mod
+        self.assertEqual(
+            ('keystone', 'swift', 'neutron', 'heat-upgrade-tests', 'heat'),
+            plan_mod.with_in_tree(('keystone', 'heat-upgrade-tests',
+                                   'heat')))
+        order = ('keystone', 'neutron', 'swift', 'heat')
+        self.assertEqual(order, plan_mod.with_in_tree(order))

@@ -1,4 +1,4 @@
-"""network_resources (gate only): the port is deleted in Neutron."""
+"""network_resources: the port is deleted in Neutron."""
 
 from heat_upgrade_tests.tests.functional import drills
 

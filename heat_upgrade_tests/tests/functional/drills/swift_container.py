@@ -1,17 +1,17 @@
-"""swift_container (gate only): the container's metadata is changed."""
+"""swift_container: the object is deleted in Swift."""
 
 from heat_upgrade_tests.tests.functional import drills
 
 
 def inject(tb: drills.Toolbox) -> None:
-    tb.member.object_store.set_container_metadata(
-        tb.record['outputs']['name'], label='tampered')
+    tb.member.object_store.delete_object(
+        'upgrade-probe', container=tb.record['outputs']['name'])
 
 
 DRILL = drills.Drill(
     check='swift_container',
-    fault='the container\'s label metadata is changed in Swift, behind '
-          'Heat\'s back',
+    fault='the object the check put in the container is deleted in '
+          'Swift, behind Heat\'s back',
     moment='pre-upgrade', phase='during-upgrade',
-    expect='the label of container',
+    expect='is gone from Swift',
     inject=inject)

@@ -1,0 +1,188 @@
+"""Neutron for the mini-cloud: its API, RPC and periodic workers, no agent.
+
+The real Neutron of a series (PyPI), served the way Neutron serves itself
+today: ``neutron.wsgi.api:application`` under uwsgi (the ``neutron-api``
+of devstack), ``neutron-rpc-server`` and ``neutron-periodic-workers`` as
+processes of their own, on the mini-cloud's private MariaDB and RabbitMQ.
+ML2 has the flat, VLAN and VXLAN type drivers and no mechanism driver:
+networks, subnets, ports, security groups and their rules, routers, their
+interfaces and floating IPs all work in the API and the database; ports
+are never bound and no packet moves (no agent runs). The external network
+is made by the admin at start, as devstack makes ``public``.
+
+The database is migrated by the release's own ``neutron-db-manage upgrade
+heads``.
+"""
+
+from pathlib import Path
+
+import fixtures
+import openstack
+
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import data
+from heat_upgrade_tests.minicloud import keystone
+from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests.minicloud import releases
+
+SERVICE_USER = 'neutron'
+PHYSNET = 'public'
+PUBLIC_NET = 'public'
+PUBLIC_CIDR = '203.0.113.0/24'
+CONFIG_FILES = ('neutron.conf', )
+WORKERS = ('neutron-rpc-server', 'neutron-periodic-workers')
+
+
+def requirements(series: releases.Series) -> list[str]:
+    """What the venv of ``series``' Neutron holds (pins come apart)."""
+    if not series.neutron_version:
+        raise exceptions.ConfigError(
+            f'series {series.name} names no neutron release in '
+            f'releases.yaml')
+    return [f'neutron=={series.neutron_version}', 'PyMySQL', 'pyuwsgi']
+
+
+class Neutron(fixtures.Fixture):
+    """Neutron of the release in ``venv``: API, RPC and periodic workers."""
+
+    def __init__(self, venv: Path, run_dir: Path, db_url: str,
+                 transport_url: str, auth_url: str, password: str,
+                 host: str, port: int, log_dir: Path,
+                 start_timeout: float = 120):
+        super().__init__()
+        self.venv = Path(venv)
+        self.run_dir = Path(run_dir)
+        self.db_url = db_url
+        self.transport_url = transport_url
+        self.auth_url = auth_url
+        self.password = password
+        self.host = host
+        self.port = port
+        self.log_dir = Path(log_dir)
+        self.start_timeout = start_timeout
+        self.conf_file = self.run_dir / 'neutron.conf'
+        self.processes: list[processes.ManagedProcess] = []
+
+    @property
+    def url(self) -> str:
+        return f'http://{self.host}:{self.port}'
+
+    def _setUp(self) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        keystone_url = self.auth_url.rstrip('/')
+        if keystone_url.endswith('/v3'):
+            keystone_url = keystone_url[:-3]
+        data.render_template('neutron.conf', self.conf_file, {
+            'log_file': self.log_dir / 'neutron-server.log',
+            'transport_url': self.transport_url,
+            'db_url': self.db_url,
+            'keystone_url': keystone_url,
+            'password': self.password,
+            'lock_path': self.run_dir / 'lock',
+            'physnet': PHYSNET,
+        })
+        self.addCleanup(self.stop)
+        self.db_sync()
+        self.start()
+
+    def release_conf(self, venv: Path) -> Path:
+        """The release's own settings: its api-paste.ini."""
+        path = self.run_dir / f'release-{Path(venv).name}.conf'
+        data.write_private(path, (
+            '[DEFAULT]\n'
+            f'api_paste_config = {Path(venv) / "etc/neutron/api-paste.ini"}'
+            '\n'))
+        return path
+
+    def _config_args(self, venv: Path) -> list[str]:
+        return ['--config-file', str(self.conf_file),
+                '--config-file', str(self.release_conf(venv))]
+
+    def db_sync(self, venv: Path | None = None) -> str:
+        """``neutron-db-manage upgrade heads`` of ``venv``; its heads."""
+        venv = Path(venv or self.venv)
+        log = self.log_dir / 'neutron-db-manage.log'
+        processes.run(
+            [venv / 'bin' / 'neutron-db-manage', *self._config_args(venv),
+             'upgrade', 'heads'], log,
+            f'{venv.name} neutron-db-manage upgrade heads',
+            timeout=max(self.start_timeout, 300))
+        out = processes.run(
+            [venv / 'bin' / 'neutron-db-manage', *self._config_args(venv),
+             'current'], log, f'{venv.name} neutron-db-manage current',
+            timeout=max(self.start_timeout, 300))
+        heads = sorted({line.split()[0] for line in out.splitlines()
+                        if '(head)' in line})
+        return ' '.join(heads) or 'no head reported'
+
+    def start(self, venv: Path | None = None) -> None:
+        """API, RPC and periodic workers of ``venv`` (default: as before)."""
+        if venv is not None:
+            self.venv = Path(venv)
+        if self.processes:
+            return
+        conf_args = self._config_args(self.venv)
+        release_conf = self.release_conf(self.venv)
+        api = processes.ManagedProcess(
+            'neutron-api', keystone.uwsgi_argv(
+                self.venv, 'neutron.wsgi.api:application', self.host,
+                self.port, workers=1),
+            self.log_dir / 'neutron-api-uwsgi.log',
+            env={'OS_NEUTRON_CONFIG_DIR': str(self.run_dir),
+                 'OS_NEUTRON_CONFIG_FILES':
+                     f'{self.conf_file.name};{release_conf.name}'})
+        api.setUp()
+        self.processes.append(api)
+        for name in WORKERS:
+            worker = processes.ManagedProcess(
+                name, [self.venv / 'bin' / name, *conf_args,
+                       '--log-file', str(self.log_dir / f'{name}.log')],
+                self.log_dir / f'{name}.out')
+            worker.setUp()
+            self.processes.append(worker)
+        for process in self.processes:
+            if process.exit_reason():
+                raise exceptions.MiniCloudError(process.exit_reason())
+        api.wait_ready(self._answers, self.start_timeout,
+                       f'neutron-api to answer on {self.url}')
+
+    def _answers(self) -> bool:
+        return keystone.http_ok(self.url + '/')
+
+    def stop(self) -> None:
+        """Stop API and workers (bounded); the cleanup does it anyway."""
+        running, self.processes = self.processes, []
+        for process in reversed(running):
+            process.cleanUp()
+
+
+def register(auth_url: str, admin_password: str, password: str, url: str,
+             region: str = keystone.REGION) -> None:
+    """The ``neutron`` service user and the ``network`` endpoints."""
+    keystone.register_service(
+        auth_url, admin_password, SERVICE_USER, password, 'neutron',
+        'network', 'Neutron Networking', url, region)
+
+
+def make_public_network(conn: openstack.connection.Connection) -> str:
+    """The admin's external flat network and its subnet; its id.
+
+    What devstack's ``public`` network is to Heat's routers and floating
+    IPs. Reused when it exists.
+    """
+    try:
+        net = next(iter(conn.network.networks(name=PUBLIC_NET)), None)
+        if net is None:
+            net = conn.network.create_network(
+                name=PUBLIC_NET, is_router_external=True, is_shared=False,
+                provider_network_type='flat',
+                provider_physical_network=PHYSNET)
+        if not list(conn.network.subnets(network_id=net.id)):
+            conn.network.create_subnet(
+                network_id=net.id, name=f'{PUBLIC_NET}-subnet',
+                ip_version=4, cidr=PUBLIC_CIDR, is_dhcp_enabled=False)
+    except openstack.exceptions.SDKException as exc:
+        raise exceptions.MiniCloudError(
+            f'creating the external network in neutron failed: {exc}')
+    return net.id
