@@ -351,7 +351,9 @@ class ResourceCheck:
         default create left CREATE_COMPLETE; a check with a stack in
         another state (interrupted, failed, suspended) is left as it is.
         """
-        if tuple(self.expected_status) != ('CREATE_COMPLETE',) or (
+        # The class's: a stack already updated while mixed is accepted
+        # UPDATE_COMPLETE (``mixed.accept_mixed_update``), and updated again.
+        if tuple(type(self).expected_status) != ('CREATE_COMPLETE',) or (
                 _overrides(type(self), 'create')):
             return
         self.verify_stack(ctx, record, self.expected_status)

@@ -227,3 +227,72 @@ class DisruptionTest(testtools.TestCase):
         self.assertEqual([], disruption.over_budget(
             disruption.summarize([s(0.0), s(0.5)], 0.0, 0.5, None),
             budget, 0))
+
+
+class _Stacks:
+    def __init__(self):
+        self.deleted = []
+
+    def delete(self, stack_id):
+        self.deleted.append(stack_id)
+
+
+class MixedPhaseRulesTest(testtools.TestCase):
+    """The mixed phase's bookkeeping, with test_phases' fake check."""
+
+    def setUp(self):
+        super().setUp()
+        from heat_upgrade_tests import config
+        from heat_upgrade_tests.tests.unit import test_phases
+        tmp = self.useFixture(fixtures.TempDir()).path
+        self.conf = config.load(config_files=[])
+        self.conf.set_override('state_dir', f'{tmp}/state', 'phases')
+        self.stacks = _Stacks()
+        session = test_phases.FakeSession(self.conf)
+        plain = session.context
+
+        def context(*args, **kwargs):
+            import dataclasses
+            return dataclasses.replace(plain(*args, **kwargs),
+                                       stacks=self.stacks)
+        session.context = context
+        self.session = session
+        self.check = test_phases.FakeCheck
+        self.check.calls = []
+        self.addCleanup(setattr, self.check, 'fail_in', set())
+
+    def run_phase(self, phase):
+        from heat_upgrade_tests import phases
+        phases.run_check_phase(self.session, self.check, phase=phase)
+
+    def doc(self):
+        from heat_upgrade_tests import state
+        return state.CheckState(self.conf.phases.state_dir, 'fake').load('t')
+
+    @base.idempotent_id('bfc91c0f-24ac-4976-a678-4f6aedab7d13')
+    def test_a_new_stack_lives_its_whole_life_while_mixed(self):
+        self.run_phase('pre-upgrade')
+        self.check.calls = []
+        self.run_phase('mixed')
+        self.assertEqual(['create', 'verify_stack', 'verify',
+                          'verify_upgraded', 'update', 'destroy'],
+                         self.check.calls)
+        doc = self.doc()
+        self.assertEqual('passed', doc['phases']['mixed'])
+        self.assertEqual([{'id': 'sid', 'name': 'sname', 'deleted': True}],
+                         doc['mixed_stacks'])
+        self.run_phase('destroy')
+        self.assertEqual([], self.stacks.deleted)
+
+    @base.idempotent_id('4a0f6e38-91c2-4b57-a3d1-6e2b8c9f0a17')
+    def test_what_a_failed_mix_left_is_destroyed(self):
+        self.run_phase('pre-upgrade')
+        self.check.fail_in = {'update'}
+        self.assertRaises(exceptions.CheckFailed, self.run_phase, 'mixed')
+        doc = self.doc()
+        self.assertEqual('failed', doc['phases']['mixed'])
+        self.assertFalse(doc['mixed_stacks'][0]['deleted'])
+        self.check.fail_in = set()
+        self.run_phase('destroy')
+        self.assertEqual(['sid'], self.stacks.deleted)
+        self.assertTrue(self.doc()['mixed_stacks'][0]['deleted'])
