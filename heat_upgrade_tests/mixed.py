@@ -33,8 +33,10 @@ MIXED_STACKS = 'mixed_stacks'
 # Set once update_while_mixed updated the pre-upgrade stack: its status is
 # then UPDATE_COMPLETE, which the later phases accept.
 MIXED_UPDATED = 'mixed_updated'
-# The phase tests' own stacks (load, crossings), for the destroy phase.
-LEFTOVERS_FILE = 'mixed-phase-stacks.json'
+# The phase tests' own stacks (load, crossings), for the destroy phase: in
+# a directory of its own, since every *.json of the state directory is a
+# check's state.
+LEFTOVERS_FILE = Path('mixed-phase', 'stacks.json')
 
 
 def accept_mixed_update(check, doc: dict[str, Any]) -> None:

@@ -10,14 +10,17 @@ thread of the runner asks, every ``interval`` seconds:
   /v3/auth/tokens``), never a new token (issuing one costs Keystone CPU
   at each sample; validating is what every service does for each call).
 
-The token is issued once, when the sampler starts. A request fails when it
-is refused, errs, times out (``timeout``) or answers 5xx (or 401/404 for a
-validation). The report gives per service the seconds unavailable (the
-time from a failed sample to the next sample), the failed requests, the
-longest outage, and the outages on a timeline with the steps they fell
+The token is issued once, when the sampler starts. Each probe runs in a pool of
+its own, started on the tick, so a slow service delays no sample. A
+request fails when it is refused, errs, has no answer within ``timeout``
+or answers an error status. The report gives per service the seconds
+unavailable (the time from a failed sample to the next sample), the
+failed requests, the longest outage, the slowest answer, and the outages
+on a timeline with the steps they fell
 in. A plan's ``budget`` bounds them (``over_budget``).
 """
 
+from concurrent import futures
 import dataclasses
 import threading
 import time
@@ -27,7 +30,11 @@ import requests
 
 SERVICES = ('heat', 'keystone')
 INTERVAL = 0.5
-TIMEOUT = 2.0
+# An answer slower than this is no answer: a client would give up or
+# retry. Keystone's two uwsgi workers answer a validation in a few tens of
+# milliseconds when idle, and take seconds while the phases' tests and
+# Heat's engines all authenticate on this 2-core machine.
+TIMEOUT = 5.0
 
 
 @dataclasses.dataclass
@@ -63,6 +70,8 @@ class Report:
     longest: dict[str, float]
     outages: list[Outage]
     shown_stack: str | None
+    # service -> the slowest answer's seconds (a failed probe included).
+    slowest: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict:
         doc = dataclasses.asdict(self)
@@ -78,7 +87,10 @@ class Report:
             out.append(f'  {service:<8} unavailable '
                        f'{self.unavailable[service]:5.1f}s, '
                        f'{self.failed_requests[service]} failed requests, '
-                       f'longest outage {self.longest[service]:.1f}s')
+                       f'longest outage {self.longest[service]:.1f}s'
+                       + (f', slowest answer '
+                          f'{self.slowest[service]:.1f}s'
+                          if service in self.slowest else ''))
         if self.outages:
             out.append('  timeline:')
             out.extend(o.line() for o in self.outages)
@@ -138,7 +150,13 @@ def over_budget(report: Report, budget: dict,
 
 
 class Sampler:
-    """The sampling thread; ``start`` once the stacks exist, ``stop``."""
+    """The sampling threads; ``start`` once the stacks exist, ``stop``.
+
+    A ticker starts a probe of each service every ``interval`` seconds in
+    a small pool, so a slow answer delays no other sample: the cadence
+    holds while a service is slow or gone. A probe that has no answer
+    within ``timeout`` fails.
+    """
 
     def __init__(self, auth_url: str, heat_url: Callable[[], str],
                  user: str, password: str, project: str,
@@ -152,14 +170,16 @@ class Sampler:
         self.step = step
         self.interval = interval
         self.timeout = timeout
-        self.samples: list[Sample] = []
         self.started = 0.0
         self.shown: str | None = None
+        self.slowest = {s: 0.0 for s in SERVICES}
         self._token: str | None = None
         self._project_id: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._http = requests.Session()
+        self._pool: futures.ThreadPoolExecutor | None = None
+        self._ticks: list[tuple[float, str, dict]] = []
+        self._lock = threading.Lock()
 
     def _authenticate(self) -> None:
         user, password, project = self._credentials
@@ -169,8 +189,8 @@ class Sampler:
                 'password': password}}},
             'scope': {'project': {'name': project,
                                   'domain': {'id': 'default'}}}}}
-        resp = self._http.post(f'{self.auth_url}/auth/tokens', json=body,
-                               timeout=10)
+        resp = requests.post(f'{self.auth_url}/auth/tokens', json=body,
+                             timeout=30)
         resp.raise_for_status()
         self._token = resp.headers['X-Subject-Token']
         self._project_id = resp.json()['token']['project']['id']
@@ -180,7 +200,7 @@ class Sampler:
 
     def _get(self, url: str, **headers) -> tuple[bool, str, object]:
         try:
-            resp = self._http.get(url, timeout=self.timeout, headers=dict(
+            resp = requests.get(url, timeout=self.timeout, headers=dict(
                 {'X-Auth-Token': self._token}, **headers))
         except requests.RequestException as exc:
             return False, type(exc).__name__, None
@@ -205,42 +225,65 @@ class Sampler:
         self._authenticate()
         self._choose_stack()
         self.started = time.monotonic()
+        self._pool = futures.ThreadPoolExecutor(
+            max_workers=2 * int(self.timeout / self.interval + 2),
+            thread_name_prefix='disruption-probe')
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='disruption-sampler')
         self._thread.start()
 
-    def _sample(self) -> Sample:
-        at = time.monotonic()
-        ok = {}
-        failed = {}
-        error = {}
+    def _probe_heat(self, result: dict) -> None:
+        begun = time.monotonic()
         stacks = self._stacks_url()
-        heat_urls = [stacks] + ([f'{stacks}/{self.shown}'] if self.shown
-                                else [])
-        results = [self._get(url) for url in heat_urls]
-        bad = [e for good, e, _ in results if not good]
-        ok['heat'], failed['heat'] = not bad, len(bad)
-        error['heat'] = bad[0] if bad else ''
+        urls = [stacks] + ([f'{stacks}/{self.shown}'] if self.shown else [])
+        bad = [e for good, e, _ in (self._get(u) for u in urls) if not good]
+        self._done(result, 'heat', bad, begun)
+
+    def _probe_keystone(self, result: dict) -> None:
+        begun = time.monotonic()
         good, err, _ = self._get(f'{self.auth_url}/auth/tokens',
                                  **{'X-Subject-Token': self._token})
-        ok['keystone'], failed['keystone'] = good, int(not good)
-        error['keystone'] = err
-        return Sample(at, self.step(), ok, failed, error)
+        self._done(result, 'keystone', [] if good else [err], begun)
+
+    def _done(self, result: dict, service: str, bad: list[str],
+              begun: float) -> None:
+        with self._lock:
+            result[service] = bad
+            self.slowest[service] = max(self.slowest[service],
+                                        time.monotonic() - begun)
 
     def _run(self) -> None:
+        tick = time.monotonic()
         while not self._stop.is_set():
-            begun = time.monotonic()
-            self.samples.append(self._sample())
-            self._stop.wait(max(0.0, self.interval - (
-                time.monotonic() - begun)))
+            result: dict = {}
+            self._ticks.append((tick, self.step(), result))
+            self._pool.submit(self._probe_heat, result)
+            self._pool.submit(self._probe_keystone, result)
+            tick += self.interval
+            self._stop.wait(max(0.0, tick - time.monotonic()))
+
+    def samples(self) -> list[Sample]:
+        out = []
+        with self._lock:
+            for at, step, result in self._ticks:
+                if set(result) != set(SERVICES):
+                    continue  # still in flight when sampling stopped
+                out.append(Sample(
+                    at, step, {s: not result[s] for s in SERVICES},
+                    {s: len(result[s]) for s in SERVICES},
+                    {s: result[s][0] if result[s] else '' for s in SERVICES}))
+        return out
 
     def stop(self) -> Report | None:
         """Stop sampling (bounded); the report, or None if never started."""
         if self._thread is None:
             return None
         self._stop.set()
-        self._thread.join(timeout=self.timeout * 3 + self.interval)
+        self._thread.join(timeout=self.interval * 4)
         self._thread = None
-        self._http.close()
-        return summarize(list(self.samples), self.started, self.interval,
-                         self.shown)
+        # Each probe ends within its requests' timeouts.
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        report = summarize(self.samples(), self.started, self.interval,
+                           self.shown)
+        report.slowest = dict(self.slowest)
+        return report

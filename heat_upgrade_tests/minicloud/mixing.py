@@ -26,6 +26,13 @@ import re
 from heat_upgrade_tests import exceptions
 
 _OPERATION = re.compile(r'\b(Creating|Updating|Deleting) stack (\S+)')
+# A resource operation: the worker that runs a check_resource logs it.
+_RESOURCE = re.compile(r' heat\.engine\.resource \[[^\]]*\] '
+                       r'(?:creating|updating|deleting) ')
+# What the mixed phase must have made the engines do: each resource
+# operation is at least one check_resource cast the bus hands to any
+# worker (see tests/phases/test_mixed.py for why this is enough).
+MIN_RESOURCE_OPERATIONS = 40
 # A phase test the stestr output names as failed.
 _FAILED_TEST = re.compile(
     r'\.(test_\w+)(?:\[[^\]\s]*\])*(?: \[[\d.]+s\])? \.\.\. FAILED')
@@ -81,9 +88,12 @@ class Observation:
     served: dict[str, int]
     # (stack name, release that created it, release that changed it).
     crossings: list[tuple[str, str, str]]
+    # release key -> resource operations its workers ran.
+    resources: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def describe(self) -> str:
-        parts = [f'{key}: {n} stack operation(s)'
+        parts = [f'{key}: {n} stack and {self.resources.get(key, 0)} '
+                 f'resource operation(s)'
                  for key, n in sorted(self.served.items())]
         if self.crossings:
             name, made, changed = self.crossings[0]
@@ -108,17 +118,20 @@ def offsets(engines) -> dict[Path, int]:
 def observe(engines, start: dict[Path, int]) -> Observation:
     """Read each engine's log since ``start``: who served which stack."""
     served: dict[str, int] = {}
+    resources: dict[str, int] = {}
     created: dict[str, set[str]] = {}
     changed: dict[str, set[str]] = {}
     for engine in engines:
         key = engine.release.key
         served.setdefault(key, 0)
+        resources.setdefault(key, 0)
         try:
             with open(engine.log_file, 'rb') as f:
                 f.seek(start.get(engine.log_file, 0))
                 text = f.read().decode(errors='replace')
         except FileNotFoundError:
             continue
+        resources[key] += len(_RESOURCE.findall(text))
         for verb, name in _OPERATION.findall(text):
             served[key] += 1
             into = created if verb == 'Creating' else changed
@@ -127,7 +140,7 @@ def observe(engines, start: dict[Path, int]) -> Observation:
     for name, makers in sorted(created.items()):
         for other in sorted(changed.get(name, set()) - makers):
             crossings.append((name, sorted(makers)[0], other))
-    return Observation(served, crossings)
+    return Observation(served, crossings, resources)
 
 
 def failed_tests(output: str) -> list[str]:
@@ -155,11 +168,18 @@ def judge(prediction: Prediction, passed: bool, failed: list[str],
         raise exceptions.UpgradeTestError(
             f'predicted {prediction.said}, but the mix failed: '
             f'{failures} ({seen})')
-    idle = [key for key in (old, new) if not observation.served.get(key)]
+    idle = [key for key in (old, new) if not observation.served.get(key)
+            or not observation.resources.get(key)]
     if idle:
         raise exceptions.UpgradeTestError(
             f'the mixed phase proves nothing: the engines of '
-            f'{", ".join(idle)} served no stack operation ({seen})')
+            f'{", ".join(idle)} served no stack or no resource operation '
+            f'({seen})')
+    total = sum(observation.resources.values())
+    if total < MIN_RESOURCE_OPERATIONS:
+        raise exceptions.UpgradeTestError(
+            f'the mixed phase proves too little: {total} resource '
+            f'operations, fewer than {MIN_RESOURCE_OPERATIONS} ({seen})')
     if not observation.crossings:
         raise exceptions.UpgradeTestError(
             f'the mixed phase proves nothing about crossing releases: '

@@ -408,6 +408,7 @@ class UpgradeRun(runner.PlanRunner):
         outcome = {'prediction': dataclasses.asdict(prediction),
                    'passed': result.ok, 'seconds': result.seconds,
                    'served': observation.served,
+                   'resource_operations': observation.resources,
                    'crossings': observation.crossings[:10]}
         self.mixed_outcomes.append(outcome)
         try:

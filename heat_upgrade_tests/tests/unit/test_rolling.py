@@ -122,12 +122,17 @@ class MixingTest(testtools.TestCase):
         start = mixing.offsets([old, new])
         with open(old.log_file, 'a') as f:
             f.write('INFO heat.engine.service [req-1] Creating stack a\n'
-                    'INFO heat.engine.service [req-3] Updating stack b\n')
+                    'INFO heat.engine.service [req-3] Updating stack b\n'
+                    '1 INFO heat.engine.resource [None req-1 u p - - default '
+                    'default] creating RandomString "0" Stack "a" [x]\n'
+                    '1 INFO heat.engine.resource [None req-1 u p - - default '
+                    'default] deleting RandomString "1" Stack "a" [x]\n')
         with open(new.log_file, 'a') as f:
             f.write('INFO heat.engine.service [req-2] Updating stack a\n'
                     'INFO heat.engine.service [req-4] Creating stack b\n')
         seen = mixing.observe([old, new], start)
         self.assertEqual({'2026.1': 2, '2026.2': 2}, seen.served)
+        self.assertEqual({'2026.1': 2, '2026.2': 0}, seen.resources)
         self.assertEqual([('a', '2026.1', '2026.2'),
                           ('b', '2026.2', '2026.1')], seen.crossings)
         # What was logged before the phase does not count.
@@ -143,7 +148,8 @@ class MixingTest(testtools.TestCase):
         good = mixing.Prediction(True, 'one bus can carry both', [])
         bad = mixing.Prediction(False, 'cannot share',
                                 ['worker check_resource'])
-        crossed = mixing.Observation({'o': 3, 'n': 4}, [('s', 'o', 'n')])
+        crossed = mixing.Observation({'o': 3, 'n': 4}, [('s', 'o', 'n')],
+                                     {'o': 30, 'n': 20})
         self.assertIn('observed so', mixing.judge(good, True, [], crossed,
                                                   'o', 'n', 10))
 
@@ -166,10 +172,18 @@ class MixingTest(testtools.TestCase):
         self.assertIn('in 95s', msg)
         # A mix where one release served nothing proves nothing.
         msg = error(good, True, [], mixing.Observation(
-            {'o': 5, 'n': 0}, []), 'o', 'n', 10)
-        self.assertIn('the engines of n served no stack operation', msg)
+            {'o': 5, 'n': 0}, [], {'o': 50, 'n': 0}), 'o', 'n', 10)
+        self.assertIn('the engines of n served no stack or no resource', msg)
         msg = error(good, True, [], mixing.Observation(
-            {'o': 5, 'n': 5}, []), 'o', 'n', 10)
+            {'o': 5, 'n': 5}, [('s', 'o', 'n')], {'o': 50, 'n': 0}),
+            'o', 'n', 10)
+        self.assertIn('the engines of n served no stack or no resource', msg)
+        msg = error(good, True, [], mixing.Observation(
+            {'o': 5, 'n': 5}, [('s', 'o', 'n')], {'o': 20, 'n': 19}),
+            'o', 'n', 10)
+        self.assertIn('39 resource operations, fewer than 40', msg)
+        msg = error(good, True, [], mixing.Observation(
+            {'o': 5, 'n': 5}, [], {'o': 30, 'n': 30}), 'o', 'n', 10)
         self.assertIn('proves nothing about crossing', msg)
 
     @base.idempotent_id('163dc765-0a08-4b05-9113-05e4f3c02797')
