@@ -46,8 +46,12 @@ class MixedTest(base.PhaseTestCase):
         state_dir = base.session().conf.phases.state_dir
         stack_id = stacks.create(name, TEMPLATES / template, [], params)
         mixed.remember(state_dir, stack_id, name)
-        self.addCleanup(mixed.forget, state_dir, stack_id)
-        self.addCleanup(stacks.delete, stack_id)
+
+        def delete() -> None:
+            # Forgotten only once deleted: else the destroy phase's.
+            stacks.delete(stack_id)
+            mixed.forget(state_dir, stack_id)
+        self.addCleanup(delete)
         stacks.wait_for(stack_id, 'CREATE')
         return stack_id
 
