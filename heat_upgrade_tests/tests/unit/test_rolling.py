@@ -310,3 +310,27 @@ class MixedPhaseRulesTest(testtools.TestCase):
         self.run_phase('destroy')
         self.assertEqual(['sid'], self.stacks.deleted)
         self.assertTrue(self.doc()['mixed_stacks'][0]['deleted'])
+
+
+class MatrixFindingTest(testtools.TestCase):
+
+    @base.idempotent_id('c3e8a0d4-1b7f-4f2e-9a65-2d4c8e1f7b93')
+    def test_a_predicted_finding_is_no_fault(self):
+        from heat_upgrade_tests.minicloud import matrix
+        from heat_upgrade_tests.minicloud import runner
+        finding = 'FINDING: old and new engines cannot share one bus, ...'
+        run = types.SimpleNamespace(
+            mixed_outcomes=[{'finding': finding}],
+            steps=[runner.StepResult('pre-upgrade phase', 1, True),
+                   runner.StepResult('mixed phase', 60, False, finding),
+                   runner.StepResult('destroy phase', 9, True)])
+        self.assertTrue(matrix.as_predicted(run))
+        # Anything else failing too, or a contradicted prediction: a fault.
+        run.steps.append(runner.StepResult('destroy phase', 9, False, 'x'))
+        self.assertFalse(matrix.as_predicted(run))
+        run.steps.pop()
+        run.mixed_outcomes = [{'finding': 'predicted compatible, but'}]
+        self.assertFalse(matrix.as_predicted(run))
+        cell = matrix.Cell('rolling-mixed', '2025.2', '2026.1', False, 1.0,
+                           finding=True)
+        self.assertEqual('FIND', cell.mark)
