@@ -175,6 +175,17 @@ def list_checks(conf) -> int:
     return 0
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f'a seed is a non-negative integer, not {text!r}')
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='heat-upgrade-tests',
@@ -213,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help='comma-separated checks to run (overrides '
                               '[phases] enabled_checks)')
     upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
+    upgrade.add_argument('--seed', type=_seed, metavar='N',
+                         help='what the plan lets vary (which engine '
+                              'stops first, small pauses) drawn from N; '
+                              'the same N, the same plan (default: drawn '
+                              'and printed)')
     sub.add_parser('list-checks', help='list the check catalogue')
     prune = sub.add_parser(
         'prune-venvs', help='remove the cached venvs that no pin of '
@@ -280,7 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.matrix:
                 from heat_upgrade_tests.minicloud import matrix
                 return matrix.main(conf)
-            return driver.main(conf, args.plan, args.allow_unsupported_pair)
+            return driver.main(conf, args.plan, args.allow_unsupported_pair,
+                               seed=args.seed)
         return list_checks(conf)
     except exceptions.UpgradeTestError as exc:
         print(f'heat-upgrade-tests: error: {exc}', file=sys.stderr)

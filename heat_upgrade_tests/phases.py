@@ -15,6 +15,7 @@ from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import mixed
 from heat_upgrade_tests import state as state_mod
 
 PRE_UPGRADE = 'pre-upgrade'
@@ -24,10 +25,12 @@ PRE_UPGRADE = 'pre-upgrade'
 VERIFY = 'verify'
 DURING_UPGRADE = 'during-upgrade'
 NO_API = 'no-api'
+# Rolling plans: old and new engines both serve (see ``mixed``).
+MIXED = 'mixed'
 POST_UPGRADE = 'post-upgrade'
 DESTROY = 'destroy'
-PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, POST_UPGRADE,
-          DESTROY)
+PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, MIXED,
+          POST_UPGRADE, DESTROY)
 
 PASSED = 'passed'
 FAILED = 'failed'
@@ -138,6 +141,7 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     if doc.get('skipped'):
         raise exceptions.CheckSkipped(
             f'{doc["skipped"]} (skipped since pre-upgrade)')
+    mixed.accept_mixed_update(check, doc)
     if phase == VERIFY:
         _verify(session, check, state, doc)
         return
@@ -146,6 +150,7 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
                           save=_saver(state, doc, record),
                           offline=phase == NO_API)
     if phase == DESTROY:
+        mixed.delete_leftovers(ctx, doc, state)
         _destroy(check, ctx, doc, state, record,
                  check.known_failure(DESTROY, session.conf))
         return
@@ -157,6 +162,7 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
         raise exceptions.CheckSkipped(missing_admin)
     step = {DURING_UPGRADE: check.verify_heat_down,
             NO_API: check.verify_no_api,
+            MIXED: mixed.step(check, ctx, doc, state),
             POST_UPGRADE: check.run_post_upgrade}[phase]
     _recorded(doc, state, phase, step, ctx, record,
               check.known_failure(phase, session.conf))

@@ -19,7 +19,7 @@ from heat_upgrade_tests import exceptions
 
 SCHEMA_VERSION = 1
 PHASE_ORDER = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
-               'post-upgrade', 'destroy')
+               'mixed', 'post-upgrade', 'destroy')
 _SECRET_KEY = re.compile(r'pass(word)?|secret|token|credential|private_key',
                          re.IGNORECASE)
 

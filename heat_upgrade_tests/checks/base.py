@@ -324,6 +324,46 @@ class ResourceCheck:
         if not isinstance(self.update, NoUpdate):
             self.update(ctx, record)
 
+    # -- mixed (rolling plans: old and new engines both serve) ------------
+    def run_mixed(self, ctx: CheckContext, record: CheckRecord,
+                  fresh_ctx: CheckContext, fresh: CheckRecord) -> None:
+        """While old and new engines share a bus (the mixed phase).
+
+        The stack pre-upgrade made is updated (``update_while_mixed``);
+        then a new stack of the check (``fresh``, named from
+        ``fresh_ctx``) lives its whole life while mixed: created and
+        verified as in pre-upgrade, updated with its effect observed as in
+        post-upgrade, deleted with what it made gone as in destroy.
+        Override it for a check whose life cannot be repeated so.
+        """
+        self.update_while_mixed(ctx, record)
+        self.run_pre_upgrade(fresh_ctx, fresh)
+        self.run_post_upgrade(fresh_ctx, fresh)
+        self.destroy(fresh_ctx, fresh)
+
+    def update_while_mixed(self, ctx: CheckContext,
+                           record: CheckRecord) -> None:
+        """The pre-upgrade stack updated while mixed; outputs unchanged.
+
+        An update with the create's template, environment and parameters:
+        every resource is checked again by whichever engine the traversal
+        reaches, the outputs stay what pre-upgrade recorded, and the later
+        phases then accept UPDATE_COMPLETE. Done for a stack of the
+        default create left CREATE_COMPLETE; a check with a stack in
+        another state (interrupted, failed, suspended) is left as it is.
+        """
+        # The class's: a stack already updated while mixed is accepted
+        # UPDATE_COMPLETE (``mixed.accept_mixed_update``), and updated again.
+        if tuple(type(self).expected_status) != ('CREATE_COMPLETE',) or (
+                _overrides(type(self), 'create')):
+            return
+        self.verify_stack(ctx, record, self.expected_status)
+        ctx.stacks.update(record.stack.id, self.template_path(),
+                          self.environment_paths(), record.parameters)
+        self._updated_while_mixed = True
+        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
+                          'outputs after an update while mixed')
+
     # -- pre-upgrade ------------------------------------------------------
     def create(self, ctx: CheckContext, record: CheckRecord) -> None:
         """Make the stack and record what later phases need.

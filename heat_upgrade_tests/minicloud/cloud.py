@@ -75,6 +75,10 @@ class MiniCloud(fixtures.Fixture):
             'db_heat', 'rabbit', 'swift', 'neutron', 'db_neutron',
             'rabbit_neutron')}
 
+    def member_password(self) -> str:
+        """The member's password, for the disruption sampler's token."""
+        return self._passwords['member']
+
     @property
     def host(self) -> str:
         return self.opts.host
@@ -171,12 +175,35 @@ class MiniCloud(fixtures.Fixture):
             parser.write(f)
         return path
 
-    def heat_config_files(self, release: 'heat.HeatRelease') -> list[Path]:
+    def heat_config_files(self, release: 'heat.HeatRelease',
+                          bus: str | None = None) -> list[Path]:
         release_conf = self.run_dir / 'etc' / 'heat' / \
             f'release-{release.key}-{release.version}.conf'
         if not release_conf.exists():
             heat.render_release_conf(release_conf, release)
-        return [self.heat_conf, release_conf]
+        files = [self.heat_conf, release_conf]
+        if bus is not None:
+            files.append(self.bus_conf(bus))
+        return files
+
+    def bus_conf(self, bus: str) -> Path:
+        """A third config file moving a process to its own virtual host.
+
+        Heat's rolling upgrade runs the new engines and API on a RabbitMQ
+        virtual host of their own (``heat-BUS``), created here with the
+        same user; the file holds the password, so it is mode 0600.
+        """
+        path = self.run_dir / 'etc' / 'heat' / f'bus-{bus}.conf'
+        if not path.exists():
+            vhost = f'heat-{bus}'
+            self.rabbit.add_vhost(vhost)
+            self.rabbit.add_user('heat', self._passwords['rabbit'], vhost)
+            url = self.rabbit.transport_url('heat', self._passwords['rabbit'],
+                                            vhost)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, 'w') as f:
+                f.write(f'[DEFAULT]\ntransport_url = {url}\n')
+        return path
 
     def db_sync(self, release: 'heat.HeatRelease') -> str:
         """Migrate Heat's database with ``release``; its new version."""
@@ -191,14 +218,16 @@ class MiniCloud(fixtures.Fixture):
         return self.opts.heat_api_port + 10 * (instance - 1)
 
     def start_heat_engine(self, release: 'heat.HeatRelease',
-                          instance: int = 1) -> 'heat.HeatEngine':
+                          instance: int = 1,
+                          bus: str | None = None) -> 'heat.HeatEngine':
         key = ('heat-engine', release.key, instance)
         if key in self.heat_processes:
             raise exceptions.MiniCloudError(
                 f'{release.label} heat-engine #{instance} already runs')
         engine = processes.use(self, heat.HeatEngine(
-            release, self.heat_config_files(release), self.log_dir,
+            release, self.heat_config_files(release, bus), self.log_dir,
             start_timeout=self.opts.service_timeout, instance=instance))
+        engine.bus = bus
         self.heat_processes[key] = engine
         self.engine = engine
         if self.heat_release is None:
@@ -206,7 +235,8 @@ class MiniCloud(fixtures.Fixture):
         return engine
 
     def start_heat_api(self, release: 'heat.HeatRelease',
-                       instance: int = 1) -> 'heat.HeatApi':
+                       instance: int = 1,
+                       bus: str | None = None) -> 'heat.HeatApi':
         key = ('heat-api', release.key, instance)
         port = self.api_port(instance)
         for (kind, _, other), process in self.heat_processes.items():
@@ -216,9 +246,10 @@ class MiniCloud(fixtures.Fixture):
                     f'serves port {port}: start another instance '
                     f'(heat-api@RELEASE#{instance + 1}) or stop it first')
         api = processes.use(self, heat.HeatApi(
-            release, self.heat_config_files(release), self.host, port,
+            release, self.heat_config_files(release, bus), self.host, port,
             self.log_dir, start_timeout=self.opts.service_timeout,
             instance=instance))
+        api.bus = bus
         self.heat_processes[key] = api
         self.api = api
         # The Heat the phases talk to: heat-manage of it, for the hooks.
@@ -258,6 +289,11 @@ class MiniCloud(fixtures.Fixture):
         elif self.engine is not None:
             self.heat_release = self.engine.release
         return stopped
+
+    def engines(self) -> list['heat.HeatEngine']:
+        """The heat-engine processes running now."""
+        return [p for k, p in self.heat_processes.items()
+                if k[0] == 'heat-engine']
 
     def stop_heat(self) -> None:
         """Stop every Heat process."""

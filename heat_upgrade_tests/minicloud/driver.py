@@ -54,6 +54,15 @@ def summary(plan: plan_mod.UpgradeRun) -> str:
         if not step.ok and step.detail:
             lines.append(f'              {step.detail}')
     lines.append(f'     {total:7.1f}s  in all')
+    lines.append(f'seed {plan.seed} (replay with --seed {plan.seed})')
+    for outcome in plan.mixed_outcomes:
+        lines.append(f'mixed: {outcome.get("finding", "")}')
+    if plan.disruption is not None:
+        lines.extend(plan.disruption.lines())
+        if plan.plan.budget:
+            lines.append('  budget: ' + (
+                '; '.join(plan.budget_exceeded) + ' OVER' if
+                plan.budget_exceeded else 'within ' + _budget(plan)))
     for version, schema in plan.db_versions.items():
         lines.append(f'schema after db_sync of Heat {version}: {schema}')
     if plan.left_behind is not None:
@@ -71,6 +80,16 @@ def summary(plan: plan_mod.UpgradeRun) -> str:
     return '\n'.join(lines)
 
 
+def _budget(plan: plan_mod.UpgradeRun) -> str:
+    budget = plan.plan.budget
+    parts = [f'{k} {v:g}s unavailable' for k, v in budget.get(
+        'unavailable_seconds', {}).items()]
+    if 'failed_stack_operations' in budget:
+        parts.append(f'{budget["failed_stack_operations"]} failed stack '
+                     f'operations')
+    return ', '.join(parts)
+
+
 def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
     if not plan.run_dir.is_dir():
         return None
@@ -84,6 +103,13 @@ def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
                'heat': plan.new_series.heat_version,
                'tree': str(plan.new_side.tree or '') or None},
         'passed': plan.ok,
+        'seed': plan.seed,
+        'mixed': plan.mixed_outcomes,
+        'disruption': (plan.disruption.to_json() if plan.disruption
+                       is not None else None),
+        'budget': plan.plan.budget,
+        'budget_exceeded': plan.budget_exceeded,
+        'failed_stack_operations': plan.failed_stack_operations(),
         'steps': [vars(s) for s in plan.steps],
         'phases': {k: {'returncode': v.returncode, 'seconds': v.seconds}
                    for k, v in plan.phase_runs.items()},
@@ -102,10 +128,10 @@ def list_plans() -> int:
 
 
 def main(conf, plan_name: str | None = None,
-         allow_unsupported: bool = False) -> int:
+         allow_unsupported: bool = False, seed: int | None = None) -> int:
     plan = plans.get(plan_name or plans.DEFAULT_PLAN)
     old, new = resolve_pair(conf, plan, allow_unsupported)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run = plan_mod.UpgradeRun(conf, old, new, plan=plan, seed=seed)
     run.preflight()  # a busy port or missing package: one line, no run
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:

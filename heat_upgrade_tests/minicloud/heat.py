@@ -188,6 +188,8 @@ class HeatEngine(fixtures.Fixture):
         self.log_file = self.log_dir / f'{self.stem}.log'
         self.process: processes.ManagedProcess | None = None
         self._log_offset = 0
+        # The virtual host it was moved to (None: heat.conf's).
+        self.bus: str | None = None
 
     def _setUp(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -239,6 +241,7 @@ class HeatApi(fixtures.Fixture):
         self.stem = _stem('heat-api', release, instance)
         self.log_file = self.log_dir / f'{self.stem}.log'
         self.process: processes.ManagedProcess | None = None
+        self.bus: str | None = None
 
     @property
     def url(self) -> str:

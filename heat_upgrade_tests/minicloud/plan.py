@@ -30,9 +30,11 @@ import fixtures
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
+from heat_upgrade_tests.minicloud import disruption
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import memory
+from heat_upgrade_tests.minicloud import mixing
 from heat_upgrade_tests.minicloud import neutron
 from heat_upgrade_tests.minicloud import packages
 from heat_upgrade_tests.minicloud import pairs
@@ -139,10 +141,11 @@ class UpgradeRun(runner.PlanRunner):
 
     def __init__(self, conf, old, new, plan: plans.Plan | str | None = None,
                  echo: bool = True,
-                 orders: Mapping[str, tuple[str, ...]] | None = None):
+                 orders: Mapping[str, tuple[str, ...]] | None = None,
+                 seed: int | None = None):
         if not isinstance(plan, plans.Plan):
             plan = plans.get(plan or plans.DEFAULT_PLAN)
-        super().__init__(plan, echo=echo, orders=orders)
+        super().__init__(plan, echo=echo, orders=orders, seed=seed)
         self.conf = conf
         self.old_side, self.new_side = _side(old), _side(new)
         self.old_series = self.old_side.series
@@ -167,6 +170,12 @@ class UpgradeRun(runner.PlanRunner):
         self.inventory_before: leaks.Inventory | None = None
         self.left_behind: dict | None = None
         self.leak_error: str | None = None
+        self.mixed_outcomes: list[dict] = []
+        self.sampler: disruption.Sampler | None = None
+        self.disruption: disruption.Report | None = None
+        self.budget_exceeded: list[str] = []
+        # Where the orchestration endpoint points (switch steps move it).
+        self.heat_url: str | None = None
         self.prepared = False
         # Owns the mini-cloud's cleanup, like a test case owns fixtures.
         self._owner = fixtures.Fixture()
@@ -316,7 +325,8 @@ class UpgradeRun(runner.PlanRunner):
             parser.write(f)
 
     # -- the steps ------------------------------------------------------------
-    def do_start(self, ref: plans.ServiceRef) -> str:
+    def do_start(self, ref: plans.ServiceRef,
+                 bus: str | None = None) -> str:
         if ref.service == 'keystone':
             self.cloud.start_keystone(self.keystone_venvs[ref.release])
             return f'keystone at {self.cloud.keystone.auth_url}'
@@ -329,11 +339,13 @@ class UpgradeRun(runner.PlanRunner):
         started = []
         instance = ref.instance or 1
         if ref.service in ('heat', 'heat-engine'):
-            engine = self.cloud.start_heat_engine(release, instance)
+            engine = self.cloud.start_heat_engine(release, instance, bus)
             started.append(engine.stem)
         if ref.service in ('heat', 'heat-api'):
-            api = self.cloud.start_heat_api(release, instance)
+            api = self.cloud.start_heat_api(release, instance, bus)
             started.append(f'{api.stem} on {api.url}')
+        if bus:
+            started.append(f'on virtual host heat-{bus}')
         self.memory.sample()
         return ', '.join(started)
 
@@ -373,6 +385,11 @@ class UpgradeRun(runner.PlanRunner):
                 f'installed (releases.yaml names none)')
 
     def do_phase(self, phase: str) -> str:
+        if phase == 'mixed':
+            return self._mixed_phase()
+        if phase == 'destroy':
+            # The destroy phase deletes the stack the sampler shows.
+            self._stop_sampler()
         log = self.run_dir / 'logs' / f'phase-{phase}.log'
         if phase == 'pre-upgrade' and self.inventory_before is None:
             self.inventory_before = self._inventory()
@@ -388,6 +405,10 @@ class UpgradeRun(runner.PlanRunner):
             raise exceptions.UpgradeTestError(
                 f'the {phase} phase failed (exit {result.returncode}); '
                 f'see {log}')
+        if phase == 'pre-upgrade' and self.sampler is None:
+            self.step('start the disruption sampler (Heat and Keystone, '
+                      f'every {disruption.INTERVAL:g}s)',
+                      self._start_sampler)
         return ''
 
     def _inventory(self) -> leaks.Inventory | None:
@@ -424,6 +445,102 @@ class UpgradeRun(runner.PlanRunner):
             self.left_behind = leaks.left_behind(self.inventory_before,
                                                  after)
 
+    # -- disruption -----------------------------------------------------------
+    def _start_sampler(self) -> str:
+        cloud = self.cloud
+        self.heat_url = self.heat_url or cloud.heat_api_url
+        self.sampler = disruption.Sampler(
+            cloud.keystone.auth_url, lambda: self.heat_url,
+            cloud_mod.MEMBER_USER, cloud.member_password(),
+            cloud_mod.MEMBER_PROJECT, lambda: self.current)
+        self.sampler.start()
+        return f'showing {self.sampler.shown or "no stack"}'
+
+    def _stop_sampler(self) -> None:
+        if self.sampler is not None and self.disruption is None:
+            self.disruption = self.sampler.stop()
+
+    def failed_stack_operations(self) -> int:
+        """Phase tests that failed over the run (stack operations)."""
+        return sum(len(mixing.failed_tests(r.output))
+                   for r in self.phase_history)
+
+    def _check_budget(self) -> str:
+        report = self.disruption
+        if report is None:
+            raise exceptions.UpgradeTestError(
+                'the plan has a disruption budget, but nothing was sampled')
+        self.budget_exceeded = disruption.over_budget(
+            report, self.plan.budget, self.failed_stack_operations())
+        if self.budget_exceeded:
+            raise exceptions.UpgradeTestError(
+                'over the plan\'s disruption budget: '
+                + '; '.join(self.budget_exceeded))
+        return (f'heat unavailable {report.unavailable["heat"]:.1f}s, '
+                f'keystone {report.unavailable["keystone"]:.1f}s')
+
+    def _mixed_phase(self) -> str:
+        """The mixed phase, checked against the RPC prediction.
+
+        Old and new engines must share a bus; the integrity step must have
+        predicted whether they can. A pair predicted incompatible runs
+        with each stack wait bounded by
+        ``mixing.INCOMPATIBLE_STACK_TIMEOUT``, so the finding comes in
+        minutes; the engines' logs say who served what.
+        """
+        engines = self.cloud.engines()
+        buses: dict[str | None, set[str]] = {}
+        for engine in engines:
+            buses.setdefault(engine.bus, set()).add(engine.release.key)
+        if not any(len(keys) > 1 for keys in buses.values()):
+            raise exceptions.UpgradeTestError(
+                'the mixed phase needs old and new heat-engines on one bus; '
+                'running: ' + (', '.join(
+                    f'{e.stem} (bus {e.bus or "heat.conf"})'
+                    for e in engines) or 'no engine'))
+        prediction = mixing.predict(self.run_dir / INTEGRITY_REPORT)
+        self.say(f'    RPC prediction: {prediction.said}')
+        config = self.cloud.phase_conf
+        if not prediction.compatible:
+            config = self._bounded_conf(mixing.INCOMPATIBLE_STACK_TIMEOUT)
+            self.say(f'    predicted incompatible: each stack wait of the '
+                     f'mixed phase is bounded at '
+                     f'{mixing.INCOMPATIBLE_STACK_TIMEOUT}s')
+        count = sum(1 for r in self.phase_history if r.phase == 'mixed')
+        log = self.run_dir / 'logs' / (
+            'phase-mixed.log' if not count else f'phase-mixed-{count + 1}.log')
+        start = mixing.offsets(engines)
+        result = run_phase_command(config, 'mixed', log, echo=self.echo)
+        self.phase_runs['mixed'] = result
+        self.phase_history.append(result)
+        observation = mixing.observe(engines, start)
+        outcome = {'prediction': dataclasses.asdict(prediction),
+                   'passed': result.ok, 'seconds': result.seconds,
+                   'served': observation.served,
+                   'resource_operations': observation.resources,
+                   'crossings': observation.crossings[:10]}
+        self.mixed_outcomes.append(outcome)
+        try:
+            detail = mixing.judge(
+                prediction, result.ok, mixing.failed_tests(result.output),
+                observation, self.old.key, self.new.key, result.seconds)
+        except exceptions.UpgradeTestError as exc:
+            outcome['finding'] = str(exc)
+            raise
+        outcome['finding'] = detail
+        return detail
+
+    def _bounded_conf(self, stack_timeout: int) -> Path:
+        """A copy of the phases' configuration with tighter stack waits."""
+        parser = configparser.RawConfigParser()
+        parser.read(self.cloud.phase_conf)
+        parser['timeouts']['stack_timeout'] = str(stack_timeout)
+        path = self.run_dir / 'heat-upgrade-tests-bounded.conf'
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o600)
+        with os.fdopen(fd, 'w') as f:
+            parser.write(f)
+        return path
+
     def do_integrity(self, only: list[str]) -> str:
         """``heat-upgrade-tests integrity check`` of the old and new Heat."""
         report = self.run_dir / INTEGRITY_REPORT
@@ -450,6 +567,8 @@ class UpgradeRun(runner.PlanRunner):
         port = self.cloud.api_port(ref.instance or 1)
         url = f'http://{self.cloud.host}:{port}'
         changed = self.cloud.switch_endpoint(endpoint, url)
+        if endpoint == 'orchestration':
+            self.heat_url = url
         return f'{changed} endpoint(s) now at {url}'
 
     def do_wait_for(self, ref: plans.ServiceRef, timeout: float) -> str:
@@ -480,8 +599,15 @@ class UpgradeRun(runner.PlanRunner):
                 if self.plan.groups():
                     self.say(f'==> {self.plan.name} order: '
                              f'{" ".join(self.upgrade_order)}')
-                self.walk(hooks, context=self)
+                try:
+                    self.walk(hooks, context=self)
+                finally:
+                    self._stop_sampler()
+            if self.plan.budget:
+                self.step('disruption within the plan\'s budget',
+                          self._check_budget)
         finally:
+            self._stop_sampler()
             if self.cloud is not None:
                 self.step('stop the mini-cloud', self._owner.cleanUp)
 

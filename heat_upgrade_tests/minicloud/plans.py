@@ -57,11 +57,14 @@ RELEASES = ('old', 'new')
 MIGRATABLE = ('keystone', 'neutron', 'heat')
 ACTIONS = ('start', 'stop', 'migrate', 'phase', 'integrity', 'switch',
            'wait', 'group')
-OPTIONAL = ('title', 'moment', 'always', 'keep_going')
+OPTIONAL = ('title', 'moment', 'always', 'keep_going', 'bus')
+# What a plan's ``budget`` may bound (see ``disruption``).
+BUDGET_KEYS = ('unavailable_seconds', 'failed_stack_operations')
+_BUS = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
 # The kinds of release pair a plan may run on (see ``pairs``).
 N_1, SLURP = 'n-1', 'slurp'
 PATH_KINDS = (N_1, SLURP)
-PHASES = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
+PHASES = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api', 'mixed',
           'post-upgrade', 'destroy')
 INTEGRITY_TITLE = ('integrity: schema, rows, options, heat.conf, '
                    'heat-status, RPC')
@@ -108,6 +111,11 @@ class Step:
     order: tuple[str, ...] = ()
     # Set on a group's steps once flattened: the member they belong to.
     member: str | None = None
+    # start: the message bus (a RabbitMQ virtual host of its own) the
+    # process uses; None: the deployment's (heat.conf's).
+    bus: str | None = None
+    # group: its members' order is the seed's (``variations``).
+    shuffle: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,6 +133,10 @@ class Plan:
     # The release Swift and Neutron start with (None: Keystone's).
     swift: str | None = None
     neutron: str | None = None
+    # What the disruption sampler may observe before the run fails:
+    # ``unavailable_seconds`` (service -> seconds) and
+    # ``failed_stack_operations``; {}: reported, no budget.
+    budget: dict = dataclasses.field(default_factory=dict)
 
     def start_release(self, service: str) -> str:
         """The release ``service`` (Keystone, Swift, Neutron) starts as."""
@@ -230,7 +242,7 @@ def load(path: Path) -> Plan:
             raise PlanError(f'{where}: missing {key!r}')
     extra = sorted(set(doc) - {'name', 'summary', 'follows', 'keystone',
                                'swift', 'neutron', 'default_pair', 'paths',
-                               'steps'})
+                               'steps', 'budget'})
     if extra:
         raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
     keystone = doc.get('keystone', 'new')
@@ -249,7 +261,9 @@ def load(path: Path) -> Plan:
         raise PlanError(f'{where}: default_pair {default_pair} is not one '
                         f'of its paths')
     steps = tuple(_steps(where, doc['steps'], nested=False))
-    plan = Plan(name=str(doc['name']), summary=str(doc['summary']).strip(),
+    budget = _budget(where, doc.get('budget'))
+    plan = Plan(budget=budget, name=str(doc['name']),
+                summary=str(doc['summary']).strip(),
                 follows=str(doc.get('follows', '')).strip(),
                 keystone=keystone, default_pair=default_pair, paths=paths,
                 steps=steps, path=path, swift=doc.get('swift'),
@@ -259,6 +273,32 @@ def load(path: Path) -> Plan:
     if twice:
         raise PlanError(f'{where}: moment(s) {", ".join(twice)} used twice')
     return plan
+
+
+def _budget(where: str, value) -> dict:
+    """A plan's disruption budget, checked; {} for none."""
+    if value is None:
+        return {}
+    bad = f'{where}: budget is a mapping of {", ".join(BUDGET_KEYS)}'
+    if not isinstance(value, dict) or set(value) - set(BUDGET_KEYS):
+        raise PlanError(bad)
+    out = {}
+    seconds = value.get('unavailable_seconds')
+    if seconds is not None:
+        if not isinstance(seconds, dict) or not all(
+                isinstance(v, (int, float)) and v >= 0
+                for v in seconds.values()):
+            raise PlanError(f'{where}: budget unavailable_seconds maps a '
+                            f'service (heat, keystone) to seconds')
+        out['unavailable_seconds'] = {str(k): float(v)
+                                      for k, v in seconds.items()}
+    failed = value.get('failed_stack_operations')
+    if failed is not None:
+        if not isinstance(failed, int) or failed < 0:
+            raise PlanError(f'{where}: budget failed_stack_operations is '
+                            f'a count')
+        out['failed_stack_operations'] = failed
+    return out
 
 
 def _steps(where: str, entries, nested: bool) -> list[Step]:
@@ -290,7 +330,7 @@ def _step(where: str, entry, nested: bool) -> Step:
         raise PlanError(f'{where}: a step is a mapping')
     actions = [k for k in entry if k in ACTIONS]
     extra = sorted(set(entry) - set(ACTIONS) - set(OPTIONAL) - (
-        {'members', 'order'} if 'group' in entry else set()))
+        {'members', 'order', 'shuffle'} if 'group' in entry else set()))
     if len(actions) != 1 or extra:
         raise PlanError(f'{where}: a step has one of {", ".join(ACTIONS)} '
                         f'and may have {", ".join(OPTIONAL)}; got '
@@ -300,9 +340,15 @@ def _step(where: str, entry, nested: bool) -> Step:
     common = dict(title=entry.get('title'), moment=entry.get('moment'),
                   always=bool(entry.get('always', False)),
                   keep_going=bool(entry.get('keep_going', False)))
+    bus = entry.get('bus')
+    if bus is not None and (action != 'start' or not _BUS.match(str(bus))):
+        raise PlanError(f'{where}: bus names a virtual host of a start '
+                        f'step (lower-case letters, digits, dashes)')
     if action in ('start', 'stop'):
         ref = parse_ref(where, value, release_needed=action == 'start')
-        return Step(action, ref=ref, **common)
+        if bus is not None and ref.service == 'keystone':
+            raise PlanError(f'{where}: Keystone uses no bus')
+        return Step(action, ref=ref, bus=bus, **common)
     if action == 'migrate':
         ref = parse_ref(where, value)
         if ref.service not in MIGRATABLE or ref.instance is not None:
@@ -348,13 +394,21 @@ def _wait(where: str, value, common: dict) -> Step:
                 raise ValueError
             return Step('wait', ref=parse_ref(where, value['for']),
                         args={'timeout': timeout}, **common)
-        seconds = float(value['seconds'])
-        if not 0 <= seconds <= 600:
+        seconds = value['seconds']
+        # [LOW, HIGH]: the seed picks the pause (``variations``).
+        span = [float(s) for s in seconds] if isinstance(
+            seconds, list) else [float(seconds)]
+        if len(span) not in (1, 2) or not all(
+                0 <= s <= 600 for s in span) or span != sorted(span):
             raise ValueError
     except (KeyError, TypeError, ValueError):
         raise PlanError(f'{where}: wait needs for (with a positive '
-                        f'timeout) or seconds between 0 and 600')
-    return Step('wait', args={'seconds': seconds}, **common)
+                        f'timeout) or seconds between 0 and 600 (or '
+                        f'[LOW, HIGH] for the seed to pick from)')
+    if len(span) == 2:
+        return Step('wait', args={'seconds': span[0], 'span': tuple(span)},
+                    **common)
+    return Step('wait', args={'seconds': span[0]}, **common)
 
 
 def _group(where: str, entry: dict, name, common: dict) -> Step:
@@ -370,7 +424,11 @@ def _group(where: str, entry: dict, name, common: dict) -> Step:
                         f'once (missing {", ".join(missing) or "none"})')
     if common['moment'] or common['always'] or common['keep_going']:
         raise PlanError(f'{where}: a group has only members, order, title')
+    shuffle = entry.get('shuffle', False)
+    if not isinstance(shuffle, bool):
+        raise PlanError(f'{where}: group {name}: shuffle is true or false')
     return Step('group', group=str(name), order=order, title=common['title'],
+                shuffle=shuffle,
                 members={str(k): tuple(_steps(f'{where} ({name}: {k})', v,
                                               nested=True))
                          for k, v in members.items()})
@@ -394,7 +452,8 @@ def describe(step: Step, labels: Labels) -> str:
             '{new}', labels.heat['new'])
     ref = step.ref
     if step.action in ('start', 'stop', 'migrate', 'wait') and ref:
-        return _describe_ref(step.action, ref, labels, step.args)
+        text = _describe_ref(step.action, ref, labels, step.args)
+        return text + (f' on bus {step.bus}' if step.bus else '')
     if step.action == 'phase':
         return f'{step.name} phase'
     if step.action == 'integrity':
@@ -454,8 +513,9 @@ def render(plan: Plan, labels: Labels,
             lines.append(_line(number, step, labels))
             continue
         order = check_order(plan, step, (orders or {}).get(step.group))
+        seeded = ' (the seed\'s)' if step.shuffle else ''
         lines.append(f'    {step.title or step.group}, in the order '
-                     f'{" ".join(order)}:')
+                     f'{" ".join(order)}{seeded}:')
         for member in order:
             if member not in step.members:
                 lines.append(f'         ({member}: not on the mini-cloud; '
@@ -487,3 +547,48 @@ def listing(plans: dict[str, Plan]) -> str:
     width = max(len(n) for n in plans)
     return '\n'.join(f'{name:<{width}}  {plan.summary}'
                      for name, plan in plans.items())
+
+
+def draw_seed() -> int:
+    """A seed for a run that was given none (printed, to replay it)."""
+    import secrets
+    return secrets.randbelow(10 ** 6)
+
+
+def vary(plan: Plan, seed: int,
+         orders: dict[str, tuple[str, ...]] | None = None
+         ) -> tuple[Plan, dict[str, tuple[str, ...]], list[str]]:
+    """What ``seed`` makes of what a plan lets vary; the same seed, the same.
+
+    A group with ``shuffle: true`` runs its members in an order the seed
+    draws (which engine stops first), unless the caller gives its order;
+    a ``wait: {seconds: [LOW, HIGH]}`` becomes a pause the seed draws.
+    Returns the plan with those pauses fixed, the groups' orders, and one
+    line per variation drawn (for the printed plan).
+    """
+    import random
+    rng = random.Random(seed)
+    orders = dict(orders or {})
+    notes = []
+
+    def fixed(step: Step) -> Step:
+        span = step.args.get('span')
+        if step.action != 'wait' or not span:
+            return step
+        seconds = round(rng.uniform(*span), 1)
+        notes.append(f'pause {seconds:g}s (of {span[0]:g}-{span[1]:g}s)')
+        return dataclasses.replace(step, args={'seconds': seconds})
+
+    steps = []
+    for step in plan.steps:
+        if step.action != 'group':
+            steps.append(fixed(step))
+            continue
+        if step.shuffle and step.group not in orders:
+            order = list(step.order)
+            rng.shuffle(order)
+            orders[step.group] = tuple(order)
+            notes.append(f'{step.group}: {" ".join(order)}')
+        steps.append(dataclasses.replace(step, members={
+            k: tuple(fixed(s) for s in v) for k, v in step.members.items()}))
+    return dataclasses.replace(plan, steps=tuple(steps)), orders, notes

@@ -36,7 +36,12 @@ class PlanRunner:
     """Runs ``plan`` with ``labels`` naming its releases."""
 
     def __init__(self, plan: plans.Plan, echo: bool = True,
-                 orders: Mapping[str, tuple[str, ...]] | None = None):
+                 orders: Mapping[str, tuple[str, ...]] | None = None,
+                 seed: int | None = None):
+        # What the plan lets vary, drawn from the seed (printed with the
+        # plan, so that a run can be replayed with --seed).
+        self.seed = plans.draw_seed() if seed is None else int(seed)
+        plan, orders, self.variations = plans.vary(plan, self.seed, orders)
         self.plan = plan
         self.name = plan.name
         self.echo = echo
@@ -44,13 +49,16 @@ class PlanRunner:
         # Refuses a bad order before anything starts.
         plan.flat(self.orders)
         self.steps: list[StepResult] = []
+        # The step running now (the disruption sampler's timeline).
+        self.current = ''
 
     # -- what the subclass provides ----------------------------------------
     @property
     def labels(self) -> plans.Labels:
         raise NotImplementedError
 
-    def do_start(self, ref: plans.ServiceRef) -> str | None:
+    def do_start(self, ref: plans.ServiceRef,
+                 bus: str | None = None) -> str | None:
         raise NotImplementedError
 
     def do_stop(self, ref: plans.ServiceRef) -> str | None:
@@ -83,6 +91,7 @@ class PlanRunner:
     def step(self, name: str, func: Callable[[], str | None]) -> None:
         """Run and time one step; a failure is recorded, then raised."""
         self.say(f'--> {name}')
+        self.current = name
         start = time.monotonic()
         try:
             detail = func() or ''
@@ -109,11 +118,17 @@ class PlanRunner:
         return ()
 
     def render(self) -> str:
-        return plans.render(self.plan, self.labels, self.orders)
+        text = plans.render(self.plan, self.labels, self.orders)
+        text += f'\n    seed {self.seed} (replay with --seed {self.seed})'
+        if self.variations:
+            text += '; drawn: ' + '; '.join(self.variations)
+        return text
 
     # -- the walk ----------------------------------------------------------
     def _action(self, step: plans.Step) -> Callable[[], str | None]:
         ref, args = step.ref, step.args
+        if step.action == 'start' and step.bus:
+            return lambda: self.do_start(ref, bus=step.bus)
         if step.action == 'start':
             return lambda: self.do_start(ref)
         if step.action == 'stop':

@@ -36,6 +36,7 @@ WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-plans'
 SOURCES = Path(config.CACHE_HOME).expanduser() / 'sources'
 RUN_TIMEOUT = 1500
 PATCH_CHECK = 'values_and_outputs'
+ROLLING_CHECKS = 'values_and_outputs'
 RANDOM_STRING = Path('heat', 'engine', 'resources', 'openstack', 'heat',
                      'random_string.py')
 VALUE_ATTRIBUTE = 'VALUE: attributes.Schema('
@@ -222,6 +223,55 @@ class PlanRunTest(testtools.TestCase):
                                         run.report['steps']])
         self.assertNotIn('Traceback (most recent call last)',
                          run.output.split('=' * 72)[-1])
+
+    @base.idempotent_id('fb02283d-78f1-4bf5-9709-572862ba7ed3')
+    def test_rolling_mixed(self):
+        run = run_of('rolling-mixed', '--plan', 'rolling-mixed', '--checks',
+                     ROLLING_CHECKS, '--seed', '11')
+        self.assertPassed(run)
+        self.assertEqual(11, run.report['seed'])
+        self.assertIn('seed 11 (replay with --seed 11)', run.output)
+        old, new = (run.report[k]['series'] for k in ('from', 'to'))
+        mixed = run.report['mixed']
+        # Once with the old API, once with the new; each predicted
+        # compatible, and both releases' engines served, crossing.
+        self.assertEqual(2, len(mixed), mixed)
+        for outcome in mixed:
+            self.assertTrue(outcome['prediction']['compatible'], outcome)
+            self.assertTrue(outcome['served'].get(old), outcome)
+            self.assertTrue(outcome['served'].get(new), outcome)
+            self.assertTrue(outcome['crossings'], outcome)
+        self.assertIn('predicted compatible and observed so', run.output)
+        self.assertDisruptionReported(run)
+
+    @base.idempotent_id('905d3ac3-4c65-4af7-b514-3e486038b1a6')
+    def test_rolling_vhost(self):
+        run = run_of('rolling-vhost', '--plan', 'rolling-vhost', '--checks',
+                     ROLLING_CHECKS)
+        self.assertPassed(run)
+        # The new engine and API on a virtual host of their own.
+        on_bus = [s['name'] for s in run.report['steps']
+                  if 'on virtual host heat-new' in s['detail']]
+        self.assertEqual(2, len(on_bus), on_bus)
+        budget = run.step('disruption within the plan')
+        self.assertTrue(budget['ok'], budget)
+        self.assertEqual({'unavailable_seconds': {'heat': 5.0},
+                          'failed_stack_operations': 0},
+                         run.report['budget'])
+        self.assertLessEqual(
+            run.report['disruption']['unavailable']['heat'], 5.0)
+        self.assertEqual(0, run.report['failed_stack_operations'])
+        self.assertDisruptionReported(run)
+
+    def assertDisruptionReported(self, run: Run) -> None:
+        doc = run.report['disruption']
+        self.assertIsNotNone(doc, run.output[-3000:])
+        # At least two samples a second over the sampled part of the run.
+        self.assertGreaterEqual(doc['samples'], 1.5 * doc['seconds'], doc)
+        self.assertTrue(doc['shown_stack'], doc)
+        self.assertIn('disruption (', run.output)
+        self.assertRegex(run.output, r'heat +unavailable +[\d.]+s, \d+ '
+                                     r'failed requests, longest outage')
 
     @base.idempotent_id('a5e1d4b6-7f98-4c2e-9da5-1b6c2f8a9e45')
     def test_unsupported_pair_is_one_line(self):

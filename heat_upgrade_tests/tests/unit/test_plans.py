@@ -188,7 +188,11 @@ class PlanDataTest(testtools.TestCase):
             '- start: heat': 'names no release',
             '- start: nova@new': 'is not SERVICE@RELEASE',
             '- start: heat@newer': 'release',
-            '- phase: mixed': 'unknown phase',
+            '- phase: halfway': 'unknown phase',
+            '- {stop: heat-engine@old, bus: new}': 'bus names a virtual',
+            '- {start: keystone@new, bus: new}': 'Keystone uses no bus',
+            '- {start: heat@new, bus: Bad_Name}': 'bus names a virtual',
+            '- wait: {seconds: [5, 1]}': 'wait needs',
             '- migrate: heat-api@new': 'migrate names one of',
             '- wait: {seconds: 9999}': 'wait needs',
             '- switch: {endpoint: orchestration, to: heat-engine@new}':
@@ -220,8 +224,8 @@ class PlanDataTest(testtools.TestCase):
 
     @base.idempotent_id('a9ebe50d-5404-4ce4-84b0-7c74f2b646a9')
     def test_unknown_plan_names_the_known_ones(self):
-        exc = self.assertRaises(plans.PlanError, plans.get, 'rolling-vhost')
-        self.assertIn("unknown plan 'rolling-vhost'; plans: full", str(exc))
+        exc = self.assertRaises(plans.PlanError, plans.get, 'rolling-bus')
+        self.assertIn("unknown plan 'rolling-bus'; plans: full", str(exc))
 
 
 class PairsTest(testtools.TestCase):

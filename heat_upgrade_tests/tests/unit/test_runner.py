@@ -28,8 +28,8 @@ class FakeRun(runner.PlanRunner):
         return plans.Labels(heat={'old': 'O', 'new': 'N'},
                             keystone={'old': 'KO', 'new': 'KN'})
 
-    def do_start(self, ref):
-        self.calls.append(f'start {ref}')
+    def do_start(self, ref, bus=None):
+        self.calls.append(f'start {ref}' + (f' on {bus}' if bus else ''))
         self.running.add(str(ref))
 
     def do_stop(self, ref):
