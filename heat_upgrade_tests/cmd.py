@@ -128,6 +128,17 @@ def _keep_results(run_dir: Path, phase: str) -> None:
         subprocess.call([str(junit)], stdin=src, stdout=out)
 
 
+def render_report(directory: str, output: str | None) -> int:
+    """``heat-upgrade-tests report DIR``: the run's page, again."""
+    from heat_upgrade_tests.runreport import html
+    try:
+        path = html.write(directory, output)
+    except (ValueError, OSError) as exc:
+        raise exceptions.ConfigError(f'cannot render the report: {exc}')
+    print(f'HTML report: {path}')
+    return 0
+
+
 def list_checks(conf) -> int:
     for name, check in checks_base.all_checks().items():
         admin = ' (admin)' if check.wants_admin() else ''
@@ -175,6 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
                               '[phases] enabled_checks)')
     upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
     sub.add_parser('list-checks', help='list the check catalogue')
+    report = sub.add_parser(
+        'report', help='render the HTML report of a run again from its '
+                       'saved results')
+    report.add_argument('directory', metavar='DIR',
+                        help='the run\'s work directory (or a results '
+                             'directory of phase subunit streams)')
+    report.add_argument('--output', metavar='FILE',
+                        help='where to write the page (default: '
+                             'DIR/report.html)')
     scaffold_parser = sub.add_parser(
         'scaffold', help='write a new check\'s module, template and fault '
                          'drill')
@@ -202,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_phase(conf, args.phase)
         if args.command == 'integrity':
             return integrity_cli.main(conf, args)
+        if args.command == 'report':
+            return render_report(args.directory, args.output)
         if args.command == 'scaffold':
             from heat_upgrade_tests import scaffold
             return scaffold.main(args.name, args.root)

@@ -20,6 +20,7 @@ from typing import Any
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.minicloud import progress
 
 Hook = Callable[[Any], None]
 
@@ -44,6 +45,7 @@ class PlanRunner:
         # Refuses a bad order before anything starts.
         plan.flat(self.orders)
         self.steps: list[StepResult] = []
+        self._current_step: str | None = None
 
     # -- what the subclass provides ----------------------------------------
     @property
@@ -84,8 +86,10 @@ class PlanRunner:
         """Run and time one step; a failure is recorded, then raised."""
         self.say(f'--> {name}')
         start = time.monotonic()
+        self._current_step = name
         try:
-            detail = func() or ''
+            with progress.showing(name, enabled=self.echo):
+                detail = func() or ''
         except BaseException as exc:
             seconds = time.monotonic() - start
             self.steps.append(StepResult(name, seconds, False, str(exc)))
