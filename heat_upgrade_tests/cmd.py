@@ -185,7 +185,18 @@ def build_parser() -> argparse.ArgumentParser:
                          help='comma-separated checks to run (overrides '
                               '[phases] enabled_checks)')
     upgrade.add_argument('--work-dir', help='overrides [minicloud] work_dir')
+    upgrade.add_argument('--heat-tests', action='store_true',
+                         help='also run Heat\'s own tests '
+                              '(heat-tempest-plugin) before and after the '
+                              'upgrade (sets [heat_tests] enabled)')
     sub.add_parser('list-checks', help='list the check catalogue')
+    heat_tests_parser = sub.add_parser(
+        'heat-tests', help='run Heat\'s own tests (heat-tempest-plugin) '
+                           'before or after the upgrade')
+    heat_tests_parser.add_argument(
+        'side', choices=('before', 'after'),
+        help='before: with the old Heat, after pre-upgrade; after: with '
+             'the new Heat, before post-upgrade (compared with before)')
     report = sub.add_parser(
         'report', help='render the HTML report of a run again from its '
                        'saved results')
@@ -222,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
             return run_phase(conf, args.phase)
         if args.command == 'integrity':
             return integrity_cli.main(conf, args)
+        if args.command == 'heat-tests':
+            from heat_upgrade_tests import heat_tests
+            return heat_tests.run(conf, args.side)
         if args.command == 'report':
             return render_report(args.directory, args.output)
         if args.command == 'scaffold':
@@ -234,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
             for opt in ('from_series', 'to_series', 'work_dir'):
                 if getattr(args, opt):
                     conf.set_override(opt, getattr(args, opt), 'minicloud')
+            if args.heat_tests:
+                conf.set_override('enabled', True, 'heat_tests')
             if args.checks:
                 conf.set_override('enabled_checks', [
                     c.strip() for c in args.checks.split(',') if c.strip()],

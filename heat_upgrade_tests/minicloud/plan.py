@@ -28,6 +28,7 @@ import time
 import fixtures
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import heat_tests
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
@@ -143,6 +144,7 @@ class UpgradeRun(runner.PlanRunner):
         self.phase_history: list[PhaseRun] = []
         # The phase runs in order, with their result files (report.json).
         self.phase_results: list[dict] = []
+        self.heat_tests_problems: list[str] = []
         self.db_versions: dict[str, str] = {}
         self.cloud: cloud_mod.MiniCloud | None = None
         self.old: heat.HeatRelease | None = None
@@ -205,6 +207,8 @@ class UpgradeRun(runner.PlanRunner):
                 wanted[f'heat-{key}'] = (
                     f'heat-{s.heat_version}', heat.requirements(s),
                     s.heat_constraints)
+        if self.conf.heat_tests.enabled:
+            wanted['heat-tests'] = heat_tests.venv_spec()
         keystone_keys = {r.release for r in self.plan.refs()
                          if r.service == 'keystone' and r.release}
         for key in sorted(keystone_keys):
@@ -341,6 +345,9 @@ class UpgradeRun(runner.PlanRunner):
                 entry[kind] = str(target.relative_to(self.run_dir))
         return entry
 
+    def _heat_tests_verdict(self) -> None:
+        raise exceptions.UpgradeTestError('; '.join(self.heat_tests_problems))
+
     def do_integrity(self, only: list[str]) -> str:
         """``heat-upgrade-tests integrity check`` of the old and new Heat."""
         report = self.run_dir / INTEGRITY_REPORT
@@ -386,6 +393,7 @@ class UpgradeRun(runner.PlanRunner):
         """
         hooks = hooks or {}
         self.check_moments(hooks)
+        hooks = heat_tests.plan_hooks(self, hooks)
         try:
             if not self.prepared:
                 self.preflight()
@@ -397,6 +405,9 @@ class UpgradeRun(runner.PlanRunner):
                     self.say(f'==> {self.plan.name} order: '
                              f'{" ".join(self.upgrade_order)}')
                 self.walk(hooks, context=self)
+                if self.heat_tests_problems:
+                    self.step('Heat\'s own tests before and after',
+                              self._heat_tests_verdict)
         finally:
             if self.cloud is not None:
                 self.step('stop the mini-cloud', self._owner.cleanUp)

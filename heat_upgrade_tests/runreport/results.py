@@ -291,8 +291,8 @@ def _unexpected_passes(directory: Path, columns: list[PhaseColumn]) -> None:
                         f'declaration')
 
 
-def _heat_tests(directory: Path) -> list[HeatTestRow]:
-    base = directory / 'results' / 'heat-tests'
+def heat_test_rows(base: Path) -> list[HeatTestRow]:
+    """Heat's tests, from ``base/before.subunit`` and ``after.subunit``."""
     sides = {}
     for side in ('before', 'after'):
         stream = base / f'{side}.subunit'
@@ -301,6 +301,13 @@ def _heat_tests(directory: Path) -> list[HeatTestRow]:
     names = sorted(set(sides['before']) | set(sides['after']))
     return [HeatTestRow(name.split('[', 1)[0], sides['before'].get(name),
                         sides['after'].get(name)) for name in names]
+
+
+def _heat_tests(directory: Path) -> list[HeatTestRow]:
+    """Heat's tests of the run: ``results/[<state>/]heat-tests/``."""
+    found = sorted(directory.glob('heat-tests/*.subunit')) + sorted(
+        directory.glob('results/**/heat-tests/*.subunit'))
+    return heat_test_rows(found[0].parent) if found else []
 
 
 def load(directory: str | Path) -> RunResults:
