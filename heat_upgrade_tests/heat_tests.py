@@ -36,6 +36,7 @@ VENV_NAME = 'heat-tests-tempest-47.0.0-plugin-3.0.0'
 CONSTRAINTS = 'constraints/heat-tests.txt'
 EXCLUDE_LIST = 'heat-tests-exclude.txt'
 BEFORE, AFTER = 'before', 'after'
+GABBI_GROUP = r'^heat_tempest_plugin\.tests\.api\.test_heat_api\.([a-z]+)_'
 SIDES = (BEFORE, AFTER)
 # Services the mini-cloud lacks; the plugin's tests that need them skip.
 ABSENT = ('nova', 'neutron', 'cinder', 'swift', 'glance', 'aodh',
@@ -174,6 +175,8 @@ def run(conf, side: str) -> int:
         argv = [python, '-m', 'stestr', '--test-path',
                 f'{site}/heat_tempest_plugin/tests', '--top-dir', site,
                 'run', '--concurrency', str(conf.heat_tests.concurrency),
+                # A gabbi file's tests are one sequence: one worker each.
+                '--group-regex', GABBI_GROUP,
                 '--exclude-list', str(excludes), conf.heat_tests.test_regex]
         print(f'==> Heat\'s own tests ({PLUGIN}, {TEMPEST}) {side} the '
               f'upgrade: {conf.heat_tests.test_regex}', flush=True)
@@ -228,9 +231,9 @@ def plan_hooks(run, hooks: dict) -> dict:
     """The plan's hooks with Heat's tests at its two moments added.
 
     Only for plans with both moments (``pre-upgrade`` and ``new-heat-up``);
-    a failing run is recorded in ``run.heat_tests_problems`` and fails the
-    run once the walk is over, so the post-upgrade and destroy phases
-    still run.
+    a failing run is a failed step (the run fails) that does not end the
+    walk, so the post-upgrade and destroy phases still run; it is also
+    kept in ``run.heat_tests_problems``.
     """
     moments = {'pre-upgrade': BEFORE, 'new-heat-up': AFTER}
     if not run.conf.heat_tests.enabled or not set(moments) <= set(
@@ -242,8 +245,11 @@ def plan_hooks(run, hooks: dict) -> dict:
         def hook(context, side=side, previous=hooks.get(moment)):
             if previous is not None:
                 previous(context)
-            context.step(f'Heat\'s own tests {side} the upgrade',
-                         lambda: _hook(context, side, plan_mod))
+            try:
+                context.step(f'Heat\'s own tests {side} the upgrade',
+                             lambda: _hook(context, side, plan_mod))
+            except exceptions.UpgradeTestError:
+                pass  # recorded as a failed step: the run fails, goes on
         hooks[moment] = hook
     return hooks
 
@@ -259,5 +265,5 @@ def _hook(run, side: str, plan_mod) -> str:
         problem = (f'Heat\'s own tests {side} the upgrade failed (exit '
                    f'{result.returncode}); see logs/heat-tests-{side}.log')
         run.heat_tests_problems.append(problem)
-        return problem
+        raise exceptions.UpgradeTestError(problem)
     return ''

@@ -34,8 +34,8 @@ function create {
     resource_save "$HEAT_UPGRADE_TESTS_NAME" from_heat_version \
         "$(heat_upgrade_tests_heat_version)"
     run_heat_upgrade_tests_phase pre-upgrade
-    if [[ "$(trueorfalse False HEAT_UPGRADE_TESTS_HEAT_TESTS)" == "True" ]]
-    then
+    if heat_upgrade_tests_heat_tests_enabled; then
+        # Heat's own tests with the old Heat (see devstack/settings).
         run_heat_upgrade_tests_phase heat-tests-before
     fi
 }
@@ -58,8 +58,7 @@ function verify {
             # whose effect is observed. Nothing is deleted here: destroy
             # does that. Heat's own tests first, before the checks'
             # stacks change.
-            if [[ "$(trueorfalse False HEAT_UPGRADE_TESTS_HEAT_TESTS)" \
-                    == "True" ]]; then
+            if heat_upgrade_tests_heat_tests_enabled; then
                 run_heat_upgrade_tests_phase heat-tests-after
             fi
             run_heat_upgrade_tests_phase post-upgrade

@@ -91,11 +91,17 @@ class HeatTestRow:
     after: TestResult | None
 
     @property
+    def short(self) -> str:
+        return self.name.removeprefix('heat_tempest_plugin.tests.')
+
+    @property
     def verdict(self) -> str:
         b = self.before.status if self.before else MISSING
         a = self.after.status if self.after else MISSING
-        if b == PASS and a in (FAIL, MISSING):
+        if b == PASS and a == FAIL:
             return 'regression'
+        if b != MISSING and a == MISSING:
+            return 'not run after'
         if a == FAIL:
             return 'fails before and after' if b == FAIL else 'fails after'
         if b == FAIL and a == PASS:
