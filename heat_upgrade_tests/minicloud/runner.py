@@ -80,7 +80,7 @@ class PlanRunner:
     # -- printing and timing -----------------------------------------------
     def say(self, text: str) -> None:
         if self.echo:
-            print(text, flush=True)
+            progress.echo(text + '\n')
 
     def step(self, name: str, func: Callable[[], str | None]) -> None:
         """Run and time one step; a failure is recorded, then raised."""
