@@ -265,7 +265,8 @@ def _columns(directory: Path, summary: dict) -> list[PhaseColumn]:
         for stream in streams:
             if stream.name == f'{phase}.subunit':
                 rel = stream.relative_to(directory)
-                label = phase if len(rel.parts) < 3 else \
+                label = phase if len(rel.parts) < 3 or \
+                    rel.parts[-3] == 'results' else \
                     f'{phase} ({rel.parts[-3]})'
                 junit = stream.with_suffix('.xml')
                 columns.append(PhaseColumn(
