@@ -167,6 +167,17 @@ def _keep_results(run_dir: Path, phase: str) -> None:
         subprocess.call([str(junit)], stdin=src, stdout=out)
 
 
+def render_report(directory: str, output: str | None) -> int:
+    """``heat-upgrade-tests report DIR``: the run's page, again."""
+    from heat_upgrade_tests.runreport import html
+    try:
+        path = html.write(directory, output)
+    except (ValueError, OSError) as exc:
+        raise exceptions.ConfigError(f'cannot render the report: {exc}')
+    print(f'HTML report: {path}')
+    return 0
+
+
 def list_checks(conf) -> int:
     for name, check in checks_base.all_checks().items():
         admin = ' (admin)' if check.wants_admin() else ''
@@ -229,12 +240,32 @@ def build_parser() -> argparse.ArgumentParser:
                               'stops first, small pauses) drawn from N; '
                               'the same N, the same plan (default: drawn '
                               'and printed)')
-    sub.add_parser('list-checks', help='list the check catalogue')
     prune = sub.add_parser(
         'prune-venvs', help='remove the cached venvs that no pin of '
                             'releases.yaml refers to any more')
     prune.add_argument('--dry-run', action='store_true',
                        help='only list what would be removed')
+    upgrade.add_argument('--heat-tests', action='store_true',
+                         help='also run Heat\'s own tests '
+                              '(heat-tempest-plugin) before and after the '
+                              'upgrade (sets [heat_tests] enabled)')
+    sub.add_parser('list-checks', help='list the check catalogue')
+    heat_tests_parser = sub.add_parser(
+        'heat-tests', help='run Heat\'s own tests (heat-tempest-plugin) '
+                           'before or after the upgrade')
+    heat_tests_parser.add_argument(
+        'side', choices=('before', 'after'),
+        help='before: with the old Heat, after pre-upgrade; after: with '
+             'the new Heat, before post-upgrade (compared with before)')
+    report = sub.add_parser(
+        'report', help='render the HTML report of a run again from its '
+                       'saved results')
+    report.add_argument('directory', metavar='DIR',
+                        help='the run\'s work directory (or a results '
+                             'directory of phase subunit streams)')
+    report.add_argument('--output', metavar='FILE',
+                        help='where to write the page (default: '
+                             'DIR/report.html)')
     scaffold_parser = sub.add_parser(
         'scaffold', help='write a new check\'s module, template and fault '
                          'drill')
@@ -278,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
             return integrity_cli.main(conf, args)
         if args.command == 'prune-venvs':
             return prune_venvs(conf, args.dry_run)
+        if args.command == 'heat-tests':
+            from heat_upgrade_tests import heat_tests
+            return heat_tests.run(conf, args.side)
+        if args.command == 'report':
+            return render_report(args.directory, args.output)
         if args.command == 'scaffold':
             from heat_upgrade_tests import scaffold
             return scaffold.main(args.name, args.root)
@@ -288,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             for opt in ('from_series', 'to_series', 'work_dir'):
                 if getattr(args, opt):
                     conf.set_override(opt, getattr(args, opt), 'minicloud')
+            if args.heat_tests:
+                conf.set_override('enabled', True, 'heat_tests')
             if args.checks:
                 conf.set_override('enabled_checks', [
                     c.strip() for c in args.checks.split(',') if c.strip()],

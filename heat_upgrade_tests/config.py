@@ -138,6 +138,31 @@ minicloud_opts = [
                help='Seconds a service may take to start or stop.'),
 ]
 
+heat_tests_group = cfg.OptGroup(
+    'heat_tests', title="Heat's own tests (heat-tempest-plugin) before and "
+                        "after the upgrade")
+heat_tests_opts = [
+    cfg.BoolOpt('enabled', default=False,
+                help="Run Heat's own API and functional tests "
+                     "(heat-tempest-plugin) after pre-upgrade with the old "
+                     "Heat and again once the new Heat is up, before "
+                     "post-upgrade (mini-cloud plans with both moments). "
+                     "A test passing before and failing after fails the "
+                     "run; one failing both times is reported only."),
+    cfg.StrOpt('test_regex',
+               default=r'^heat_tempest_plugin\.tests\.(api|functional)\.',
+               help='Which of the plugin\'s tests to run (stestr regex).'),
+    cfg.StrOpt('exclude_list_file',
+               help='stestr exclude list (one regex a line, # comments); '
+                    'default: upgrade/heat-tests-exclude.txt, the tests '
+                    'that need services the mini-cloud lacks.'),
+    cfg.IntOpt('concurrency', default=2, min=1,
+               help='Test workers of each run.'),
+    cfg.IntOpt('timeout', default=1200, min=60,
+               help='Seconds one run of the tests may take, venv build '
+                    'excluded.'),
+]
+
 integrity_group = cfg.OptGroup(
     'integrity', title='Database, configuration and compatibility checks')
 integrity_opts = [
@@ -175,6 +200,7 @@ _GROUPS = [
     (timeouts_group, timeouts_opts),
     (minicloud_group, minicloud_opts),
     (integrity_group, integrity_opts),
+    (heat_tests_group, heat_tests_opts),
 ]
 
 

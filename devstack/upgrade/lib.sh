@@ -91,6 +91,14 @@ function heat_upgrade_tests_series {
         "to ${to_version:-unknown}"
 }
 
+# heat_upgrade_tests_heat_tests_enabled - whether Heat's own tests run
+#
+# HEAT_UPGRADE_TESTS_HEAT_TESTS (devstack/settings; default False): run
+# heat-tempest-plugin after create and before the post-upgrade phase.
+function heat_upgrade_tests_heat_tests_enabled {
+    [[ "${HEAT_UPGRADE_TESTS_HEAT_TESTS:-False}" =~ ^(True|true|1|yes)$ ]]
+}
+
 # run_heat_upgrade_tests_phase phase [hint...]
 #
 # Run one phase, bounded by HEAT_UPGRADE_TESTS_PHASE_TIMEOUT; die (exit

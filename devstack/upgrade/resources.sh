@@ -34,6 +34,10 @@ function create {
     resource_save "$HEAT_UPGRADE_TESTS_NAME" from_heat_version \
         "$(heat_upgrade_tests_heat_version)"
     run_heat_upgrade_tests_phase pre-upgrade
+    if heat_upgrade_tests_heat_tests_enabled; then
+        # Heat's own tests with the old Heat (see devstack/settings).
+        run_heat_upgrade_tests_phase heat-tests-before
+    fi
 }
 
 function verify {
@@ -52,7 +56,11 @@ function verify {
         post-upgrade)
             # With the new Heat: same status and outputs, then an update
             # whose effect is observed. Nothing is deleted here: destroy
-            # does that.
+            # does that. Heat's own tests first, before the checks'
+            # stacks change.
+            if heat_upgrade_tests_heat_tests_enabled; then
+                run_heat_upgrade_tests_phase heat-tests-after
+            fi
             run_heat_upgrade_tests_phase post-upgrade
             ;;
         *)

@@ -113,13 +113,26 @@ def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
         'steps': [vars(s) for s in plan.steps],
         'phases': {k: {'returncode': v.returncode, 'seconds': v.seconds}
                    for k, v in plan.phase_runs.items()},
+        'phase_runs': getattr(plan, 'phase_results', []),
         'db_versions': plan.db_versions,
         'left_behind': plan.left_behind,
         'left_behind_error': plan.leak_error,
         'peak_memory_bytes': plan.memory.peak_bytes,
         'peak_memory_by_command': plan.memory.peak_by_command,
     }, indent=2) + '\n')
+    write_html(plan.run_dir)
     return path
+
+
+def write_html(run_dir: Path) -> Path | None:
+    """The run's HTML report; a rendering problem is said, not raised."""
+    from heat_upgrade_tests.runreport import html
+    try:
+        return html.write(run_dir)
+    except Exception as exc:  # the run's verdict stands without the page
+        print(f'heat-upgrade-tests: the HTML report of {run_dir} could not '
+              f'be written: {exc}', file=sys.stderr, flush=True)
+        return None
 
 
 def list_plans() -> int:
@@ -144,4 +157,7 @@ def main(conf, plan_name: str | None = None,
         report = write_report(run)
         if report:
             print(f'report: {report}', file=sys.stdout, flush=True)
+            html = run.run_dir / 'report.html'
+            if html.is_file():
+                print(f'HTML report: {html}', file=sys.stdout, flush=True)
     return 0 if run.ok else 1

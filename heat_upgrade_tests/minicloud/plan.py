@@ -28,6 +28,7 @@ import time
 import fixtures
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import heat_tests
 from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import disruption
@@ -41,6 +42,7 @@ from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import ports
 from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests.minicloud import progress
 from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import runner
 from heat_upgrade_tests.minicloud import swift
@@ -106,7 +108,7 @@ def run_command(argv: list[str], what: str, log_file: Path,
                 lines.append(line)
                 log.write(line)
                 if echo:
-                    print(f'    {line}', end='', flush=True)
+                    progress.echo(f'    {line}')
             returncode = proc.wait()
         finally:
             watchdog.cancel()
@@ -157,6 +159,9 @@ class UpgradeRun(runner.PlanRunner):
         self.cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
         self.phase_runs: dict[str, PhaseRun] = {}
         self.phase_history: list[PhaseRun] = []
+        # The phase runs in order, with their result files (report.json).
+        self.phase_results: list[dict] = []
+        self.heat_tests_problems: list[str] = []
         self.db_versions: dict[str, str] = {}
         self.cloud: cloud_mod.MiniCloud | None = None
         self.old: heat.HeatRelease | None = None
@@ -242,6 +247,8 @@ class UpgradeRun(runner.PlanRunner):
                 wanted[f'heat-{key}'] = (
                     f'heat-{s.heat_version}', heat.requirements(s),
                     s.heat_constraints)
+        if self.conf.heat_tests.enabled:
+            wanted['heat-tests'] = heat_tests.venv_spec()
         keystone_keys = {r.release for r in self.plan.refs()
                          if r.service == 'keystone' and r.release}
         for key in sorted(keystone_keys):
@@ -401,6 +408,7 @@ class UpgradeRun(runner.PlanRunner):
                 self._count_left_behind()
         self.phase_runs[phase] = result
         self.phase_history.append(result)
+        self.phase_results.append(self._keep_phase_results(phase, result))
         if not result.ok:
             raise exceptions.UpgradeTestError(
                 f'the {phase} phase failed (exit {result.returncode}); '
@@ -513,6 +521,7 @@ class UpgradeRun(runner.PlanRunner):
         result = run_phase_command(config, 'mixed', log, echo=self.echo)
         self.phase_runs['mixed'] = result
         self.phase_history.append(result)
+        self.phase_results.append(self._keep_phase_results('mixed', result))
         observation = mixing.observe(engines, start)
         outcome = {'prediction': dataclasses.asdict(prediction),
                    'passed': result.ok, 'seconds': result.seconds,
@@ -540,6 +549,28 @@ class UpgradeRun(runner.PlanRunner):
         with os.fdopen(fd, 'w') as f:
             parser.write(f)
         return path
+
+    def _keep_phase_results(self, phase: str, result: PhaseRun) -> dict:
+        """Copy this run's subunit and junit files beside the report.
+
+        A phase may run more than once in a plan (verify); each run keeps
+        its own files, numbered in the plan's order, for the report.
+        """
+        n = len(self.phase_results) + 1
+        source = self.cloud.results_dir / self.cloud.state_dir.name / phase
+        keep = self.run_dir / 'results' / 'phases'
+        entry = {'step': self.current or f'{phase} phase',
+                 'phase': phase, 'returncode': result.returncode,
+                 'seconds': result.seconds,
+                 'log': f'logs/phase-{phase}.log'}
+        for kind, suffix in (('subunit', 'subunit'), ('junit', 'xml')):
+            found = source / f'{phase}.{suffix}'
+            if found.is_file():
+                keep.mkdir(parents=True, exist_ok=True)
+                target = keep / f'{n:02d}-{phase}.{suffix}'
+                shutil.copyfile(found, target)
+                entry[kind] = str(target.relative_to(self.run_dir))
+        return entry
 
     def do_integrity(self, only: list[str]) -> str:
         """``heat-upgrade-tests integrity check`` of the old and new Heat."""
@@ -589,6 +620,7 @@ class UpgradeRun(runner.PlanRunner):
         """
         hooks = hooks or {}
         self.check_moments(hooks)
+        hooks = heat_tests.plan_hooks(self, hooks)
         try:
             if not self.prepared:
                 self.preflight()

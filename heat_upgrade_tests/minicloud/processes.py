@@ -3,12 +3,12 @@
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
 
 import fixtures
+from tempest.lib.common.utils import test_utils
 
 from heat_upgrade_tests import exceptions
 
@@ -22,20 +22,28 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
 
     ``what`` names what is awaited, so the timeout message says it.
     ``failed`` may return a reason to give up early (a process that died).
+    The polling is tempest.lib's ``call_until_true``; the predicate is
+    asked once more at once, so a zero timeout still looks.
     """
-    deadline = time.monotonic() + timeout
-    while True:
+    reasons: list[str] = []
+
+    def settled() -> bool:
         if predicate():
-            return
-        if failed is not None:
-            reason = failed()
-            if reason:
-                raise exceptions.MiniCloudError(
-                    f'gave up waiting for {what}: {reason}')
-        if time.monotonic() >= deadline:
-            raise exceptions.TimeoutExpired(
-                f'timed out after {timeout:.0f}s waiting for {what}')
-        time.sleep(interval)
+            return True
+        reason = failed() if failed is not None else None
+        if reason:
+            reasons.append(reason)
+            return True
+        return False
+
+    done = settled() or test_utils.call_until_true(settled, timeout,
+                                                   interval)
+    if reasons:
+        raise exceptions.MiniCloudError(
+            f'gave up waiting for {what}: {reasons[0]}')
+    if not done:
+        raise exceptions.TimeoutExpired(
+            f'timed out after {timeout:.0f}s waiting for {what}')
 
 
 class ManagedProcess(fixtures.Fixture):

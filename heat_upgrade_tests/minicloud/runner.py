@@ -20,6 +20,7 @@ from typing import Any
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.minicloud import progress
 
 Hook = Callable[[Any], None]
 
@@ -86,7 +87,7 @@ class PlanRunner:
     # -- printing and timing -----------------------------------------------
     def say(self, text: str) -> None:
         if self.echo:
-            print(text, flush=True)
+            progress.echo(text + '\n')
 
     def step(self, name: str, func: Callable[[], str | None]) -> None:
         """Run and time one step; a failure is recorded, then raised."""
@@ -94,7 +95,8 @@ class PlanRunner:
         self.current = name
         start = time.monotonic()
         try:
-            detail = func() or ''
+            with progress.showing(name, enabled=self.echo):
+                detail = func() or ''
         except BaseException as exc:
             seconds = time.monotonic() - start
             self.steps.append(StepResult(name, seconds, False, str(exc)))

@@ -155,6 +155,9 @@ def scenario() -> Scenario:
     default = {o.name: o.default for o in config.minicloud_opts}['work_dir']
     if conf.minicloud.work_dir == default:
         conf.set_override('work_dir', WORK_DIR, 'minicloud')
+    # Heat's own tests before and after: on in CI, here, once.
+    if os.environ.get('HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS', '1') != '0':
+        conf.set_override('enabled', True, 'heat_tests')
     old, new = driver.resolve_pair(conf)
     # Upgrade Keystone, this project and Heat where grenade would: in the
     # order the grenade settings give, with the job's plugins sorted.

@@ -8,9 +8,9 @@ attribute, which stestr shows as ``[id-...]``.
 
 import functools
 import os
-import uuid
 
 import fixtures
+from tempest.lib import decorators
 import testtools
 from testtools import testcase
 
@@ -64,7 +64,6 @@ def generate(cls: type[PhaseTestCase]) -> type[PhaseTestCase]:
     return cls
 
 
-def idempotent_id(test_id: str):
-    """Decorator (tempest style): a stable id for a test across renames."""
-    uuid.UUID(test_id)
-    return testcase.attr(f'id-{test_id}')
+# A stable id for a test across renames: tempest.lib's decorator (the
+# ``id-<uuid>`` attribute stestr shows, and the id in the docstring).
+idempotent_id = decorators.idempotent_id
