@@ -7,8 +7,9 @@ thread of the runner asks, every ``interval`` seconds:
   member, at the orchestration endpoint of the moment (the runner says
   where the catalogue points: after a ``switch`` step, the new API);
 * Keystone: a validation of the sampler's own token (``GET
-  /v3/auth/tokens``), never a new token (issuing one costs Keystone CPU
-  at each sample; validating is what every service does for each call).
+  /v3/auth/tokens?nocatalog``), never a new token (issuing one costs
+  Keystone CPU at each sample; validating is what every service does for
+  each call).
 
 The token is issued once, when the sampler starts. Each probe runs in a pool of
 its own, started on the tick, so a slow service delays no sample. A
@@ -35,6 +36,8 @@ INTERVAL = 0.5
 # milliseconds when idle, and take seconds while the phases' tests and
 # Heat's engines all authenticate on this 2-core machine.
 TIMEOUT = 5.0
+# Probes of one service waiting at once; further ticks share their outcome.
+MAX_IN_FLIGHT = 2
 
 
 @dataclasses.dataclass
@@ -179,6 +182,8 @@ class Sampler:
         self._thread: threading.Thread | None = None
         self._pool: futures.ThreadPoolExecutor | None = None
         self._ticks: list[tuple[float, str, dict]] = []
+        self._flying: dict[str, list] = {s: [] for s in SERVICES}
+        self._holders: dict[int, dict] = {}
         self._lock = threading.Lock()
 
     def _authenticate(self) -> None:
@@ -226,7 +231,7 @@ class Sampler:
         self._choose_stack()
         self.started = time.monotonic()
         self._pool = futures.ThreadPoolExecutor(
-            max_workers=2 * int(self.timeout / self.interval + 2),
+            max_workers=2 * MAX_IN_FLIGHT,
             thread_name_prefix='disruption-probe')
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name='disruption-sampler')
@@ -241,7 +246,7 @@ class Sampler:
 
     def _probe_keystone(self, result: dict) -> None:
         begun = time.monotonic()
-        good, err, _ = self._get(f'{self.auth_url}/auth/tokens',
+        good, err, _ = self._get(f'{self.auth_url}/auth/tokens?nocatalog',
                                  **{'X-Subject-Token': self._token})
         self._done(result, 'keystone', [] if good else [err], begun)
 
@@ -252,13 +257,36 @@ class Sampler:
             self.slowest[service] = max(self.slowest[service],
                                         time.monotonic() - begun)
 
+    def _submit(self, service: str, result: dict) -> None:
+        """Probe ``service`` for this tick, or share a probe in flight.
+
+        With ``MAX_IN_FLIGHT`` probes of a slow service still waiting, the
+        tick takes the outcome of the newest one instead of sending more:
+        the sampler must not add load to a service already struggling.
+        """
+        probe = {'heat': self._probe_heat,
+                 'keystone': self._probe_keystone}[service]
+        flying = [f for f in self._flying[service] if not f.done()]
+        self._flying[service] = flying
+        if len(flying) >= MAX_IN_FLIGHT:
+            newest, holder = flying[-1], self._holders[id(flying[-1])]
+
+            def share(_future, holder=holder) -> None:
+                with self._lock:
+                    result[service] = holder.get(service, ['no answer'])
+            newest.add_done_callback(share)
+            return
+        future = self._pool.submit(probe, result)
+        self._holders[id(future)] = result
+        flying.append(future)
+
     def _run(self) -> None:
         tick = time.monotonic()
         while not self._stop.is_set():
             result: dict = {}
             self._ticks.append((tick, self.step(), result))
-            self._pool.submit(self._probe_heat, result)
-            self._pool.submit(self._probe_keystone, result)
+            for service in SERVICES:
+                self._submit(service, result)
             tick += self.interval
             self._stop.wait(max(0.0, tick - time.monotonic()))
 
