@@ -161,6 +161,10 @@ def verify_heat_up(conn, timeout: float) -> None:
             f"the upgraded Heat before this phase")
 
 
+UNAVAILABLE_ATTEMPTS = 3
+UNAVAILABLE_DELAY = 2.0
+
+
 class _Progress:
     """What one wait has seen of its stack, to notice "no progress"."""
 
@@ -279,7 +283,8 @@ class StackOps:
         if tags:
             attrs['tags'] = ','.join(tags)  # the API takes a string
         try:
-            stack = self.conn.orchestration.create_stack(
+            stack = self._unavailable_again(
+                self.conn.orchestration.create_stack,
                 name=name, is_rollback_disabled=True,
                 timeout_mins=max(1, int(self.timeout // 60)), **attrs)
         except sdk_exc.HttpException as exc:
@@ -294,7 +299,8 @@ class StackOps:
         attrs = self._attrs(template, environment, parameters)
         before = self.get(stack_id)
         try:
-            self.conn.orchestration.update_stack(
+            self._unavailable_again(
+                self.conn.orchestration.update_stack,
                 before, timeout_mins=max(1, int(self.timeout // 60)),
                 **attrs)
         except sdk_exc.HttpException as exc:
@@ -302,6 +308,23 @@ class StackOps:
                 f'Heat refused to update stack {before.name}: '
                 f'{_http_detail(exc)}')
         return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
+
+    def _unavailable_again(self, call, *args, **kwargs):
+        """``call``, asked again while heat-api answers 503 (bounded).
+
+        heat-api answers 503 "try again at a later time" when a service it
+        needs is briefly away (Keystone, right after its database
+        restarted): the request never reached an engine, so asking again
+        is safe.
+        """
+        for attempt in range(1, UNAVAILABLE_ATTEMPTS + 1):
+            try:
+                return call(*args, **kwargs)
+            except sdk_exc.HttpException as exc:
+                if exc.status_code != 503 or (
+                        attempt == UNAVAILABLE_ATTEMPTS):
+                    raise
+            time.sleep(UNAVAILABLE_DELAY)
 
     def _show(self, stack_id: str, resolve_outputs: bool = False
               ) -> tuple[Any, BaseException | None]:
@@ -401,7 +424,8 @@ class StackOps:
     def delete(self, stack_id: str) -> None:
         """Delete a stack and wait until Heat no longer shows it."""
         try:
-            self.conn.orchestration.delete_stack(stack_id)
+            self._unavailable_again(self.conn.orchestration.delete_stack,
+                                    stack_id)
         except sdk_exc.NotFoundException:
             return
 

@@ -237,3 +237,32 @@ class DroppedAuthTest(testtools.TestCase):
         self.assertRaises(ks_exc.ConnectFailure, clients._authorize,
                           types.SimpleNamespace(authorize=refused))
         self.assertEqual(1, len(calls))
+
+
+class UnavailableTest(testtools.TestCase):
+
+    def test_a_503_is_asked_again_bounded(self):
+        import openstack.exceptions as sdk_exc
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.sleep', lambda s: None))
+        calls = []
+
+        def delete_stack(stack_id):
+            calls.append(stack_id)
+            if len(calls) < 2:
+                raise sdk_exc.HttpException(
+                    'The Keystone service is temporarily unavailable',
+                    http_status=503)
+            raise sdk_exc.NotFoundException('gone')
+        orch = FakeOrchestration()
+        orch.delete_stack = delete_stack
+        ops(orch).delete('sid')
+        self.assertEqual(['sid', 'sid'], calls)
+
+        def always(stack_id):
+            calls.append(stack_id)
+            raise sdk_exc.HttpException('unavailable', http_status=503)
+        calls.clear()
+        orch.delete_stack = always
+        self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
+        self.assertEqual(3, len(calls))
