@@ -273,8 +273,10 @@ class ResourceCheck:
             if not clients.has_service(ctx.conn, service):
                 return f'needs the {service} service, not in the catalog'
         if self.required_resource_types:
-            offered = {t.resource_type for t in
-                       ctx.conn.orchestration.resource_types()}
+            # openstacksdk has no call for it: Heat's API, GET
+            # /resource_types, lists the names.
+            response = ctx.conn.orchestration.get('/resource_types')
+            offered = set(response.json().get('resource_types', []))
             missing = sorted(set(self.required_resource_types) - offered)
             if missing:
                 return f'needs resource types Heat does not offer: ' \
