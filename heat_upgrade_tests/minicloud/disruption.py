@@ -237,6 +237,10 @@ class Sampler:
                                         name='disruption-sampler')
         self._thread.start()
 
+    def heat_serves(self) -> bool:
+        """Whether a stack list answers now (an engine behind the API)."""
+        return self._get(self._stacks_url())[0]
+
     def _probe_heat(self, result: dict) -> None:
         begun = time.monotonic()
         stacks = self._stacks_url()
