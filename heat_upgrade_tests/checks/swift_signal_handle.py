@@ -41,7 +41,8 @@ class SwiftSignalHandle(base.ResourceCheck):
         self.verify_container(ctx, record)
 
     def verify_container(self, ctx, record):
-        name = record.outputs['handle_id']
+        # Heat names the handle's container after the stack's id.
+        name = record.stack.id
         names = [c.name for c in ctx.conn.object_store.containers()]
         if name not in names:
             self.fail(f'the handle\'s container {name} is gone from Swift')
@@ -78,6 +79,6 @@ class SwiftSignalHandle(base.ResourceCheck):
 
     def verify_gone(self, ctx, record):
         names = [c.name for c in ctx.conn.object_store.containers()]
-        if record.outputs['handle_id'] in names:
+        if record.stack.id in names:
             self.fail('the handle\'s container is still in Swift after the '
                       'stack was deleted')

@@ -5,7 +5,8 @@ from heat_upgrade_tests.tests.functional import drills
 
 def inject(tb: drills.Toolbox) -> None:
     store = tb.member.object_store
-    name = tb.record['outputs']['handle_id']
+    # Heat names the handle's container after the stack's id.
+    name = tb.stack_id
     for obj in list(store.objects(name)):
         store.delete_object(obj, container=name)
     store.delete_container(name)
