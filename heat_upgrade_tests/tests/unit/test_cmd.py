@@ -126,7 +126,9 @@ class CommandErrorsTest(testtools.TestCase):
             others = ''.join(
                 f'{name} = {self._free_port()}\n' for name in (
                     'heat_api_port', 'mysql_port', 'rabbit_port',
-                    'rabbit_dist_port', 'epmd_port'))
+                    'rabbit_dist_port', 'epmd_port', 'swift_proxy_port',
+                    'swift_object_port', 'swift_container_port',
+                    'swift_account_port', 'neutron_port'))
             conf = self.write_conf(
                 f'[minicloud]\nkeystone_port = {port}\n{others}'
                 f'work_dir = {self.dir}/run\n')
