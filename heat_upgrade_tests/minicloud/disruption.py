@@ -100,6 +100,23 @@ class Report:
         return out
 
 
+def timeline(samples: list[Sample], started: float) -> dict:
+    """The samples as the report draws them (``disruption.json``).
+
+    One lane per service, ``[seconds since the sampler started, ok]`` per
+    sample, and a mark where the plan's step changed.
+    """
+    marks, step = [], None
+    for sample in samples:
+        if sample.step != step:
+            step = sample.step
+            marks.append({'t': round(sample.at - started, 2),
+                          'label': step or ''})
+    return {'probes': [{'name': service, 'samples': [
+        [round(s.at - started, 2), s.ok[service]] for s in samples]}
+        for service in SERVICES], 'marks': marks}
+
+
 def summarize(samples: list[Sample], started: float,
               interval: float, shown: str | None) -> Report:
     """The report of ``samples`` (times are monotonic; ``started`` is 0)."""
@@ -176,6 +193,7 @@ class Sampler:
         self.started = 0.0
         self.shown: str | None = None
         self.slowest = {s: 0.0 for s in SERVICES}
+        self.timeline: dict = {'probes': [], 'marks': []}
         self._token: str | None = None
         self._project_id: str | None = None
         self._stop = threading.Event()
@@ -315,7 +333,9 @@ class Sampler:
         self._thread = None
         # Each probe ends within its requests' timeouts.
         self._pool.shutdown(wait=True, cancel_futures=True)
-        report = summarize(self.samples(), self.started, self.interval,
+        samples = self.samples()
+        self.timeline = timeline(samples, self.started)
+        report = summarize(samples, self.started, self.interval,
                            self.shown)
         report.slowest = dict(self.slowest)
         return report

@@ -498,6 +498,10 @@ class UpgradeRun(runner.PlanRunner):
     def _stop_sampler(self) -> None:
         if self.sampler is not None and self.disruption is None:
             self.disruption = self.sampler.stop()
+            if self.disruption is not None:
+                # The HTML report draws it (runreport reads this file).
+                (self.run_dir / 'disruption.json').write_text(
+                    json.dumps(self.sampler.timeline) + '\n')
 
     def failed_stack_operations(self) -> int:
         """Phase tests that failed over the run (stack operations)."""

@@ -11,6 +11,7 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import disruption
 from heat_upgrade_tests.minicloud import mixing
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.runreport import html
 from heat_upgrade_tests.tests.phases import base
 from heat_upgrade_tests.tests.unit import test_runner
 
@@ -203,6 +204,20 @@ class DisruptionTest(testtools.TestCase):
             {'heat': 0 if heat else 2, 'keystone': 0 if keystone else 1},
             {'heat': '' if heat else 'ConnectionError',
              'keystone': '' if keystone else 'HTTP 503'})
+
+    @base.idempotent_id('0c1d5e3a-8f41-4b7e-9a52-6d3e2f1b7c90')
+    def test_timeline_is_what_the_report_draws(self):
+        s = self.sample
+        doc = disruption.timeline(
+            [s(10.0, step='a'), s(10.5, heat=False, step='a'),
+             s(11.0, step='b')], 10.0)
+        heat = [p for p in doc['probes'] if p['name'] == 'heat'][0]
+        self.assertEqual([[0.0, True], [0.5, False], [1.0, True]],
+                         heat['samples'])
+        self.assertEqual([{'t': 0.0, 'label': 'a'}, {'t': 1.0, 'label': 'b'}],
+                         doc['marks'])
+        # The report's plot takes it as it is.
+        self.assertIsNotNone(html.timeline(doc))
 
     @base.idempotent_id('7813a34c-153c-4a00-91f4-02b476d7d74a')
     def test_outages_summed_and_timed(self):
