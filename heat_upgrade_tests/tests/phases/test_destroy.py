@@ -23,4 +23,7 @@ class DestroyTest(base.PhaseTestCase):
 
 
 class _Plain:
+    """What ``Session.context`` asks of a check: the member suffices."""
+
+    name = 'mixed'  # the mixed phase's leftovers; what a stuck wait names
     needs_admin = False

@@ -90,4 +90,5 @@ class MixedTest(base.PhaseTestCase):
 class _Plain:
     """What ``Session.context`` asks of a check: the member suffices."""
 
+    name = 'mixed'  # what a stuck wait names
     needs_admin = False
