@@ -32,6 +32,16 @@ from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import releases
 
 SERVERS = ('object', 'container', 'account')
+# Each server's ``main``, run after pointing Swift at the mini-cloud's
+# swift.conf: Swift before 2.36 (2025.1's 2.35) validates
+# /etc/swift/swift.conf before it reads ``swift_dir`` from the server's
+# configuration, so its servers would not start from a work directory.
+_MODULES = {'object': 'swift.obj.server',
+            'container': 'swift.container.server',
+            'account': 'swift.account.server',
+            'proxy': 'swift.proxy.server'}
+_SERVE = ('import sys; from swift.common import utils; '
+          'utils.set_swift_dir(%r); from %s import main; sys.exit(main())')
 SERVICE_USER = 'swift'
 DEVICE = 'd1'
 PART_POWER = 6
@@ -199,7 +209,8 @@ class Swift(fixtures.Fixture):
         for server in (*SERVERS, 'proxy'):
             process = processes.ManagedProcess(
                 f'swift-{server}-server',
-                [self.venv / 'bin' / f'swift-{server}-server',
+                [self.venv / 'bin' / 'python', '-c', _SERVE % (
+                    str(self.etc), _MODULES[server]),
                  self.etc / f'{server}-server.conf', '--verbose'],
                 self.log_dir / f'swift-{server}.log')
             process.setUp()
