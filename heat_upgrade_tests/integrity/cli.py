@@ -81,6 +81,9 @@ def settings_from(conf, args) -> runner.Settings:
         old = runner.PREVIOUS
     checks = tuple(c.strip() for c in args.only.split(',') if c.strip()) \
         if args.only else ()
+    # Given on the command line, or the runner's defaults.
+    given = {key: getattr(args, key, None)
+             for key in ('log_dir', 'status_moment')}
     return runner.Settings(
         old=old, new=new,
         database_connection=args.database_connection or
@@ -92,10 +95,7 @@ def settings_from(conf, args) -> runner.Settings:
         new_options_json=args.new_options_json,
         save_options_dir=args.save_options,
         cache_dir=conf.minicloud.cache_dir,
-        **({'log_dir': args.log_dir}
-           if getattr(args, 'log_dir', None) else {}),
-        **({'status_moment': args.status_moment}
-           if getattr(args, 'status_moment', None) else {}))
+        **{key: value for key, value in given.items() if value})
 
 
 def main(conf, args) -> int:
