@@ -25,6 +25,9 @@ class ContainerRecord(base.CheckRecord):
     # TEMP_URL_SECONDS.
     probe_url: str = ''
     probe_body: str = ''
+    # The container the post-upgrade update made in place of the first
+    # one (Heat replaces it), for the destroy phase to look for too.
+    replaced_by: str = ''
 
 
 @base.register
@@ -85,13 +88,20 @@ class SwiftContainer(base.ResourceCheck):
                           f'with Keystone down')
 
     def verify_label(self, ctx, record, label, name=None):
-        name = name or record.outputs['name']
+        """The container has the label and (the first one) the probe.
+
+        The probe object was put in the container the stack made first;
+        a replacement made by the update is new and empty.
+        """
         store = ctx.conn.object_store
+        name = name or record.outputs['name']
         container = store.get_container_metadata(name)
         metadata = {k.lower(): v for k, v in
                     (container.metadata or {}).items()}
         self.assert_equal(label, metadata.get('label'),
                           f'the label of container {name} in Swift')
+        if name != record.outputs['name']:
+            return
         if PROBE not in [o.name for o in store.objects(name)]:
             self.fail(f'object {PROBE} of container {name} is gone from '
                       f'Swift')
@@ -110,6 +120,7 @@ class SwiftContainer(base.ResourceCheck):
         if not new or new == old:
             self.fail(f'the update kept container {old}: Heat replaces an '
                       f'OS::Swift::Container whose metadata changes')
+        record.replaced_by = new
         self.verify_label(ctx, record, 'after', name=new)
         names = [c.name for c in ctx.conn.object_store.containers()]
         if old in names:
@@ -118,6 +129,7 @@ class SwiftContainer(base.ResourceCheck):
 
     def verify_gone(self, ctx, record):
         names = [c.name for c in ctx.conn.object_store.containers()]
-        if record.outputs['name'] in names:
-            self.fail('the container is still in Swift after the stack '
-                      'was deleted')
+        for name in (record.outputs['name'], record.replaced_by):
+            if name and name in names:
+                self.fail(f'container {name} is still in Swift after the '
+                          f'stack was deleted')
