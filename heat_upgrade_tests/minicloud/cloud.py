@@ -37,6 +37,17 @@ NO_PROGRESS_TIMEOUT = 15
 ENGINE_PROBE_TIMEOUT = 8
 
 
+def _together(*jobs):
+    """Run ``jobs`` side by side; their results, in order.
+
+    Every job runs to its end (each registers its own cleanup) before the
+    first error, if any, is raised: nothing is left half-started unseen.
+    """
+    with futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        running = [pool.submit(job) for job in jobs]
+    return [job.result() for job in running]
+
+
 def _password() -> str:
     # Hex only: a password starting with '-' would be read as an option by
     # rabbitmqctl, and URL or config syntax needs no escaping.
@@ -90,30 +101,39 @@ class MiniCloud(fixtures.Fixture):
     def _setUp(self) -> None:
         timeout = self.opts.service_timeout
         pw = self._passwords
-        self.db = processes.use(self, mariadb.MariaDB(
-            self.run_dir / 'mariadb', self.opts.mysql_port, self.log_dir,
-            host=self.host, start_timeout=timeout))
-        self.rabbit = processes.use(self, rabbitmq.RabbitMQ(
-            self.run_dir / 'rabbitmq', self.opts.rabbit_port,
-            self.opts.rabbit_dist_port, self.opts.epmd_port, self.log_dir,
-            host=self.host, start_timeout=timeout))
+        # MariaDB and RabbitMQ need nothing of each other.
+        self.db, self.rabbit = _together(
+            lambda: processes.use(self, mariadb.MariaDB(
+                self.run_dir / 'mariadb', self.opts.mysql_port,
+                self.log_dir, host=self.host, start_timeout=timeout)),
+            lambda: processes.use(self, rabbitmq.RabbitMQ(
+                self.run_dir / 'rabbitmq', self.opts.rabbit_port,
+                self.opts.rabbit_dist_port, self.opts.epmd_port,
+                self.log_dir, host=self.host, start_timeout=timeout)))
         keystone_db = self.db.create_database('keystone', 'keystone',
                                               pw['db_keystone'])
         self.heat_db_url = self.db.create_database('heat', 'heat',
                                                    pw['db_heat'])
         self.rabbit.add_user('heat', pw['rabbit'])
-        self.keystone = processes.use(self, keystone.Keystone(
+        self.keystone = keystone.Keystone(
             self.keystone_venv, self.run_dir / 'keystone', keystone_db,
             self.host, self.opts.keystone_port, pw['admin'], self.log_dir,
-            start_timeout=timeout))
+            start_timeout=timeout)
         auth_url = self.keystone.auth_url
-        keystone.register_heat(
-            auth_url, pw['admin'], pw['heat'], pw['domain_admin'],
-            self.heat_api_url,
-            f'http://{self.host}:{self.opts.heat_cfn_port}')
-        keystone.create_member(auth_url, pw['admin'], MEMBER_PROJECT,
-                               MEMBER_USER, pw['member'])
-        self._start_swift_and_neutron(auth_url)
+        # Swift's servers and Neutron's migration and processes need no
+        # Keystone to start (only to serve): all three start at once, and
+        # each registers in Keystone once it is up.
+        jobs = [lambda: self._start_keystone(auth_url)]
+        if self.swift_venv is not None:
+            jobs.append(lambda: self._start_swift(auth_url))
+        if self.neutron_venv is not None:
+            jobs.append(lambda: self._start_neutron(auth_url))
+        _together(*jobs)
+        if self.swift is not None:
+            swift.register(auth_url, pw['admin'], pw['swift'],
+                           self.swift.endpoint)
+        if self.neutron is not None:
+            self._register_neutron(auth_url)
         keystone.write_clouds_yaml(self.clouds_yaml, auth_url, {
             MEMBER_CLOUD: {'username': MEMBER_USER,
                            'password': pw['member'],
@@ -321,23 +341,15 @@ class MiniCloud(fixtures.Fixture):
         return changed
 
     # -- Swift and Neutron ----------------------------------------------------
-    def _start_swift_and_neutron(self, auth_url: str) -> None:
-        """Both at once: Neutron's fresh migration takes ~20 s alone.
-
-        Each registers its own cleanup; the first error is raised once
-        both are done, so nothing is left half-started unseen.
-        """
-        jobs = []
-        if self.swift_venv is not None:
-            jobs.append(self._start_swift)
-        if self.neutron_venv is not None:
-            jobs.append(self._start_neutron)
-        if not jobs:
-            return
-        with futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-            running = [pool.submit(job, auth_url) for job in jobs]
-        for job in running:
-            job.result()
+    def _start_keystone(self, auth_url: str) -> None:
+        processes.use(self, self.keystone)
+        pw = self._passwords
+        keystone.register_heat(
+            auth_url, pw['admin'], pw['heat'], pw['domain_admin'],
+            self.heat_api_url,
+            f'http://{self.host}:{self.opts.heat_cfn_port}')
+        keystone.create_member(auth_url, pw['admin'], MEMBER_PROJECT,
+                               MEMBER_USER, pw['member'])
 
     def _start_swift(self, auth_url: str) -> None:
         opts = self.opts
@@ -349,22 +361,23 @@ class MiniCloud(fixtures.Fixture):
              'account': opts.swift_account_port},
             auth_url, self._passwords['swift'], self.log_dir,
             start_timeout=opts.service_timeout))
-        swift.register(auth_url, self._passwords['admin'],
-                       self._passwords['swift'], self.swift.endpoint)
 
     def _start_neutron(self, auth_url: str) -> None:
         pw = self._passwords
         db_url = self.db.create_database('neutron', 'neutron',
                                          pw['db_neutron'])
         self.rabbit.add_user('neutron', pw['rabbit_neutron'])
-        # Registered first: the API validates tokens from its first request.
-        neutron.register(auth_url, pw['admin'], pw['neutron'],
-                         f'http://{self.host}:{self.opts.neutron_port}')
         self.neutron = processes.use(self, neutron.Neutron(
             self.neutron_venv, self.run_dir / 'neutron', db_url,
             self.rabbit.transport_url('neutron', pw['rabbit_neutron']),
             auth_url, pw['neutron'], self.host, self.opts.neutron_port,
             self.log_dir, start_timeout=self.opts.service_timeout))
+
+    def _register_neutron(self, auth_url: str) -> None:
+        """Neutron's user and endpoints, then the external network."""
+        pw = self._passwords
+        neutron.register(auth_url, pw['admin'], pw['neutron'],
+                         f'http://{self.host}:{self.opts.neutron_port}')
         conn = keystone.admin_connection(auth_url, pw['admin'])
         try:
             neutron.make_public_network(conn)

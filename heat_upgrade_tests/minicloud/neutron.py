@@ -153,8 +153,7 @@ class Neutron(fixtures.Fixture):
     def stop(self) -> None:
         """Stop API and workers (bounded); the cleanup does it anyway."""
         running, self.processes = self.processes, []
-        for process in reversed(running):
-            process.cleanUp()
+        processes.stop_all(running)
 
 
 def register(auth_url: str, admin_password: str, password: str, url: str,

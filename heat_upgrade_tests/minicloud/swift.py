@@ -227,8 +227,7 @@ class Swift(fixtures.Fixture):
     def stop(self) -> None:
         """Stop the four servers (bounded); the cleanup does it anyway."""
         running, self.processes = self.processes, []
-        for process in reversed(running):
-            process.cleanUp()
+        processes.stop_all(running)
 
 
 def _user() -> str:
