@@ -376,7 +376,8 @@ class MiniCloud(fixtures.Fixture):
             self.neutron_venv, self.run_dir / 'neutron', db_url,
             self.rabbit.transport_url('neutron', pw['rabbit_neutron']),
             auth_url, pw['neutron'], self.host, self.opts.neutron_port,
-            self.log_dir, start_timeout=self.opts.service_timeout))
+            self.log_dir, start_timeout=self.opts.service_timeout,
+            db=self.db, db_name='neutron'))
 
     def _register_neutron(self, auth_url: str) -> None:
         """Neutron's user and endpoints, then the external network."""
