@@ -3,6 +3,14 @@
 The services are this process's descendants that run in sessions of their
 own (every ManagedProcess starts one); phase commands and their test
 workers share the driver's session and are not counted.
+
+Each process counts its proportional set size (PSS, from
+``/proc/PID/smaps_rollup``): a page shared by N processes counts 1/N in
+each. The services fork their workers (heat-engine, uwsgi, Neutron's
+periodic workers), which share most of their pages with their master;
+the resident size (RSS) would count each shared page once per process,
+and say the cloud needs more memory than the machine gives it. Where
+``smaps_rollup`` cannot be read, the resident size stands in.
 """
 
 from collections.abc import Iterator
@@ -13,8 +21,20 @@ import threading
 _PAGE = os.sysconf('SC_PAGE_SIZE')
 
 
+def _proportional(pid: str) -> int | None:
+    """The PSS of ``pid`` in bytes, or None if the kernel will not say."""
+    try:
+        with open(f'/proc/{pid}/smaps_rollup') as f:
+            for line in f:
+                if line.startswith('Pss:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, IndexError, ValueError):
+        return None
+    return None
+
+
 def _processes() -> dict[int, tuple[int, int, str, int]]:
-    """pid -> (ppid, session id, command name, resident bytes)."""
+    """pid -> (ppid, session id, command name, bytes of memory)."""
     found = {}
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -32,8 +52,20 @@ def _processes() -> dict[int, tuple[int, int, str, int]]:
     return found
 
 
+_Processes = dict[int, tuple[int, int, str, int]]
+
+
+def _with_proportional(found: _Processes) -> _Processes:
+    """``found`` with each process's PSS in place of its RSS."""
+    for pid, (ppid, session, name, resident) in found.items():
+        pss = _proportional(str(pid))
+        if pss is not None:
+            found[pid] = (ppid, session, name, pss)
+    return found
+
+
 def service_rss() -> dict[str, int]:
-    """Resident bytes of each service command now running."""
+    """Bytes of memory (PSS) of each service command now running."""
     procs = _processes()
     me = os.getpid()
     my_session = os.getsid(me)
@@ -41,14 +73,18 @@ def service_rss() -> dict[str, int]:
     for pid, (ppid, _, _, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
     totals: dict[str, int] = {}
+    services: list[int] = []
     todo = list(children.get(me, []))
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, []))
-        _, session, name, resident = procs[pid]
+        session = procs[pid][1]
         if session != my_session:
-            name = _service_name(pid, name)
-            totals[name] = totals.get(name, 0) + resident
+            services.append(pid)
+    procs = _with_proportional({pid: procs[pid] for pid in services})
+    for pid, (_, _, name, size) in procs.items():
+        name = _service_name(pid, name)
+        totals[name] = totals.get(name, 0) + size
     return totals
 
 
@@ -68,7 +104,7 @@ def _service_name(pid: int, name: str) -> str:
 
 
 class PeakMemory:
-    """The largest total resident memory of the services seen so far."""
+    """The largest total memory (PSS) of the services seen so far."""
 
     def __init__(self, interval: float = 1.0):
         self.interval = interval
