@@ -47,8 +47,23 @@ def _together(*jobs):
     Every job runs to its end (each registers its own cleanup) before the
     first error, if any, is raised: nothing is left half-started unseen.
     """
-    with futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        running = [pool.submit(job) for job in jobs]
+    pool = futures.ThreadPoolExecutor(max_workers=len(jobs))
+    running = [pool.submit(job) for job in jobs]
+    try:
+        futures.wait(running)
+    except BaseException:
+        # A Ctrl-C reaches this thread only. The jobs' waits give up at
+        # their next poll, and every job ends (its fixture stopping what it
+        # started, or registered for the cloud's cleanup) before the
+        # interruption goes on to stop the rest.
+        processes.INTERRUPTED.set()
+        try:
+            futures.wait(running)
+        finally:
+            processes.INTERRUPTED.clear()
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return [job.result() for job in running]
 
 

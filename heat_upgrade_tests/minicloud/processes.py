@@ -3,6 +3,7 @@
 import os
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -13,6 +14,12 @@ from tempest.lib.common.utils import test_utils
 from heat_upgrade_tests import exceptions
 
 F = TypeVar('F', bound=fixtures.Fixture)
+
+# Set while a Ctrl-C that reached the main thread waits for services being
+# started in other threads (cloud.MiniCloud): each wait_until gives up at
+# its next poll, so those threads end soon, each fixture cleaning up what
+# it started.
+INTERRUPTED = threading.Event()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
@@ -28,6 +35,9 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
     reasons: list[str] = []
 
     def settled() -> bool:
+        if INTERRUPTED.is_set():
+            reasons.append('interrupted')
+            return True
         if predicate():
             return True
         reason = failed() if failed is not None else None
