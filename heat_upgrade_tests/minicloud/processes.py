@@ -16,9 +16,9 @@ from heat_upgrade_tests import exceptions
 F = TypeVar('F', bound=fixtures.Fixture)
 
 # Set while a Ctrl-C that reached the main thread waits for services being
-# started in other threads (cloud.MiniCloud): each wait_until gives up at
-# its next poll, so those threads end soon, each fixture cleaning up what
-# it started.
+# started in other threads (cloud.MiniCloud): each wait for a process to be
+# ready gives up at its next poll, so those threads end soon, each fixture
+# cleaning up what it started.
 INTERRUPTED = threading.Event()
 
 
@@ -35,9 +35,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
     reasons: list[str] = []
 
     def settled() -> bool:
-        if INTERRUPTED.is_set():
-            reasons.append('interrupted')
-            return True
         if predicate():
             return True
         reason = failed() if failed is not None else None
@@ -106,7 +103,12 @@ class ManagedProcess(fixtures.Fixture):
     def wait_ready(self, predicate: Callable[[], bool], timeout: float,
                    what: str | None = None) -> None:
         wait_until(predicate, timeout, what or f'{self.name} to be ready',
-                   failed=self.exit_reason)
+                   failed=self._gone_or_interrupted)
+
+    def _gone_or_interrupted(self) -> str | None:
+        if INTERRUPTED.is_set():
+            return 'interrupted'
+        return self.exit_reason()
 
     def terminate(self) -> None:
         """SIGTERM to the process group, without waiting (see stop_all)."""
