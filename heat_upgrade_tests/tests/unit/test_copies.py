@@ -13,6 +13,7 @@ import testtools
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
+from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import phases
 from heat_upgrade_tests import state
 from heat_upgrade_tests.tests.unit import test_phases
@@ -114,7 +115,8 @@ class CopiesThroughPhasesTest(testtools.TestCase):
                 self.run_phase(phase, copy)
         # One copy's failure stays its own.
         test_phases.FakeCheck.fail_in = {'destroy'}
-        self.assertRaises(Exception, self.run_phase, 'destroy', 2)
+        self.assertRaises(exceptions.CheckFailed, self.run_phase,
+                          'destroy', 2)
         test_phases.FakeCheck.fail_in = set()
         self.run_phase('destroy', 1)
         self.assertEqual('passed', self.doc('fake')['phases']['destroy'])
@@ -127,7 +129,8 @@ class CopiesThroughPhasesTest(testtools.TestCase):
 
     def test_a_later_phase_without_a_copy_state_names_it(self):
         self.run_phase('pre-upgrade', 1)
-        exc = self.assertRaises(Exception, self.run_phase, 'post-upgrade', 2)
+        exc = self.assertRaises(exceptions.StateError, self.run_phase,
+                                'post-upgrade', 2)
         self.assertIn('fake__copy2', str(exc))
 
     def test_known_findings_read_every_copy(self):
@@ -144,4 +147,3 @@ class CopiesThroughPhasesTest(testtools.TestCase):
         lines = phases.known_findings(self.conf, 'post-upgrade', ['fake'])
         self.assertEqual(2, len(lines))
         self.assertIn('broke in fake__copy2', lines[1])
-
