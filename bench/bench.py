@@ -38,15 +38,14 @@ import os
 from pathlib import Path
 import platform
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 
 from heat_upgrade_tests.benchmarks import figures
 from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import plots
 from heat_upgrade_tests.benchmarks import rounds as rounds_mod
+from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
@@ -139,26 +138,6 @@ def machine() -> dict:
             'system': f'{platform.system()} {platform.release()}'}
 
 
-def timed_upgrade(kind: str, tmp: Path) -> dict:
-    """A cold or warm ``upgrade`` of the default plan: its steps."""
-    work = tmp / f'{kind}-run'
-    argv = [sys.executable, '-m', 'heat_upgrade_tests.cmd']
-    if kind == 'cold':
-        # An empty venv cache of its own: the shared one stays untouched
-        # (pip's own wheel cache stays warm; the doc says so).
-        conf = tmp / 'cold.conf'
-        conf.write_text(f'[minicloud]\ncache_dir = {tmp / "venvs"}\n')
-        argv += ['--config-file', str(conf)]
-    argv += ['upgrade', '--work-dir', str(work)]
-    start = time.monotonic()
-    with open(tmp / f'{kind}.log', 'w') as out:
-        code = subprocess.call(argv, stdout=out, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL)
-    wall = time.monotonic() - start
-    report = json.loads((work / 'report.json').read_text())
-    return dict(figures.steps(report), label=kind, exit=code, wall=wall)
-
-
 def _terminate(signum, frame):
     raise KeyboardInterrupt(f'signal {signum}')
 
@@ -220,7 +199,7 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix='hut-bench-') as tmp:
         for kind in args.runs:
             print(f'bench: a {kind} upgrade run', flush=True)
-            results['runs'].append(timed_upgrade(kind, Path(tmp)))
+            results['runs'].append(upgrade_runs.timed(kind, Path(tmp)))
     rounds = rounds_mod.Rounds(checks, wanted, db_sync=True)
     # What was measured is written even when the run is cut short.
     results['rounds'], results['errors'] = rounds.results, rounds.errors

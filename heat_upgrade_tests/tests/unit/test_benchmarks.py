@@ -22,6 +22,7 @@ from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import plots
 from heat_upgrade_tests.benchmarks import requests_log
 from heat_upgrade_tests.benchmarks import rounds
+from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
@@ -368,3 +369,21 @@ class BenchScriptTest(testtools.TestCase):
         self.assertEqual(0, code)
         self.assertTrue((out / 'o' / 'bench-stacks.png').is_file())
         self.assertIn('speedup', (out / 'o' / 'summary.txt').read_text())
+
+
+class UpgradeRunsTest(testtools.TestCase):
+
+    def test_cold_gets_a_venv_cache_of_its_own(self):
+        tmp = Path(self.useFixture(fixtures.TempDir()).path)
+        argv = upgrade_runs.command('cold', tmp)
+        conf = argv[argv.index('--config-file') + 1]
+        self.assertIn(f'cache_dir = {tmp / "venvs"}', Path(conf).read_text())
+        self.assertEqual(['upgrade', '--work-dir', str(tmp / 'cold-run')],
+                         argv[-3:])
+
+    def test_warm_uses_the_shared_cache(self):
+        tmp = Path(self.useFixture(fixtures.TempDir()).path)
+        argv = upgrade_runs.command('warm', tmp, ['--checks', 'a'])
+        self.assertNotIn('--config-file', argv)
+        self.assertEqual(['--checks', 'a'], argv[-2:])
+        self.assertRaises(ValueError, upgrade_runs.command, 'hot', tmp)
