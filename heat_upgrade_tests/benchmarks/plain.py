@@ -152,6 +152,8 @@ class PlainScript:
         stack.outputs = self._outputs(stack)
 
     def _destroy(self, stack: PlainStack) -> None:
+        if stack.id is None:
+            return  # its create was never asked for
         self.conn.orchestration.delete_stack(stack.id)
         self._wait(stack, 'DELETE', gone_ok=True)
 

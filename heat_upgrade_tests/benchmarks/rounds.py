@@ -112,11 +112,7 @@ class Rounds:
                         1 for d in docs.values()
                         if (d.get('record') or {}).get('stack'))
                     if self.db_sync:
-                        rnd['db_sync'] = dbsync.timed_db_sync(
-                            cloud, run.new, cloud.run_dir / 'logs')
-                        self.echo(f'bench: {name} db_sync '
-                                  f'{rnd["db_sync"]["seconds"]:.1f}s at '
-                                  f'{rnd["db_sync"]["rows"]} rows')
+                        self._db_sync(run, name, rnd)
                     if script is not None:
                         stacks = plain.from_states(
                             checks_base.all_checks(), docs, conf)
@@ -132,6 +128,18 @@ class Rounds:
                     self._plain(cloud, script, 'destroy', stacks,
                                 rnd['phases']['destroy'])
         return rnd
+
+    def _db_sync(self, run, name: str, rnd: dict) -> None:
+        try:
+            rnd['db_sync'] = dbsync.timed_db_sync(
+                run.cloud, run.new, run.cloud.log_dir)
+        except Exception as exc:
+            rnd['db_sync_error'] = f'{type(exc).__name__}: {exc}'
+            self.echo(f'bench: {name} db_sync failed: '
+                      f'{rnd["db_sync_error"]}')
+            return
+        self.echo(f'bench: {name} db_sync {rnd["db_sync"]["seconds"]:.1f}s '
+                  f'at {rnd["db_sync"]["rows"]} rows')
 
     def _phase(self, cloud, conf_path: Path, name: str, phase: str) -> dict:
         mark = requests_log.mark(cloud.log_dir)
