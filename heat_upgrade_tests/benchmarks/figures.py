@@ -47,6 +47,33 @@ def overhead(rounds: list[dict]) -> list[dict]:
     return rows
 
 
+def requests(rounds: list[dict]) -> list[dict]:
+    """Per phase measured against the plain script: both sides' requests.
+
+    ``stack_writes`` are heat-api's POST, PUT, PATCH and DELETE: the stack
+    operations, which must be the same on both sides; the rest (reads,
+    Keystone) is where the framework's extra calls show.
+    """
+    rows = []
+    for rnd in rounds:
+        for phase in PHASES:
+            got = rnd['phases'].get(phase) or {}
+            if 'plain_requests' not in got:
+                continue
+            sides = {side: got.get(key) or {} for side, key in (
+                ('framework', 'requests'), ('plain', 'plain_requests'))}
+            row = {'stacks_per_check': rnd['stacks_per_check'],
+                   'workers': rnd['workers'], 'phase': phase}
+            for side, counts in sides.items():
+                row[side] = sum(counts.values())
+                row[f'{side}_stack_writes'] = sum(
+                    n for key, n in counts.items()
+                    if key.startswith('heat-api ') and
+                    key.split()[1] in ('POST', 'PUT', 'PATCH', 'DELETE'))
+            rows.append(row)
+    return rows
+
+
 def per_stack(rounds: list[dict], workers: int) -> list[dict]:
     """Phase time per stack at each scale, for rounds with ``workers``."""
     rows = []
@@ -124,6 +151,12 @@ def summary(results: dict) -> list[str]:
             f'w{row["workers"]}: {row["seconds"]:6.1f}s vs plain '
             f'{row["plain_seconds"]:6.1f}s = {row["ratio"]:.2f} ({mark} '
             f'{OVERHEAD_TARGET:.2f})')
+    for row in requests(results.get('rounds', [])):
+        lines.append(
+            f'requests {row["phase"]:12} x{row["stacks_per_check"]} '
+            f'w{row["workers"]}: framework {row["framework"]} '
+            f'({row["framework_stack_writes"]} stack operations), plain '
+            f'{row["plain"]} ({row["plain_stack_writes"]})')
     workers = results.get('scale_workers')
     for row in per_stack(results.get('rounds', []), workers):
         lines.append(f'scale    {row["phase"]:12} x{row["stacks_per_check"]} '

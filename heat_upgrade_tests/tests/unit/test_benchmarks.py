@@ -132,6 +132,23 @@ class FiguresTest(testtools.TestCase):
         self.assertTrue(pre['within_target'])
         self.assertFalse(rows[2]['within_target'])  # 26 / 20
 
+    def test_requests_of_both_sides(self):
+        rnd = a_round(1, 2, (1, 1, 1, 1), plain_seconds=1)
+        rnd['phases']['pre-upgrade'].update(
+            requests={'heat-api POST /v1/*/stacks': 3,
+                      'heat-api GET /v1/*/stacks/*/*': 20,
+                      'keystone POST /v3/auth/tokens': 4},
+            plain_requests={'heat-api POST /v1/*/stacks': 3,
+                            'heat-api GET /v1/*/stacks/*/*': 18,
+                            'keystone POST /v3/auth/tokens': 1})
+        rows = figures.requests([rnd])
+        self.assertEqual(1, len(rows))
+        self.assertEqual((27, 3, 22, 3), (
+            rows[0]['framework'], rows[0]['framework_stack_writes'],
+            rows[0]['plain'], rows[0]['plain_stack_writes']))
+        self.assertIn('framework 27 (3 stack operations), plain 22 (3)',
+                      '\n'.join(figures.summary({'rounds': [rnd]})))
+
     def test_time_per_stack_at_the_scale_series_workers(self):
         rows = figures.per_stack(RESULTS['rounds'], 2)
         pre = [r for r in rows if r['phase'] == 'pre-upgrade']
