@@ -86,8 +86,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         metavar='LABEL=FILE',
                         help="an earlier run's report.json to include")
     parser.add_argument('--figures-from', metavar='RESULTS',
+                        action='append', default=[],
                         help='no cloud: the figures and plots of a '
-                             'results.json again')
+                             'results.json again; given more than once, '
+                             'the rounds of each merged (see figures.merge)')
     args = parser.parse_args(argv)
     quick = args.quick
     args.scales = _ints(args.scales or ('1,3' if quick else '1,3,10'))
@@ -171,7 +173,8 @@ def main(argv: list[str]) -> int:
     out = Path(args.out).expanduser()
     out.mkdir(parents=True, exist_ok=True)
     if args.figures_from:
-        results = json.loads(Path(args.figures_from).read_text())
+        results = figures.merge([json.loads(Path(p).read_text())
+                                 for p in args.figures_from])
         return finish(results, out)
     checks = args.checks.split(',') if args.checks else default_checks(
         args.quick)

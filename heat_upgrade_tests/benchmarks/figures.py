@@ -22,6 +22,31 @@ PHASES = ('pre-upgrade', 'verify', 'post-upgrade', 'destroy')
 OVERHEAD_TARGET = 1.10
 
 
+def merge(results: list[dict]) -> dict:
+    """Several results files as one: the rounds of each, later ones winning.
+
+    For a set measured in parts (e.g. one mini-cloud per lock slot on a
+    shared machine): the first file gives the rest (machine, pair,
+    series), a round of the same scale and workers in a later file
+    replaces the earlier, and ``parts`` lists each file's date and
+    command, so the doc can say the figures came from several clouds.
+    """
+    if not results:
+        raise ValueError('no results to merge')
+    merged = dict(results[0])
+    by_key = {}
+    for part in results:
+        for rnd in part.get('rounds', []):
+            by_key[(rnd['stacks_per_check'], rnd['workers'])] = rnd
+    merged['rounds'] = [by_key[k] for k in sorted(by_key)]
+    merged['runs'] = [run for part in results for run in part.get('runs', [])]
+    merged['errors'] = [e for part in results for e in part.get('errors', [])]
+    if len(results) > 1:
+        merged['parts'] = [{'date': p.get('date'), 'command': p.get('command')}
+                           for p in results]
+    return merged
+
+
 def ratio(framework: float | None, plain: float | None) -> float | None:
     """framework / plain, or None when either is missing or plain is 0."""
     if not framework or not plain:

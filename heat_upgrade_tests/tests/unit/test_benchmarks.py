@@ -117,6 +117,24 @@ RESULTS = {
 
 class FiguresTest(testtools.TestCase):
 
+    def test_merge_keeps_the_latest_round_of_each_kind(self):
+        first = {'date': 'd1', 'command': 'c1', 'pair': 'p',
+                 'rounds': [a_round(1, 2, (1, 1, 1, 1)),
+                            a_round(3, 2, (2, 2, 2, 2))]}
+        second = {'date': 'd2', 'command': 'c2',
+                  'rounds': [a_round(3, 2, (9, 9, 9, 9)),
+                             a_round(10, 2, (5, 5, 5, 5))],
+                  'errors': ['x']}
+        merged = figures.merge([first, second])
+        self.assertEqual([(1, 1), (3, 9), (10, 5)],
+                         [(r['stacks_per_check'],
+                           r['phases']['verify']['seconds'])
+                          for r in merged['rounds']])
+        self.assertEqual('p', merged['pair'])
+        self.assertEqual(['x'], merged['errors'])
+        self.assertEqual(['d1', 'd2'], [p['date'] for p in merged['parts']])
+        self.assertRaises(ValueError, figures.merge, [])
+
     def test_ratio(self):
         self.assertEqual(1.1, figures.ratio(11.0, 10.0))
         self.assertIsNone(figures.ratio(11.0, None))
