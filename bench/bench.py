@@ -194,6 +194,14 @@ def main(argv: list[str]) -> int:
     excluded = {name: plain.replayable(check) for name, check in
                 checks_base.all_checks().items() if name in checks}
     results['not_replayed'] = {k: v for k, v in excluded.items() if v}
+    if results['not_replayed'] and args.overhead != 'none':
+        # The plain side would do less work than the framework's.
+        print('bench: the plain script cannot replay '
+              + '; '.join(f'{k} ({v})' for k, v in
+                          results['not_replayed'].items())
+              + ': leave them out of --checks, or say --overhead none',
+              file=sys.stderr)
+        return 2
     for label, path in (r.partition('=')[::2] for r in args.report):
         report = json.loads(Path(path or label).expanduser().read_text())
         results['runs'].append(dict(figures.steps(report),

@@ -422,3 +422,21 @@ class UpgradeRunsTest(testtools.TestCase):
         self.assertNotIn('--config-file', argv)
         self.assertEqual(['--checks', 'a'], argv[-2:])
         self.assertRaises(ValueError, upgrade_runs.command, 'hot', tmp)
+
+
+class OverheadSelectionTest(testtools.TestCase):
+
+    def test_a_check_the_plain_script_cannot_replay_is_refused(self):
+        spec = importlib.util.spec_from_file_location(
+            'bench_script', REPO / 'bench' / 'bench.py')
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        out = Path(self.useFixture(fixtures.TempDir()).path)
+        err = out / 'stderr'
+        with open(err, 'w') as f:
+            self.useFixture(fixtures.MonkeyPatch('sys.stderr', f))
+            code = module.main(['--quick', '--checks', 'keystone_objects',
+                                '--out', str(out)])
+        self.assertEqual(2, code)
+        self.assertIn('keystone_objects (hooks of its own',
+                      err.read_text())
