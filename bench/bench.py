@@ -55,7 +55,7 @@ from heat_upgrade_tests.minicloud import plans
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.path.expanduser(config.CACHE_HOME))
-QUICK_CHECKS = ['values_and_outputs', 'resource_chain', 'hot_oldest_version']
+QUICK_CHECKS = ['values_and_outputs', 'nested_group', 'hot_oldest_version']
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -23,8 +23,11 @@ named. The requests both sides made are counted on the server
 made and the other did not is shown, not assumed away.
 """
 
+import ast
 from concurrent import futures
 import dataclasses
+import inspect
+import textwrap
 import time
 from typing import Any
 
@@ -40,12 +43,20 @@ DEFAULT_HOOKS = ('run_pre_upgrade', 'create', 'create_stack',
                  'verify_stack', 'destroy', 'verify_gone', 'stack_name')
 
 
+# Hooks a replayable check may have of its own, if they only compare
+# the values they are given: they must not touch the context.
+VALUE_HOOKS = ('verify', 'verify_updated')
+
+
 def replayable(check: type[base.ResourceCheck]) -> str | None:
     """Why the plain script cannot replay ``check``, or None."""
     own = [hook for hook in DEFAULT_HOOKS
            if getattr(check, hook) is not getattr(base.ResourceCheck, hook)]
     if own:
         return f'hooks of its own: {", ".join(own)}'
+    calling = [hook for hook in VALUE_HOOKS if _uses_context(check, hook)]
+    if calling:
+        return f'{", ".join(calling)} calls the cloud'
     if check.wants_admin():
         return 'needs admin credentials'
     if check.required_services:
@@ -53,6 +64,24 @@ def replayable(check: type[base.ResourceCheck]) -> str | None:
     if check.expected_status != ('CREATE_COMPLETE',):
         return f'leaves its stack {"/".join(check.expected_status)}'
     return None
+
+
+def _uses_context(check: type[base.ResourceCheck], hook: str) -> bool:
+    """Whether the check's own ``hook`` uses its context (calls the cloud).
+
+    A hook that only compares ``record`` and ``outputs`` never names
+    ``ctx`` in its body; one that does (an update of its own, a read
+    through a client) makes calls the plain script would not. The request
+    counts of each round check this from the other side.
+    """
+    method = getattr(check, hook)
+    if method is getattr(base.ResourceCheck, hook):
+        return False
+    tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+    function = tree.body[0]
+    return any(isinstance(node, ast.Name) and node.id == 'ctx'
+               for statement in function.body
+               for node in ast.walk(statement))
 
 
 @dataclasses.dataclass

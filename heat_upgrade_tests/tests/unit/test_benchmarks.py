@@ -166,6 +166,12 @@ class FiguresTest(testtools.TestCase):
             rows[0]['plain'], rows[0]['plain_stack_writes']))
         self.assertIn('framework 27 (3 stack operations), plain 22 (3)',
                       '\n'.join(figures.summary({'rounds': [rnd]})))
+        self.assertTrue(figures.overhead([rnd])[0]['comparable'])
+        rnd['phases']['pre-upgrade']['requests'][
+            'heat-api PUT /v1/*/stacks/*/*'] = 1
+        self.assertFalse(figures.overhead([rnd])[0]['comparable'])
+        self.assertIn('NOT COMPARABLE',
+                      '\n'.join(figures.summary({'rounds': [rnd]})))
 
     def test_time_per_stack_at_the_scale_series_workers(self):
         rows = figures.per_stack(RESULTS['rounds'], 2)
@@ -207,7 +213,7 @@ class FiguresTest(testtools.TestCase):
 
     def test_summary_names_every_figure(self):
         text = '\n'.join(figures.summary(RESULTS))
-        self.assertIn('= 1.10 (ok 1.10)', text)
+        self.assertIn('= 1.10 (ok 1.10), +2.0s', text)
         self.assertIn('= 1.30 (OVER 1.10)', text)
         self.assertIn('2.44s a stack', text)
         self.assertIn('speedup 1.82x', text)
@@ -250,6 +256,11 @@ class OwnCreate(Default):
         pass
 
 
+class UpdatesAgain(Default):
+    def verify_updated(self, ctx, record, outputs):
+        self.update_stack(ctx, record, {'value': 'again'})
+
+
 class Admin(Default):
     needs_admin = True
 
@@ -268,12 +279,16 @@ class PlainTest(testtools.TestCase):
         self.assertIsNone(plain.replayable(Default))
         self.assertIn('create', plain.replayable(OwnCreate))
         self.assertEqual('needs admin credentials', plain.replayable(Admin))
+        self.assertEqual('verify_updated calls the cloud',
+                         plain.replayable(UpdatesAgain))
 
     def test_the_catalogue_has_replayable_checks(self):
         found = [n for n, c in base.all_checks().items()
                  if plain.replayable(c) is None]
         self.assertIn('values_and_outputs', found)
         self.assertNotIn('keystone_objects', found)
+        # Its verify_updated updates the stack once more.
+        self.assertNotIn('resource_chain', found)
 
     def test_stacks_from_the_framework_state(self):
         docs = {
