@@ -147,3 +147,43 @@ class CopiesThroughPhasesTest(testtools.TestCase):
         lines = phases.known_findings(self.conf, 'post-upgrade', ['fake'])
         self.assertEqual(2, len(lines))
         self.assertIn('broke in fake__copy2', lines[1])
+
+
+# Where testtools' ``attr`` decorator keeps a test's attributes.
+ATTRS = '__testtools_attrs'
+
+
+class GeneratedTestsTest(testtools.TestCase):
+    """The phase tests generated per check and copy."""
+
+    def generated(self, stacks_per_check):
+        from heat_upgrade_tests.tests.phases import base as phase_base
+        conf = config.load(config_files=[])
+        conf.set_override('enabled_checks', ['values_and_outputs'],
+                          'phases')
+        conf.set_override('stacks_per_check', stacks_per_check, 'phases')
+        self.useFixture(fixtures.MockPatchObject(
+            phase_base, 'session',
+            return_value=test_phases.FakeSession(conf)))
+
+        class Generated(phase_base.PhaseTestCase):
+            phase = 'pre-upgrade'
+        phase_base.generate(Generated)
+        return {name: getattr(Generated, name) for name in dir(Generated)
+                if name.startswith('test_')}
+
+    def test_default_is_one_test_per_check_with_its_id(self):
+        tests = self.generated(1)
+        self.assertEqual(['test_values_and_outputs'], sorted(tests))
+        check = checks_base.all_checks()['values_and_outputs']
+        self.assertEqual(
+            {f'id-{checks_base.phase_test_id(check, "pre-upgrade")}'},
+            getattr(tests['test_values_and_outputs'], ATTRS))
+
+    def test_one_test_per_copy(self):
+        tests = self.generated(3)
+        self.assertEqual(['test_values_and_outputs',
+                          'test_values_and_outputs__copy2',
+                          'test_values_and_outputs__copy3'], sorted(tests))
+        ids = {next(iter(getattr(t, ATTRS))) for t in tests.values()}
+        self.assertEqual(3, len(ids))
