@@ -80,6 +80,11 @@ def overhead(rounds: list[dict]) -> list[dict]:
                          'difference': got['seconds'] - got['plain_seconds'],
                          'ratio': value,
                          'within_target': value <= OVERHEAD_TARGET,
+                         # The tests' span alone: the framework's work per
+                         # stack, without the phase command's fixed cost.
+                         'tests_ratio': ratio(
+                             (got.get('timeline') or {}).get('tests'),
+                             got['plain_seconds']),
                          'comparable': counted is None or (
                              counted['framework_stack_writes'] ==
                              counted['plain_stack_writes'])})
@@ -190,6 +195,8 @@ def summary(results: dict) -> list[str]:
             f'w{row["workers"]}: {row["seconds"]:6.1f}s vs plain '
             f'{row["plain_seconds"]:6.1f}s = {row["ratio"]:.2f} ({mark} '
             f'{OVERHEAD_TARGET:.2f}), {row["difference"]:+.1f}s'
+            + (f'; tests alone {row["tests_ratio"]:.2f}'
+               if row['tests_ratio'] else '')
             + ('' if row['comparable'] else
                '; NOT COMPARABLE: the stack operations differ'))
     for row in requests(results.get('rounds', [])):

@@ -25,6 +25,7 @@ from heat_upgrade_tests.benchmarks import dbsync
 from heat_upgrade_tests.benchmarks import figures
 from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import requests_log
+from heat_upgrade_tests.benchmarks import timeline
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import copies
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
@@ -144,15 +145,21 @@ class Rounds:
     def _phase(self, cloud, conf_path: Path, name: str, phase: str) -> dict:
         mark = requests_log.mark(cloud.log_dir)
         log = cloud.log_dir / f'{name}-{phase}.log'
+        started = timeline.now()
         result = plan_mod.run_phase_command(conf_path, phase, log,
                                             echo=False, timeout=PHASE_TIMEOUT)
+        ended = timeline.now()
         counts = requests_log.count_since(cloud.log_dir, mark)
+        stream = (cloud.results_dir / f'state-{name}' / phase /
+                  f'{phase}.subunit')
+        parts = timeline.split(started, ended, timeline.test_times(stream)
+                               if stream.is_file() else [])
         self.echo(f'bench: {name} {phase}: {result.seconds:.1f}s '
                   f'(exit {result.returncode}, {sum(counts.values())} '
                   f'requests)')
         return {'seconds': result.seconds, 'ok': result.ok,
                 'returncode': result.returncode, 'log': str(log),
-                'requests': _as_json(counts)}
+                'requests': _as_json(counts), 'timeline': parts}
 
     def _plain(self, cloud, script, phase: str, stacks, got: dict) -> None:
         mark = requests_log.mark(cloud.log_dir)

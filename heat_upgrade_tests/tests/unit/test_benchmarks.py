@@ -8,12 +8,14 @@ MariaDB interfaces.
 
 import collections
 import configparser
+import datetime
 import importlib.util
 import json
 from pathlib import Path
 import uuid
 
 import fixtures
+import subunit
 import testtools
 
 from heat_upgrade_tests.benchmarks import dbsync
@@ -22,6 +24,7 @@ from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import plots
 from heat_upgrade_tests.benchmarks import requests_log
 from heat_upgrade_tests.benchmarks import rounds
+from heat_upgrade_tests.benchmarks import timeline
 from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import config
@@ -37,6 +40,30 @@ UWSGI = ('[pid: 941|app: 0|req: 3/3] 127.0.0.1 () {{34 vars in 721 bytes}} '
 
 def uwsgi(method, path, status=200):
     return UWSGI.format(method=method, path=path, status=status)
+
+
+class TimelineTest(testtools.TestCase):
+
+    def test_a_phase_split_around_its_tests(self):
+        self.assertEqual(
+            {'before_tests': 5.0, 'tests': 20.0, 'after_tests': 2.0},
+            timeline.split(100.0, 127.0, [(105.0, 115.0), (110.0, 125.0)]))
+        self.assertIsNone(timeline.split(1.0, 2.0, []))
+
+    def test_times_from_a_subunit_stream(self):
+        path = Path(self.useFixture(fixtures.TempDir()).path) / 's'
+        start = datetime.datetime(2026, 12, 2, tzinfo=datetime.timezone.utc)
+        with open(path, 'wb') as f:
+            out = subunit.StreamResultToBytes(f)
+            for n, (a, b) in enumerate(((0, 3), (1, 5))):
+                for status, at in (('inprogress', a), ('success', b)):
+                    out.status(test_id=f't{n}', test_status=status,
+                               timestamp=start + datetime.timedelta(
+                                   seconds=at))
+        times = timeline.test_times(path)
+        base_ts = start.timestamp()
+        self.assertEqual([(base_ts, base_ts + 3), (base_ts + 1, base_ts + 5)],
+                         times)
 
 
 class RequestsLogTest(testtools.TestCase):
