@@ -45,6 +45,7 @@ from heat_upgrade_tests.benchmarks import figures
 from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import plots
 from heat_upgrade_tests.benchmarks import rounds as rounds_mod
+from heat_upgrade_tests.benchmarks import rst
 from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
@@ -227,6 +228,7 @@ def finish(results: dict, out: Path) -> int:
     (out / 'results.json').write_text(json.dumps(results, indent=2) + '\n')
     lines = figures.summary(results)
     (out / 'summary.txt').write_text('\n'.join(lines) + '\n')
+    (out / 'results.rst').write_text(rst.render(results))
     try:
         written = plots.write(results, out, title=results.get('pair', ''))
     except ImportError as exc:  # outside tox -e bench

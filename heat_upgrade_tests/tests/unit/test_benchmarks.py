@@ -446,6 +446,9 @@ class BenchScriptTest(testtools.TestCase):
         self.assertEqual(0, code)
         self.assertTrue((out / 'o' / 'bench-stacks.png').is_file())
         self.assertIn('speedup', (out / 'o' / 'summary.txt').read_text())
+        tables = (out / 'o' / 'results.rst').read_text()
+        self.assertIn('seconds a stack', tables)
+        self.assertIn('heat-engine  600', tables)
 
 
 class UpgradeRunsTest(testtools.TestCase):
