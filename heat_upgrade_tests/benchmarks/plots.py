@@ -18,6 +18,7 @@ def _pyplot():
 
 
 def _lines(ax, rows: list[dict], x: str, y: str) -> None:
+    ax.set_xticks(sorted({r[x] for r in rows}))
     for phase in figures.PHASES:
         points = sorted((r[x], r[y]) for r in rows
                         if r['phase'] == phase and r.get(y) is not None)
