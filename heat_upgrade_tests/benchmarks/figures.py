@@ -158,6 +158,7 @@ def speedups(rounds: list[dict], stacks_per_check: int) -> list[dict]:
 def db_sync(rounds: list[dict]) -> list[dict]:
     """db_sync seconds against rows, one point per scale."""
     return sorted(({'stacks_per_check': r['stacks_per_check'],
+                    'workers': r['workers'],
                     'rows': r['db_sync']['rows'],
                     'seconds': r['db_sync']['seconds']}
                    for r in rounds if r.get('db_sync')),

@@ -63,9 +63,10 @@ def render(results: dict) -> str:
     points = figures.db_sync(rounds)
     if points:
         parts.append(table(
-            ['after the pre-upgrade of', 'rows', 'db_sync s'],
-            [[f'{p["stacks_per_check"]} stacks per check', p['rows'],
-              _f(p['seconds'])] for p in points]))
+            ['after the pre-upgrade of round', 'rows', 'db_sync s'],
+            [[f'{p["stacks_per_check"]} stacks per check, '
+              f'{p["workers"]} workers', p['rows'], _f(p['seconds'])]
+             for p in points]))
     memory = (results.get('memory') or {}).get('peak_memory_by_service_mib')
     if memory:
         parts.append(table(['service', 'peak MiB'],
