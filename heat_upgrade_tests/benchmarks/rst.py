@@ -72,4 +72,10 @@ def render(results: dict) -> str:
         parts.append(table(['service', 'peak MiB'],
                            [[k, _f(v, 0)] for k, v in memory.items()
                             if v >= 10]))
+    for run in results.get('runs', []):
+        steps = [[st['name'], _f(st['seconds'])] for st in run['steps']]
+        steps.append([f'**in all** ({run["label"]}: {run.get("plan")} '
+                      f'{run.get("from")} -> {run.get("to")})',
+                      _f(run['seconds'])])
+        parts.append(table(['step', 'seconds'], steps))
     return '\n\n'.join(parts) + '\n'

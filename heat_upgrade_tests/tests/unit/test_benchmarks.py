@@ -138,7 +138,9 @@ RESULTS = {
     'memory': {'peak_memory_mib': 3000.0,
                'peak_memory_by_service_mib': {'heat-engine': 600.0}},
     'runs': [{'label': 'warm', 'seconds': 300.0, 'plan': 'full',
-              'from': '2026.1', 'to': '2026.2', 'passed': True}],
+              'from': '2026.1', 'to': '2026.2', 'passed': True,
+              'steps': [{'name': 'pre-upgrade phase', 'seconds': 300.0,
+                         'ok': True}]}],
 }
 
 
@@ -449,6 +451,7 @@ class BenchScriptTest(testtools.TestCase):
         tables = (out / 'o' / 'results.rst').read_text()
         self.assertIn('seconds a stack', tables)
         self.assertIn('heat-engine  600', tables)
+        self.assertIn('**in all** (warm: full 2026.1 -> 2026.2)', tables)
 
 
 class UpgradeRunsTest(testtools.TestCase):
