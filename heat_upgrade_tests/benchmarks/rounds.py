@@ -27,6 +27,7 @@ from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import requests_log
 from heat_upgrade_tests.benchmarks import timeline
 from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import plan as plan_mod
@@ -92,7 +93,9 @@ class Rounds:
         name = f'bench-x{stacks_per_check}-w{workers}'
         conf_path, state_dir = round_conf(cloud, name, self.checks,
                                           stacks_per_check, workers)
-        conf = cloud.conf
+        # The round's own configuration, as its phases read it: the plain
+        # script polls and bounds its waits as they do.
+        conf = config.load(config_files=[str(conf_path)])
         rnd = {'stacks_per_check': stacks_per_check, 'workers': workers,
                'checks': list(self.checks), 'phases': {},
                'stacks': 0, 'overhead': overhead}
