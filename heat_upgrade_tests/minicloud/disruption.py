@@ -32,9 +32,9 @@ import requests
 SERVICES = ('heat', 'keystone')
 INTERVAL = 0.5
 # An answer slower than this is no answer: a client would give up or
-# retry. Keystone's two uwsgi workers answer a validation in a few tens of
-# milliseconds when idle, and take seconds while the phases' tests and
-# Heat's engines all authenticate on this 2-core machine.
+# retry. Keystone answers a validation in a few milliseconds when idle,
+# and took seconds (before its cache was on) while the phases' tests and
+# Heat's engines all authenticated on this 2-core machine.
 TIMEOUT = 5.0
 # Probes of one service waiting at once; further ticks share their outcome.
 MAX_IN_FLIGHT = 2

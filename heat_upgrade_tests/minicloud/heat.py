@@ -210,6 +210,11 @@ class HeatEngine(fixtures.Fixture):
         return _count_in_log(self.log_file, self._log_offset,
                              ENGINE_READY_LINE) >= self.workers
 
+    def terminate(self) -> None:
+        """SIGTERM only: ``stop`` then waits (processes.stop_all)."""
+        if self.process is not None:
+            self.process.terminate()
+
     def stop(self) -> None:
         """Stop the engine (SIGTERM, bounded wait, then SIGKILL)."""
         if self.process is not None:
@@ -265,6 +270,11 @@ class HeatApi(fixtures.Fixture):
         self.process.wait_ready(
             lambda: keystone.http_ok(self.url + '/'), self.start_timeout,
             f'{self.release.label} heat-api to answer on {self.url}')
+
+    def terminate(self) -> None:
+        """SIGTERM only: ``stop`` then waits (processes.stop_all)."""
+        if self.process is not None:
+            self.process.terminate()
 
     def stop(self) -> None:
         """Stop serving (SIGTERM, bounded wait, then SIGKILL)."""

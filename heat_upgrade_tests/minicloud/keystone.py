@@ -11,6 +11,7 @@ driver's own Python through openstacksdk, in one authenticated session: each
 ``openstack`` CLI call costs about 3 s here, and dozens are needed.
 """
 
+from concurrent import futures
 import grp
 import os
 from pathlib import Path
@@ -39,6 +40,8 @@ STACK_OWNER_ROLE = 'heat_stack_owner'
 STACK_USER_ROLE = 'heat_stack_user'
 MEMBER_ROLE = 'member'
 INTERFACES = ('public', 'internal', 'admin')
+# Seconds uwsgi gives a stopping worker (its default is 60): see uwsgi_argv.
+WORKER_RELOAD_MERCY = 5
 
 
 def requirements(series: releases.Series) -> list[str]:
@@ -61,11 +64,15 @@ class Keystone(fixtures.Fixture):
     Everything it writes stays under ``run_dir`` (configuration, fernet and
     credential keys) and ``log_dir``; the database must exist and be empty
     or hold an earlier Keystone schema.
+
+    One uwsgi process by default: Keystone's cache lives in its memory
+    (keystone.conf), and a second process would keep its own copy, which
+    the first one's invalidations never reach.
     """
 
     def __init__(self, venv: Path, run_dir: Path, db_url: str, host: str,
                  port: int, admin_password: str, log_dir: Path,
-                 start_timeout: float = 120, workers: int = 2):
+                 start_timeout: float = 120, workers: int = 1):
         super().__init__()
         self.venv = Path(venv)
         self.run_dir = Path(run_dir)
@@ -97,12 +104,15 @@ class Keystone(fixtures.Fixture):
             'receipt_keys': key_dirs['receipt-keys'],
             'credential_keys': key_dirs['credential-keys'],
         })
-        self._manage('db_sync')
         # The keys' owner: whoever runs Keystone here (root on the CI).
         owner = ['--keystone-user', pwd.getpwuid(os.getuid()).pw_name,
                  '--keystone-group', grp.getgrgid(os.getgid()).gr_name]
-        self._manage('fernet_setup', *owner)
-        self._manage('credential_setup', *owner)
+        # The keys need no database: made while db_sync migrates it.
+        with futures.ThreadPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(self._manage, 'db_sync'),
+                    pool.submit(self._setup_keys, owner)]
+        for job in jobs:
+            job.result()
         # The password goes through the environment: run() logs argv.
         self._manage(
             'bootstrap',
@@ -116,6 +126,10 @@ class Keystone(fixtures.Fixture):
             '--bootstrap-public-url', self.auth_url,
             env={'OS_BOOTSTRAP_PASSWORD': self.admin_password})
         self.start()
+
+    def _setup_keys(self, owner: list[str]) -> None:
+        self._manage('fernet_setup', *owner)
+        self._manage('credential_setup', *owner)
 
     def start(self) -> None:
         """Serve the bootstrapped Keystone; again after ``stop``.
@@ -184,6 +198,10 @@ def uwsgi_argv(venv: Path, module: str, host: str, port: int,
             '--master', '--processes', str(workers), '--threads', '1',
             '--enable-threads', '--lazy-apps', '--need-app',
             '--die-on-term', '--exit-on-reload',
+            # A stopping worker finishes its request and exits, but Python
+            # then waits for the application's non-daemon threads (heat-api's
+            # messaging): uwsgi kills it after this many seconds, not 60.
+            '--worker-reload-mercy', str(WORKER_RELOAD_MERCY),
             '--add-header', 'Connection: close',
             '--buffer-size', '65535',
             '--hook-master-start', 'unix_signal:15 gracefully_kill_them_all']

@@ -6,6 +6,7 @@ directory, socket and port, started with ``--no-defaults`` so that no
 ``/etc/mysql`` file can change it, and never the system service.
 """
 
+import os
 from pathlib import Path
 import re
 import shutil
@@ -197,11 +198,43 @@ class MariaDB(fixtures.Fixture):
         # is the socket.
         return list(dict.fromkeys([self.host, '127.0.0.1', 'localhost']))
 
+    def dump(self, database: str, path: Path, log_file: Path) -> None:
+        """Write ``database`` (schema and rows) to ``path``: mariadb-dump.
+
+        Written aside and moved into place, so that a reader (another run
+        sharing the cache) never finds half a dump.
+        """
+        _check_name(database)
+        path = Path(path)
+        partial = path.with_name(f'.{path.name}.{os.getpid()}.partial')
+        try:
+            processes.run(
+                [packages.MARIADB_DUMP, '--no-defaults',
+                 f'--socket={self.socket}', '--user=root',
+                 '--single-transaction', '--routines', '--triggers',
+                 '--skip-comments', f'--result-file={partial}', database],
+                log_file, f'mariadb-dump {database}', timeout=120)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def load(self, database: str, path: Path, log_file: Path) -> None:
+        """Run the SQL of ``path`` (a ``dump``) in ``database``."""
+        _check_name(database)
+        processes.run(
+            [packages.MARIADB_CLIENT, '--no-defaults',
+             f'--socket={self.socket}', '--user=root', database,
+             '--execute', f'source {Path(path).absolute()}'],
+            log_file, f'loading {path.name} into {database}', timeout=120)
+
     def drop_column(self, database: str, table: str, column: str) -> None:
         """Drop ``table.column`` in ``database``: a schema fault drill."""
         for value in (database, table, column):
-            if not _NAME.match(value):
-                raise exceptions.MiniCloudError(
-                    f'invalid MariaDB name {value!r}')
+            _check_name(value)
         self.execute(f'ALTER TABLE `{table}` DROP COLUMN `{column}`',
                      database=database)
+
+
+def _check_name(value: str) -> None:
+    if not _NAME.match(value):
+        raise exceptions.MiniCloudError(f'invalid MariaDB name {value!r}')

@@ -26,6 +26,8 @@ from heat_upgrade_tests.minicloud import processes
 MARIADBD = '/usr/sbin/mariadbd'
 MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db'
 MY_PRINT_DEFAULTS = '/usr/bin/my_print_defaults'
+MARIADB_CLIENT = '/usr/bin/mariadb'
+MARIADB_DUMP = '/usr/bin/mariadb-dump'
 RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl'
 EPMD = '/usr/bin/epmd'
@@ -36,6 +38,8 @@ BINARIES = {
     MARIADBD: 'mariadb-server-core',
     MARIADB_INSTALL_DB: 'mariadb-server-core',
     MY_PRINT_DEFAULTS: 'mariadb-client-core',
+    MARIADB_CLIENT: 'mariadb-client-core',
+    MARIADB_DUMP: 'mariadb-client',
     RABBITMQ_SERVER: 'rabbitmq-server',
     RABBITMQCTL: 'rabbitmq-server',
     EPMD: 'erlang-base',

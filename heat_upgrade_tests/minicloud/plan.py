@@ -687,7 +687,13 @@ class UpgradeRun(runner.PlanRunner):
         finally:
             self._stop_sampler()
             if self.cloud is not None:
-                self.step('stop the mini-cloud', self._owner.cleanUp)
+                self.step('stop the mini-cloud', self._stop_cloud)
+
+    def _stop_cloud(self) -> None:
+        # Every service told at once, then the cleanup waits for each in
+        # turn (the database and the bus last).
+        self.cloud.terminate_services()
+        self._owner.cleanUp()
 
 
 def _failed_checks(report: Path) -> list[str]:
