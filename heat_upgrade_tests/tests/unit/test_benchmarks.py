@@ -488,3 +488,97 @@ class OverheadSelectionTest(testtools.TestCase):
         self.assertEqual(2, code)
         self.assertIn('keystone_objects (hooks of its own',
                       err.read_text())
+
+
+class FakeRoundCloud(FakeCloud):
+    """The MiniCloud a whole round uses: its directories too."""
+
+    def __init__(self, run_dir):
+        super().__init__(run_dir)
+        self.log_dir = self.run_dir / 'logs'
+        self.results_dir = self.run_dir / 'results'
+        self.clouds_yaml = self.run_dir / 'clouds.yaml'
+        self.log_dir.mkdir(parents=True)
+
+
+class FakeScript:
+    """The plain script (the project's own PlainScript), recording."""
+
+    calls: list = []
+
+    def __init__(self, conn, concurrency, poll_interval, timeout, tag):
+        type(self).calls.append(('init', concurrency, poll_interval))
+
+    def run(self, phase, stacks):
+        type(self).calls.append((phase, len(stacks)))
+        return 1.0
+
+
+class RoundTest(testtools.TestCase):
+    """One round, with the phase command and plain script faked."""
+
+    def setUp(self):
+        super().setUp()
+        self.cloud = FakeRoundCloud(self.useFixture(fixtures.TempDir()).path)
+        self.run = type('Run', (), {'cloud': self.cloud, 'new': None})()
+        self.phases = []
+        self.fail_in = set()
+        FakeScript.calls = []
+        self.useFixture(fixtures.MockPatchObject(
+            rounds.plan_mod, 'run_phase_command', self.fake_phase))
+        self.useFixture(fixtures.MockPatchObject(
+            rounds, '_plain_connection', lambda cloud, timeout: None))
+        self.useFixture(fixtures.MockPatchObject(
+            rounds.plain, 'PlainScript', FakeScript))
+
+    def fake_phase(self, conf_path, phase, log, echo=False, timeout=0):
+        """The phase command: pre-upgrade leaves a state per copy."""
+        self.phases.append(phase)
+        conf = config.load(config_files=[str(conf_path)])
+        if phase == 'pre-upgrade':
+            for name in conf.phases.enabled_checks:
+                for copy in copies.numbers(conf):
+                    st = state.CheckState(conf.phases.state_dir,
+                                          copies.state_name(name, copy))
+                    doc = st.new(str(uuid.uuid4()))
+                    doc['record'] = {'stack': {'id': 'i', 'name': 'n'},
+                                     'parameters': {}, 'outputs': {},
+                                     'destroyed': False}
+                    st.save(doc)
+        code = 1 if phase in self.fail_in else 0
+        return rounds.plan_mod.PhaseRun(phase, code, '', 2.0)
+
+    def test_every_phase_beside_the_plain_script(self):
+        rnds = rounds.Rounds(['values_and_outputs'], [], db_sync=False,
+                             echo=lambda line: None)
+        rnd = rnds.one(self.run, 2, 3, overhead=True)
+        self.assertEqual(list(figures.PHASES), self.phases)
+        self.assertEqual(2, rnd['stacks'])
+        self.assertEqual([('init', 3, 2.0)] + [(p, 2) for p in
+                                               figures.PHASES],
+                         FakeScript.calls)
+        self.assertEqual(1.0, rnd['phases']['verify']['plain_seconds'])
+
+    def test_destroy_runs_after_a_failed_phase(self):
+        self.fail_in = {'verify'}
+        rnds = rounds.Rounds(['values_and_outputs'], [], db_sync=False,
+                             echo=lambda line: None)
+        rnd = rnds.one(self.run, 1, 2, overhead=True)
+        self.assertEqual(['pre-upgrade', 'verify', 'destroy'], self.phases)
+        self.assertFalse(rnd['phases']['verify']['ok'])
+        self.assertIn(('destroy', 1), FakeScript.calls)
+
+    def test_a_failed_db_sync_stays_in_its_round(self):
+        def broken(*args):
+            raise RuntimeError('no database')
+        self.useFixture(fixtures.MockPatchObject(
+            rounds.dbsync, 'timed_db_sync', broken))
+        rnds = rounds.Rounds(['values_and_outputs'],
+                             [{'stacks_per_check': 1, 'workers': 1,
+                               'overhead': False}], db_sync=True,
+                             echo=lambda line: None)
+        rnds.hook(self.run)
+        self.assertEqual([], rnds.errors)
+        self.assertEqual('RuntimeError: no database',
+                         rnds.results[0]['db_sync_error'])
+        self.assertEqual(list(figures.PHASES), self.phases)
