@@ -4,33 +4,22 @@ Usage: python bench/time_upgrade.py [--cold] [--runs N] [-- upgrade args]
 
 Runs ``heat-upgrade-tests upgrade`` N times and prints, per run, the wall
 time, every step's duration and the peak memory of the mini-cloud's
-services, read from the run's report.json. ``--cold`` moves the venv cache
-aside first (and puts it back after), so the first run builds every venv.
-Record results in doc/source/performance.rst with the machine and date.
+services (in all and per service), read from the run's report.json.
+``--cold`` gives the first run an empty venv cache of its own (the shared
+cache is left alone), so it builds every venv. ``tox -e bench`` runs the
+same cold and warm runs among its benchmarks; record results in
+doc/source/performance.rst or benchmarks.rst with the machine and date.
 """
 
 import argparse
-import json
 import os
 from pathlib import Path
-
-from heat_upgrade_tests import config
 import platform
-import shutil
-import subprocess
 import sys
+import tempfile
 import time
 
-CACHE = Path(os.path.expanduser(config.CACHE_HOME))
-
-
-def run_once(extra: list[str]) -> dict:
-    start = time.monotonic()
-    code = subprocess.call([sys.executable, '-m', 'heat_upgrade_tests.cmd',
-                            'upgrade', *extra], stdout=subprocess.DEVNULL)
-    wall = time.monotonic() - start
-    report = json.loads((CACHE / 'run' / 'report.json').read_text())
-    return {'exit': code, 'wall': wall, 'report': report}
+from heat_upgrade_tests.benchmarks import upgrade_runs
 
 
 def main() -> int:
@@ -41,24 +30,19 @@ def main() -> int:
     args = parser.parse_args()
     print(f'# {time.strftime("%Y-%m-%d")} {platform.node()} '
           f'{os.cpu_count()} cores, {platform.python_version()}')
-    aside = None
-    if args.cold and (CACHE / 'venvs').exists():
-        aside = CACHE / f'venvs.bench-{os.getpid()}'
-        (CACHE / 'venvs').rename(aside)
-    try:
-        for index in range(args.runs):
-            result = run_once(args.extra)
-            report = result['report']
-            kind = 'cold' if args.cold and index == 0 else 'warm'
-            print(f'run {index + 1} ({kind}): exit {result["exit"]}, '
-                  f'{result["wall"]:.0f}s wall, peak '
-                  f'{report["peak_memory_bytes"] / 2**20:.0f} MiB')
-            for step in report['steps']:
-                print(f'  {step["seconds"]:7.1f}s  {step["name"]}')
-    finally:
-        if aside is not None:
-            shutil.rmtree(CACHE / 'venvs', ignore_errors=True)
-            aside.rename(CACHE / 'venvs')
+    for index in range(args.runs):
+        kind = 'cold' if args.cold and index == 0 else 'warm'
+        with tempfile.TemporaryDirectory(prefix='hut-time-') as tmp:
+            result = upgrade_runs.timed(kind, Path(tmp), args.extra)
+        memory = result.get('peak_memory_mib')
+        print(f'run {index + 1} ({kind}): exit {result["exit"]}, '
+              f'{result["wall"]:.0f}s wall, peak '
+              f'{memory if memory is not None else "?"} MiB')
+        for step in result['steps']:
+            print(f'  {step["seconds"]:7.1f}s  {step["name"]}')
+        for service, mib in (result.get('peak_memory_by_service_mib')
+                             or {}).items():
+            print(f'  {mib:7.0f} MiB  {service}')
     return 0
 
 

@@ -20,6 +20,7 @@ import heat_upgrade_tests
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import config
+from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import cli as integrity_cli
@@ -38,7 +39,7 @@ def preflight(conf, phase: str) -> None:
     """
     checks = checks_base.selected_checks(conf)
     if phase != phases.PRE_UPGRADE:
-        for name in checks:
+        for _check, _copy, name in copies.state_names(conf, checks):
             state = state_mod.CheckState(conf.phases.state_dir, name)
             if phase == phases.DESTROY and not state.exists():
                 continue
@@ -99,8 +100,10 @@ def run_phase(conf, phase: str) -> int:
         run_dir = Path(os.path.expanduser(results)) / phase if results \
             else Path(tmp)
         run_dir.mkdir(parents=True, exist_ok=True)
+        each = conf.phases.stacks_per_check
         print(f'==> {phase}: running the phase tests of '
-              f'{len(checks_base.selected_checks(conf))} checks; upgrade '
+              f'{len(checks_base.selected_checks(conf))} checks'
+              + (f' ({each} stacks each)' if each > 1 else '') + '; upgrade '
               f'from series {conf.cloud.from_series or "unknown"} to '
               f'{conf.cloud.to_series or "unknown"}', flush=True)
         code = subprocess.call(
@@ -127,7 +130,8 @@ def run_phase(conf, phase: str) -> int:
 def _print_left(conf, phase: str) -> None:
     """The stacks a held phase left for a later destroy, one a line."""
     left = []
-    for name in checks_base.selected_checks(conf):
+    for _check, _copy, name in copies.state_names(
+            conf, checks_base.selected_checks(conf)):
         state = state_mod.CheckState(conf.phases.state_dir, name)
         try:
             record = (state.load(phase).get('record') or {})

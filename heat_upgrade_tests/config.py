@@ -59,6 +59,15 @@ phases_opts = [
                     'what pre-upgrade made to the later phases.'),
     cfg.IntOpt('concurrency', default=2, min=1,
                help='Number of stestr workers for a phase.'),
+    cfg.IntOpt('stacks_per_check', default=1, min=1, max=50,
+               help='Stacks each check makes (and carries through every '
+                    'phase, each with its own state and test): more for '
+                    'a fuller database before a migration, or to see how '
+                    'a phase grows with the number of stacks. 1 is the '
+                    'check alone. Heat counts a project\'s top-level '
+                    'stacks against max_stacks_per_tenant (512 by '
+                    'default): the catalogue times this must stay under '
+                    'it.'),
     cfg.ListOpt('enabled_checks', default=[],
                 help='Names of the checks to run; empty means all.'),
     cfg.ListOpt('disabled_checks', default=[],

@@ -13,6 +13,7 @@ from typing import Any
 
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import clients
+from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import mixed
@@ -119,8 +120,12 @@ class Session:
 
 @validate_phase
 def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
-                    *, phase: str) -> None:
+                    *, phase: str, copy: int = 1) -> None:
     """Run one phase of one check; raise CheckSkipped or a failure.
+
+    ``copy`` (``[phases] stacks_per_check``): which of the check's stacks,
+    each with a state document of its own (``copies``); copy 1 is the
+    check's own.
 
     Grenade's contract: pre-upgrade creates and verifies; during-upgrade
     and no-api look; post-upgrade verifies (the same status and outputs,
@@ -130,7 +135,8 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     runs whatever the phases before it did, so nothing leaks.
     """
     check = check_cls()
-    state = state_mod.CheckState(session.conf.phases.state_dir, check.name)
+    state = state_mod.CheckState(session.conf.phases.state_dir,
+                                 copies.state_name(check.name, copy))
     if phase == PRE_UPGRADE:
         _pre_upgrade(session, check, state)
         return
@@ -309,7 +315,8 @@ def known_findings(conf, phase: str,
     failure, and an unexpected pass means a declaration is out of date.
     """
     lines = []
-    for name in names if names is not None else base.selected_checks(conf):
+    checks = names if names is not None else base.selected_checks(conf)
+    for _check, _copy, name in copies.state_names(conf, checks):
         state = state_mod.CheckState(conf.phases.state_dir, name)
         if not state.exists():
             continue

@@ -191,6 +191,7 @@ class MiniCloud(fixtures.Fixture):
             'state_dir': str(state_dir),
             'results_dir': str(self.results_dir / Path(state_dir).name),
             'concurrency': str(phases_opts.concurrency),
+            'stacks_per_check': str(phases_opts.stacks_per_check),
             'enabled_checks': ','.join(
                 enabled_checks if enabled_checks is not None
                 else phases_opts.enabled_checks),

@@ -16,6 +16,7 @@ from testtools import testcase
 
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
+from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import phases
@@ -45,22 +46,31 @@ class PhaseTestCase(testtools.TestCase):
             self.fail(f'{found} (found by another test of this phase)')
 
 
-def _make_test(check: type[checks_base.ResourceCheck], phase: str):
+def _make_test(check: type[checks_base.ResourceCheck], phase: str,
+               copy: int = 1):
     def test(self):
         try:
-            phases.run_check_phase(session(), check, phase=phase)
+            phases.run_check_phase(session(), check, phase=phase, copy=copy)
         except exceptions.CheckSkipped as exc:
             self.skipTest(str(exc))
     test.__doc__ = check.description
-    test.__name__ = f'test_{check.name}'
-    return testcase.attr(f'id-{checks_base.phase_test_id(check, phase)}')(
-        test)
+    test.__name__ = f'test_{copies.state_name(check.name, copy)}'
+    test_id = copies.test_id(check.idempotent_id, phase,
+                             checks_base.phase_test_id(check, phase), copy)
+    return testcase.attr(f'id-{test_id}')(test)
 
 
 def generate(cls: type[PhaseTestCase]) -> type[PhaseTestCase]:
-    """Class decorator adding one test per selected check."""
-    for name, check in checks_base.selected_checks(session().conf).items():
-        setattr(cls, f'test_{name}', _make_test(check, cls.phase))
+    """Class decorator adding one test per selected check and copy.
+
+    ``[phases] stacks_per_check`` copies of each check (``copies``): with
+    the default 1, one test per check, named after it.
+    """
+    conf = session().conf
+    checks = checks_base.selected_checks(conf)
+    for name, copy, test_name in copies.state_names(conf, checks):
+        setattr(cls, f'test_{test_name}',
+                _make_test(checks[name], cls.phase, copy))
     return cls
 
 

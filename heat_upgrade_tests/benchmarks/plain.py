@@ -1,0 +1,229 @@
+"""The plain openstacksdk script the framework's phases are measured against.
+
+For the framework-overhead figure, each phase is timed against a script
+that does the same work on the same cloud with nothing of the framework:
+no stestr, no phase command, no preflight, no state files, no engine
+watch; one openstacksdk connection, threads at the phase's concurrency,
+and the same poll interval. What it does is derived, not written down:
+
+* the stacks: per check and copy, the check's own template and
+  environment files (``template_path``, ``environment_paths``) with the
+  parameters the framework's pre-upgrade recorded in that copy's state;
+* the update: the check's ``update_template`` / ``update_environment``
+  (or the create's) and its own ``update_parameters``, merged into the
+  create's as the framework merges them;
+* the reads: what the framework's default hooks read through Heat (the
+  stack's status, then its outputs), in the same places.
+
+Only checks whose phases are the framework's default path can be
+replayed so (``replayable``): a check with hooks of its own (a signal, a
+snapshot, reads through another service) is left out of the figure and
+named. The requests both sides made are counted on the server
+(``requests_log``) and compared kind by kind, so a read or write one side
+made and the other did not is shown, not assumed away.
+"""
+
+import ast
+from concurrent import futures
+import dataclasses
+import inspect
+import textwrap
+import time
+from typing import Any
+
+from heat_upgrade_tests.checks import base
+
+# Hooks whose default makes the calls the plain script makes. A check
+# overriding one of them does something else (and is not replayed);
+# ``verify`` and ``verify_updated`` may be overridden when they only
+# compare values (the request counts show it when they do not).
+DEFAULT_HOOKS = ('run_pre_upgrade', 'create', 'create_stack',
+                 'verify_unchanged', 'verify_heat_down', 'verify_upgraded',
+                 'run_post_upgrade', 'update', 'update_stack',
+                 'verify_stack', 'destroy', 'verify_gone', 'stack_name')
+
+
+# Hooks a replayable check may have of its own, if they only compare
+# the values they are given: they must not touch the context.
+VALUE_HOOKS = ('verify', 'verify_updated')
+
+
+def replayable(check: type[base.ResourceCheck]) -> str | None:
+    """Why the plain script cannot replay ``check``, or None."""
+    own = [hook for hook in DEFAULT_HOOKS
+           if getattr(check, hook) is not getattr(base.ResourceCheck, hook)]
+    if own:
+        return f'hooks of its own: {", ".join(own)}'
+    calling = [hook for hook in VALUE_HOOKS if _uses_context(check, hook)]
+    if calling:
+        return f'{", ".join(calling)} calls the cloud'
+    if check.wants_admin():
+        return 'needs admin credentials'
+    if check.required_services:
+        return f'needs {", ".join(check.required_services)}'
+    if check.expected_status != ('CREATE_COMPLETE',):
+        return f'leaves its stack {"/".join(check.expected_status)}'
+    return None
+
+
+def _uses_context(check: type[base.ResourceCheck], hook: str) -> bool:
+    """Whether the check's own ``hook`` uses its context (calls the cloud).
+
+    A hook that only compares ``record`` and ``outputs`` never names
+    ``ctx`` in its body; one that does (an update of its own, a read
+    through a client) makes calls the plain script would not. The request
+    counts of each round check this from the other side.
+    """
+    method = getattr(check, hook)
+    if method is getattr(base.ResourceCheck, hook):
+        return False
+    tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
+    function = tree.body[0]
+    return any(isinstance(node, ast.Name) and node.id == 'ctx'
+               for statement in function.body
+               for node in ast.walk(statement))
+
+
+@dataclasses.dataclass
+class PlainStack:
+    """One stack of the plain script: what it was made from, and its id."""
+
+    check: type[base.ResourceCheck]
+    copy: int
+    parameters: dict[str, Any]
+    update_parameters: dict[str, Any]
+    id: str | None = None
+    name: str | None = None
+    outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def from_states(checks: dict[str, type[base.ResourceCheck]],
+                docs: dict[tuple[str, int], dict], conf) -> list[PlainStack]:
+    """The plain stacks, one per copy the framework's pre-upgrade made.
+
+    ``docs``: the framework's state documents as its pre-upgrade left
+    them, by ``(check name, copy)``; the update's parameters come from the
+    check's own ``update_parameters`` on that record.
+    """
+    stacks = []
+    for (name, copy), doc in sorted(docs.items()):
+        check = checks[name]
+        if doc.get('skipped') or not doc.get('record', {}).get('stack'):
+            continue
+        instance = check()
+        record = check.record_type.from_json(doc['record'])
+        ctx = base.CheckContext(conf=conf, conn=None, admin_conn=None,
+                                stacks=None, run_id=doc['run_id'])
+        update = {}
+        if not isinstance(check.update, base.NoUpdate):
+            update = dict(record.parameters,
+                          **instance.update_parameters(ctx, record))
+        stacks.append(PlainStack(check, copy, dict(record.parameters),
+                                 update))
+    return stacks
+
+
+class PlainScript:
+    """The phases' work with openstacksdk alone, ``concurrency`` at once."""
+
+    def __init__(self, conn, concurrency: int, poll_interval: float,
+                 timeout: float, tag: str):
+        self.conn = conn
+        self.concurrency = concurrency
+        self.interval = poll_interval
+        self.timeout = timeout
+        self.tag = tag
+
+    # -- the phases -------------------------------------------------------
+    def run(self, phase: str, stacks: list[PlainStack]) -> float:
+        """Do ``phase``'s work for every stack; its wall time in seconds."""
+        work = {'pre-upgrade': self._pre_upgrade, 'verify': self._verify,
+                'post-upgrade': self._post_upgrade,
+                'destroy': self._destroy}[phase]
+        start = time.monotonic()
+        with futures.ThreadPoolExecutor(self.concurrency) as pool:
+            for done in [pool.submit(work, s) for s in stacks]:
+                done.result()
+        return time.monotonic() - start
+
+    def _pre_upgrade(self, stack: PlainStack) -> None:
+        check = stack.check()
+        stack.name = (f'plain-{check.name.replace("_", "-")}-{stack.copy}-'
+                      f'{self.tag}')
+        attrs = self._files(check.template_path(), check.environment_paths())
+        made = self.conn.orchestration.create_stack(
+            name=stack.name, is_rollback_disabled=True,
+            timeout_mins=max(1, int(self.timeout // 60)),
+            parameters=stack.parameters, **attrs)
+        stack.id = made.id
+        self._wait(stack, 'CREATE')
+        stack.outputs = self._outputs(stack)
+        self._status(stack)  # verify_stack
+
+    def _verify(self, stack: PlainStack) -> None:
+        self._status(stack)
+        self._outputs(stack)
+
+    def _post_upgrade(self, stack: PlainStack) -> None:
+        self._status(stack)  # verify_upgraded: status, outputs
+        self._outputs(stack)
+        check = stack.check()
+        if isinstance(check.update, base.NoUpdate):
+            return
+        attrs = self._files(check.template_path(check.update_template),
+                            check.environment_paths(
+                                check.update_environment))
+        before = self._status(stack)
+        self.conn.orchestration.update_stack(
+            before, timeout_mins=max(1, int(self.timeout // 60)),
+            parameters=stack.update_parameters, **attrs)
+        self._wait(stack, 'UPDATE', since=before.updated_at)
+        stack.outputs = self._outputs(stack)
+
+    def _destroy(self, stack: PlainStack) -> None:
+        if stack.id is None:
+            return  # its create was never asked for
+        self.conn.orchestration.delete_stack(stack.id)
+        self._wait(stack, 'DELETE', gone_ok=True)
+
+    # -- calls ------------------------------------------------------------
+    def _files(self, template, environment) -> dict[str, Any]:
+        return self.conn.orchestration.read_env_and_templates(
+            template_file=str(template),
+            environment_files=[str(e) for e in environment])
+
+    def _status(self, stack: PlainStack):
+        return self.conn.orchestration.get_stack(stack.id,
+                                                 resolve_outputs=False)
+
+    def _outputs(self, stack: PlainStack) -> dict[str, Any]:
+        shown = self.conn.orchestration.get_stack(stack.id)
+        return {o['output_key']: o.get('output_value')
+                for o in shown.outputs or []}
+
+    def _wait(self, stack: PlainStack, action: str, since=None,
+              gone_ok: bool = False) -> None:
+        """Poll until ``action`` completes (bounded by ``timeout``)."""
+        from openstack import exceptions as sdk_exc
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                shown = self.conn.orchestration.get_stack(
+                    stack.id, resolve_outputs=False)
+            except sdk_exc.NotFoundException:
+                if gone_ok:
+                    return
+                raise
+            if since is None or shown.updated_at != since:
+                if shown.status == f'{action}_COMPLETE':
+                    return
+                if shown.status == f'{action}_FAILED':
+                    raise RuntimeError(
+                        f'plain stack {stack.name} is {shown.status}: '
+                        f'{shown.status_reason}')
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f'timed out after {self.timeout:.0f}s waiting for plain '
+                    f'stack {stack.name} to reach {action}_COMPLETE (last '
+                    f'{shown.status})')
+            time.sleep(self.interval)
