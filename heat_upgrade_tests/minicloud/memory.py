@@ -21,20 +21,27 @@ import threading
 _PAGE = os.sysconf('SC_PAGE_SIZE')
 
 
-def _proportional(pid: str) -> int | None:
-    """The PSS of ``pid`` in bytes, or None if the kernel will not say."""
+def _memory(pid: int) -> int | None:
+    """The PSS of ``pid`` in bytes, or its RSS if there is no PSS.
+
+    None once the process is gone.
+    """
     try:
         with open(f'/proc/{pid}/smaps_rollup') as f:
             for line in f:
                 if line.startswith('Pss:'):
                     return int(line.split()[1]) * 1024
     except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open(f'/proc/{pid}/statm') as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
         return None
-    return None
 
 
-def _processes() -> dict[int, tuple[int, int, str, int]]:
-    """pid -> (ppid, session id, command name, bytes of memory)."""
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """pid -> (ppid, session id, command name) of every process."""
     found = {}
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -42,49 +49,38 @@ def _processes() -> dict[int, tuple[int, int, str, int]]:
         try:
             with open(f'/proc/{entry}/stat') as f:
                 stat = f.read()
-            with open(f'/proc/{entry}/statm') as f:
-                resident = int(f.read().split()[1]) * _PAGE
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
         name = stat[stat.index('(') + 1:stat.rindex(')')]
         fields = stat[stat.rindex(')') + 2:].split()
-        found[int(entry)] = (int(fields[1]), int(fields[3]), name, resident)
-    return found
-
-
-_Processes = dict[int, tuple[int, int, str, int]]
-
-
-def _with_proportional(found: _Processes) -> _Processes:
-    """``found`` with each process's PSS in place of its RSS."""
-    for pid, (ppid, session, name, resident) in found.items():
-        pss = _proportional(str(pid))
-        if pss is not None:
-            found[pid] = (ppid, session, name, pss)
+        found[int(entry)] = (int(fields[1]), int(fields[3]), name)
     return found
 
 
 def service_rss() -> dict[str, int]:
-    """Bytes of memory (PSS) of each service command now running."""
+    """Bytes of memory (PSS) of each service command now running.
+
+    Only the services' processes are measured: the others are only walked
+    through, from this process down.
+    """
     procs = _processes()
     me = os.getpid()
     my_session = os.getsid(me)
     children: dict[int, list[int]] = {}
-    for pid, (ppid, _, _, _) in procs.items():
+    for pid, (ppid, _, _) in procs.items():
         children.setdefault(ppid, []).append(pid)
     totals: dict[str, int] = {}
-    services: list[int] = []
     todo = list(children.get(me, []))
     while todo:
         pid = todo.pop()
         todo.extend(children.get(pid, []))
-        session = procs[pid][1]
-        if session != my_session:
-            services.append(pid)
-    procs = _with_proportional({pid: procs[pid] for pid in services})
-    for pid, (_, _, name, size) in procs.items():
-        name = _service_name(pid, name)
-        totals[name] = totals.get(name, 0) + size
+        _, session, name = procs[pid]
+        if session == my_session:
+            continue
+        size = _memory(pid)
+        if size is not None:
+            name = _service_name(pid, name)
+            totals[name] = totals.get(name, 0) + size
     return totals
 
 
