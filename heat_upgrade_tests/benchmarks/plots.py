@@ -27,6 +27,19 @@ def _lines(ax, rows: list[dict], x: str, y: str) -> None:
                     marker='o', label=phase)
 
 
+def _time_and(pyplot, rows: list[dict], x: str, xlabel: str, against: str,
+              y: str, ylabel: str, title: str):
+    """Two panels against ``x``: each phase's time, and its ``y``."""
+    fig, (left, right) = pyplot.subplots(1, 2, figsize=(10, 4))
+    _lines(left, rows, x, 'seconds')
+    left.set(xlabel=xlabel, ylabel='phase time (s)',
+             title=f'phase time against {against}')
+    _lines(right, rows, x, y)
+    right.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    left.legend()
+    return fig
+
+
 def write(results: dict, directory: Path, title: str = '') -> list[Path]:
     """Write the plots the results allow; the files written."""
     directory = Path(directory)
@@ -36,26 +49,15 @@ def write(results: dict, directory: Path, title: str = '') -> list[Path]:
     written = []
     scale = figures.per_stack(rounds, results.get('scale_workers'))
     if scale:
-        fig, (left, right) = pyplot.subplots(1, 2, figsize=(10, 4))
-        _lines(left, scale, 'stacks_per_check', 'seconds')
-        left.set(xlabel='stacks per check', ylabel='phase time (s)',
-                 title='phase time against stacks')
-        _lines(right, scale, 'stacks_per_check', 'seconds_per_stack')
-        right.set(xlabel='stacks per check', ylabel='seconds per stack',
-                  title='time per stack')
-        left.legend()
+        fig = _time_and(pyplot, scale, 'stacks_per_check', 'stacks per check',
+                        'stacks', 'seconds_per_stack', 'seconds per stack',
+                        'time per stack')
         written.append(_save(pyplot, fig, directory / 'bench-stacks.png',
                              title, results.get('scale_workers'), 'workers'))
     workers = figures.speedups(rounds, results.get('workers_scale'))
     if workers:
-        fig, (left, right) = pyplot.subplots(1, 2, figsize=(10, 4))
-        _lines(left, workers, 'workers', 'seconds')
-        left.set(xlabel='phase workers', ylabel='phase time (s)',
-                 title='phase time against workers')
-        _lines(right, workers, 'workers', 'speedup')
-        right.set(xlabel='phase workers', ylabel='speedup (t1 / tN)',
-                  title='speedup')
-        left.legend()
+        fig = _time_and(pyplot, workers, 'workers', 'phase workers',
+                        'workers', 'speedup', 'speedup (t1 / tN)', 'speedup')
         written.append(_save(pyplot, fig, directory / 'bench-workers.png',
                              title, results.get('workers_scale'),
                              'stacks per check'))
