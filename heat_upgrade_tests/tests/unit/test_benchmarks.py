@@ -409,15 +409,20 @@ class RoundsTest(testtools.TestCase):
                                                    'resource': 7})))
 
 
+def bench_script():
+    """bench/bench.py, loaded as a module (it is a script, not a package's)."""
+    spec = importlib.util.spec_from_file_location(
+        'bench_script', REPO / 'bench' / 'bench.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 class BenchScriptTest(testtools.TestCase):
     """bench/bench.py's command line."""
 
     def script(self):
-        spec = importlib.util.spec_from_file_location(
-            'bench_script', REPO / 'bench' / 'bench.py')
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
+        return bench_script()
 
     def test_quick_is_a_small_subset(self):
         args = self.script().parse_args(['--quick'])
@@ -475,10 +480,7 @@ class UpgradeRunsTest(testtools.TestCase):
 class OverheadSelectionTest(testtools.TestCase):
 
     def test_a_check_the_plain_script_cannot_replay_is_refused(self):
-        spec = importlib.util.spec_from_file_location(
-            'bench_script', REPO / 'bench' / 'bench.py')
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = bench_script()
         out = Path(self.useFixture(fixtures.TempDir()).path)
         err = out / 'stderr'
         with open(err, 'w') as f:
