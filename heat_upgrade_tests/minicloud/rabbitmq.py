@@ -103,9 +103,10 @@ class RabbitMQ(fixtures.Fixture):
     def restart(self) -> float:
         """Stop the node and start it again on its data; the seconds.
 
-        Users, permissions and vhosts are kept (Mnesia); the services'
-        queues are not durable: oslo.messaging must reconnect and declare
-        them again.
+        Users, permissions and vhosts are kept (Mnesia), and so are the
+        durable queues (Heat's topic queues, with their persistent
+        messages); the transient ones (replies, fanout, Neutron's) are
+        gone: oslo.messaging must reconnect and declare them again.
         """
         start = time.monotonic()
         self._stop_node()
