@@ -17,6 +17,7 @@ import subunit
 import testtools
 
 import heat_upgrade_tests
+from heat_upgrade_tests import check_order
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import config
@@ -106,6 +107,12 @@ def run_phase(conf, phase: str) -> int:
               + (f' ({each} stacks each)' if each > 1 else '') + '; upgrade '
               f'from series {conf.cloud.from_series or "unknown"} to '
               f'{conf.cloud.to_series or "unknown"}', flush=True)
+        seed = conf.phases.check_order_seed
+        if seed is not None:
+            print(f'==> {phase}: checks in the order of check_order_seed '
+                  f'{seed}: ' + ' '.join(check_order.phase_order(conf)),
+                  flush=True)
+            env.update(check_order.stestr_env(seed))
         code = subprocess.call(
             stestr_command(tests_phase, conf.phases.concurrency), env=env,
             cwd=run_dir)

@@ -59,6 +59,13 @@ phases_opts = [
                     'what pre-upgrade made to the later phases.'),
     cfg.IntOpt('concurrency', default=2, min=1,
                help='Number of stestr workers for a phase.'),
+    cfg.IntOpt('check_order_seed', min=0,
+               help='Run the phase\'s checks in the order this seed draws '
+                    '(the same seed, the same order) instead of by name. '
+                    'A plan that lets the order vary (shuffle_checks) sets '
+                    'it from the run\'s --seed, so that a failure that '
+                    'depends on which checks run side by side can be '
+                    'replayed.'),
     cfg.IntOpt('stacks_per_check', default=1, min=1, max=50,
                help='Stacks each check makes (and carries through every '
                     'phase, each with its own state and test): more for '

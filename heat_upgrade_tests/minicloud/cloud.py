@@ -198,6 +198,9 @@ class MiniCloud(fixtures.Fixture):
             'disabled_checks': ','.join(phases_opts.disabled_checks),
             # The plans stop Swift after their no-api phase (grenade before).
             'swift_serves_at_no_api': str(self.swift is not None)}
+        if phases_opts.check_order_seed is not None:
+            parser['phases']['check_order_seed'] = str(
+                phases_opts.check_order_seed)
         parser['timeouts'] = {
             'stack_timeout': str(timeouts.stack_timeout),
             'poll_interval': str(min(timeouts.poll_interval,

@@ -158,6 +158,12 @@ class UpgradeRun(runner.PlanRunner):
         # The phases learn the series from their configuration file.
         conf.set_override('from_series', self.old_series.name, 'cloud')
         conf.set_override('to_series', self.new_series.name, 'cloud')
+        # The phases' order of checks, when the plan lets it vary.
+        if self.plan.check_order_seed is None:
+            conf.clear_override('check_order_seed', 'phases')
+        else:
+            conf.set_override('check_order_seed',
+                              self.plan.check_order_seed, 'phases')
         self.run_dir = Path(os.path.expanduser(conf.minicloud.work_dir))
         self.cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
         self.phase_runs: dict[str, PhaseRun] = {}

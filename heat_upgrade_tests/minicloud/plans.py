@@ -137,6 +137,10 @@ class Plan:
     # ``unavailable_seconds`` (service -> seconds) and
     # ``failed_stack_operations``; {}: reported, no budget.
     budget: dict = dataclasses.field(default_factory=dict)
+    # The phases' checks may run in an order the seed draws; ``vary``
+    # fixes ``check_order_seed`` ([phases] check_order_seed) from it.
+    shuffle_checks: bool = False
+    check_order_seed: int | None = None
 
     def start_release(self, service: str) -> str:
         """The release ``service`` (Keystone, Swift, Neutron) starts as."""
@@ -242,7 +246,7 @@ def load(path: Path) -> Plan:
             raise PlanError(f'{where}: missing {key!r}')
     extra = sorted(set(doc) - {'name', 'summary', 'follows', 'keystone',
                                'swift', 'neutron', 'default_pair', 'paths',
-                               'steps', 'budget'})
+                               'steps', 'budget', 'shuffle_checks'})
     if extra:
         raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
     keystone = doc.get('keystone', 'new')
@@ -262,12 +266,15 @@ def load(path: Path) -> Plan:
                         f'of its paths')
     steps = tuple(_steps(where, doc['steps'], nested=False))
     budget = _budget(where, doc.get('budget'))
+    shuffle_checks = doc.get('shuffle_checks', False)
+    if not isinstance(shuffle_checks, bool):
+        raise PlanError(f'{where}: shuffle_checks is true or false')
     plan = Plan(budget=budget, name=str(doc['name']),
                 summary=str(doc['summary']).strip(),
                 follows=str(doc.get('follows', '')).strip(),
                 keystone=keystone, default_pair=default_pair, paths=paths,
                 steps=steps, path=path, swift=doc.get('swift'),
-                neutron=doc.get('neutron'))
+                neutron=doc.get('neutron'), shuffle_checks=shuffle_checks)
     moments = plan.moments()
     twice = sorted({m for m in moments if moments.count(m) > 1})
     if twice:
@@ -562,8 +569,9 @@ def vary(plan: Plan, seed: int,
 
     A group with ``shuffle: true`` runs its members in an order the seed
     draws (which engine stops first), unless the caller gives its order;
-    a ``wait: {seconds: [LOW, HIGH]}`` becomes a pause the seed draws.
-    Returns the plan with those pauses fixed, the groups' orders, and one
+    a ``wait: {seconds: [LOW, HIGH]}`` becomes a pause the seed draws;
+    a plan with ``shuffle_checks`` gets the seed of its phases' order of
+    checks (``check_order_seed``). Returns the plan with those pauses fixed, the groups' orders, and one
     line per variation drawn (for the printed plan).
     """
     import random
@@ -591,4 +599,10 @@ def vary(plan: Plan, seed: int,
             notes.append(f'{step.group}: {" ".join(order)}')
         steps.append(dataclasses.replace(step, members={
             k: tuple(fixed(s) for s in v) for k, v in step.members.items()}))
-    return dataclasses.replace(plan, steps=tuple(steps)), orders, notes
+    check_seed = None
+    if plan.shuffle_checks:
+        check_seed = rng.randrange(10 ** 6)
+        notes.append(f'checks in the order of check_order_seed {check_seed}')
+    return (dataclasses.replace(plan, steps=tuple(steps),
+                                check_order_seed=check_seed),
+            orders, notes)

@@ -8,12 +8,14 @@ attribute, which stestr shows as ``[id-...]``.
 
 import functools
 import os
+import unittest
 
 import fixtures
 from tempest.lib import decorators
 import testtools
 from testtools import testcase
 
+from heat_upgrade_tests import check_order
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
@@ -72,6 +74,21 @@ def generate(cls: type[PhaseTestCase]) -> type[PhaseTestCase]:
         setattr(cls, f'test_{test_name}',
                 _make_test(checks[name], cls.phase, copy))
     return cls
+
+
+def load_tests(loader, standard_tests, pattern):
+    """The ``load_tests`` protocol of the phase modules: the checks' tests
+    in the order ``[phases] check_order_seed`` draws (check_order), the
+    phase's other tests after them; the loader's order (by name) without
+    a seed."""
+    conf = session().conf
+    if conf.phases.check_order_seed is None:
+        return standard_tests
+    rank = {f'test_{name}': i
+            for i, name in enumerate(check_order.phase_order(conf))}
+    tests = list(testtools.iterate_tests(standard_tests))
+    return unittest.TestSuite(sorted(
+        tests, key=lambda t: rank.get(t._testMethodName, len(rank))))
 
 
 # A stable id for a test across renames: tempest.lib's decorator (the

@@ -27,3 +27,6 @@ class _Plain:
 
     name = 'mixed'  # the mixed phase's leftovers; what a stuck wait names
     needs_admin = False
+
+
+load_tests = base.load_tests

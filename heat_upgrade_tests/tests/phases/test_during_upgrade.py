@@ -14,3 +14,6 @@ class DuringUpgradeTest(base.PhaseTestCase):
         session = base.session()
         clients.verify_heat_down(
             session.conn, session.conf.timeouts.heat_down_probe_timeout)
+
+
+load_tests = base.load_tests

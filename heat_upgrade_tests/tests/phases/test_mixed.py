@@ -92,3 +92,6 @@ class _Plain:
 
     name = 'mixed'  # what a stuck wait names
     needs_admin = False
+
+
+load_tests = base.load_tests

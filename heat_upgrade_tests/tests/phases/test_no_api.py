@@ -6,3 +6,6 @@ from heat_upgrade_tests.tests.phases import base
 @base.generate
 class NoApiTest(base.PhaseTestCase):
     phase = 'no-api'
+
+
+load_tests = base.load_tests

@@ -6,3 +6,6 @@ from heat_upgrade_tests.tests.phases import base
 @base.generate
 class PostUpgradeTest(base.PhaseTestCase):
     phase = 'post-upgrade'
+
+
+load_tests = base.load_tests

@@ -6,3 +6,6 @@ from heat_upgrade_tests.tests.phases import base
 @base.generate
 class PreUpgradeTest(base.PhaseTestCase):
     phase = 'pre-upgrade'
+
+
+load_tests = base.load_tests

@@ -7,3 +7,6 @@ from heat_upgrade_tests.tests.phases import base
 @base.generate
 class VerifyTest(base.PhaseTestCase):
     phase = 'verify'
+
+
+load_tests = base.load_tests
