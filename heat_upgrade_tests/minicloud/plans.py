@@ -571,8 +571,9 @@ def vary(plan: Plan, seed: int,
     draws (which engine stops first), unless the caller gives its order;
     a ``wait: {seconds: [LOW, HIGH]}`` becomes a pause the seed draws;
     a plan with ``shuffle_checks`` gets the seed of its phases' order of
-    checks (``check_order_seed``). Returns the plan with those pauses fixed, the groups' orders, and one
-    line per variation drawn (for the printed plan).
+    checks (``check_order_seed``). Returns the plan with those fixed, the
+    groups' orders, and one line per variation drawn (for the printed
+    plan).
     """
     import random
     rng = random.Random(seed)

@@ -27,7 +27,9 @@ import tarfile
 
 import testtools
 
+from heat_upgrade_tests import check_order
 from heat_upgrade_tests import config
+from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.tests.functional import test_interrupt
 from heat_upgrade_tests.tests.phases import base
@@ -231,6 +233,14 @@ class PlanRunTest(testtools.TestCase):
         self.assertPassed(run)
         self.assertEqual(11, run.report['seed'])
         self.assertIn('seed 11 (replay with --seed 11)', run.output)
+        # The seed's order of checks reaches every phase.
+        check_seed = plans.vary(plans.get('rolling-mixed'),
+                                11)[0].check_order_seed
+        order = check_order.ordered(ROLLING_CHECKS.split(','), check_seed)
+        for phase in ('pre-upgrade', 'post-upgrade', 'destroy'):
+            self.assertIn(f'==> {phase}: checks in the order of '
+                          f'check_order_seed {check_seed}: '
+                          f'{" ".join(order)}', run.output)
         old, new = (run.report[k]['series'] for k in ('from', 'to'))
         mixed = run.report['mixed']
         # Once with the old API, once with the new; each predicted
