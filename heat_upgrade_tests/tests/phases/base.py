@@ -77,10 +77,12 @@ def generate(cls: type[PhaseTestCase]) -> type[PhaseTestCase]:
 
 
 def load_tests(loader, standard_tests, pattern):
-    """The ``load_tests`` protocol of the phase modules: the checks' tests
-    in the order ``[phases] check_order_seed`` draws (check_order), the
-    phase's other tests after them; the loader's order (by name) without
-    a seed."""
+    """The phase modules' ``load_tests``: the checks in the seed's order.
+
+    The checks' tests in the order ``[phases] check_order_seed`` draws
+    (check_order), the phase's other tests after them; the loader's order
+    (by name) without a seed.
+    """
     conf = session().conf
     if conf.phases.check_order_seed is None:
         return standard_tests

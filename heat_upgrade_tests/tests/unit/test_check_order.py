@@ -34,8 +34,10 @@ class OrderedTest(testtools.TestCase):
 
 
 def _phase_case() -> type:
-    """Stands in for a generated phase class (test_<state name>); made in
-    a function so that the loader does not run it here."""
+    """A stand-in for a generated phase class (test_<state name>).
+
+    Made in a function, so that the loader does not run it here.
+    """
     case = type('PhaseCase', (testtools.TestCase,), {})
     for name in ('alpha', 'beta', 'gamma', 'delta', 'epsilon',
                  'resource_load'):
