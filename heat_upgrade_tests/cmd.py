@@ -60,6 +60,13 @@ def preflight(conf, phase: str) -> None:
     session.engine_watch(conn, f'before the {phase} phase')([])
 
 
+# The grenade hooks run every step by name, the name of its tox env
+# (``tools/tox -e NAME``, or ``HEAT_UPGRADE_TESTS_PHASE_CMD NAME``): the
+# phase command takes Heat's own tests under those names too.
+HEAT_TESTS_STEPS = {'heat-tests-before': 'before',
+                    'heat-tests-after': 'after'}
+
+
 def stestr_command(phase: str, concurrency: int) -> list[str]:
     """The stestr command line that runs one phase's generated tests.
 
@@ -219,7 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help='show the libraries\' logs')
     sub = parser.add_subparsers(dest='command', required=True)
     phase = sub.add_parser('phase', help='run one phase against a cloud')
-    phase.add_argument('phase', choices=phases.PHASES)
+    phase.add_argument(
+        'phase', choices=phases.PHASES + tuple(HEAT_TESTS_STEPS),
+        help='a phase, or one of the grenade hooks\' steps that run '
+             'Heat\'s own tests (named as their tox envs: the same as the '
+             'heat-tests command before or after)')
     phase.add_argument('--state-dir', help='overrides [phases] state_dir')
     upgrade = sub.add_parser(
         'upgrade', help='build a mini-cloud on this machine and upgrade it')
@@ -315,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == 'phase':
             if args.state_dir:
                 conf.set_override('state_dir', args.state_dir, 'phases')
+            if args.phase in HEAT_TESTS_STEPS:
+                from heat_upgrade_tests import heat_tests
+                return heat_tests.run(conf, HEAT_TESTS_STEPS[args.phase])
             return run_phase(conf, args.phase)
         if args.command == 'integrity':
             return integrity_cli.main(conf, args)

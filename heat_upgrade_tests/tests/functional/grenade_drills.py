@@ -34,6 +34,7 @@ on the hooks' PATH is the running Heat's, as devstack links it into
 
 import os
 from pathlib import Path
+import shutil
 import signal
 import subprocess
 import sys
@@ -54,6 +55,76 @@ PREFIX = 'grenade_'
 THIS_PLUGIN = 'heat-upgrade-tests'
 # The job's grenade plugins: this one and the stand-in of Heat's.
 JOB_PLUGINS = {THIS_PLUGIN: REPO_ROOT, 'heat': SHIM_DIR / 'plugins' / 'heat'}
+# A grenade tree and a DevStack tree (checkouts, or snapshots of
+# openstack/grenade and openstack/devstack): with both set, the hooks run
+# under grenade's own grenaderc and functions, and DevStack's functions
+# and openrc, instead of the shim's (``prepare_real_grenade``). Not in CI,
+# which must not depend on a fetched repository.
+REAL_GRENADE = os.environ.get('HEAT_UPGRADE_TESTS_GRENADE_DIR')
+REAL_DEVSTACK = os.environ.get('HEAT_UPGRADE_TESTS_DEVSTACK_DIR')
+
+
+def heat_tests_in_hooks() -> bool:
+    """Whether the hooks run Heat's own tests too.
+
+    devstack/settings' ``HEAT_UPGRADE_TESTS_HEAT_TESTS``: on with the
+    scenario's own run of them, unless
+    ``HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS=0`` turns both off.
+    """
+    return os.environ.get('HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS',
+                          '1') != '0'
+
+
+def real_grenade() -> bool:
+    """Whether the hooks run under grenade's own functions."""
+    return bool(REAL_GRENADE and REAL_DEVSTACK)
+
+
+def prepare_real_grenade(stack_root: Path, plugins: dict[str, Path]) -> Path:
+    """Lay ``stack_root`` out as Zuul lays out grenade's; the grenade tree.
+
+    Grenade's tree is copied to ``stack_root/grenade`` with the localrc
+    that Zuul's ``write-grenade-conf`` role writes there (old and new
+    release directories under ``stack_root``, ``PLUGIN_DIR`` the new
+    one's, so ``enable_grenade_plugin`` finds a plugin in ``new/NAME``);
+    DevStack's tree is copied to ``old/devstack`` and ``new/devstack``
+    (grenade's BASE and TARGET DevStack: their openrc is what the hooks
+    source); the plugins are linked at ``new/NAME`` and listed, sorted by
+    name as Zuul lists them, in the tree's pluginrc. Grenade's in-tree
+    projects are the shim's stand-ins: the mini-cloud, not DevStack, stops
+    and starts Keystone, so grenade's own keystone hooks have nothing to
+    drive.
+    """
+    tree = stack_root / 'grenade'
+    if not tree.exists():
+        shutil.copytree(REAL_GRENADE, tree,
+                        ignore=shutil.ignore_patterns('.git'))
+        shutil.rmtree(tree / 'projects')
+        shutil.copytree(SHIM_DIR / 'projects', tree / 'projects')
+    for side in ('old', 'new'):
+        devstack = stack_root / side / 'devstack'
+        if not devstack.exists():
+            shutil.copytree(REAL_DEVSTACK, devstack,
+                            ignore=shutil.ignore_patterns('.git'))
+    (tree / 'localrc').write_text(
+        f'BASE_RELEASE=old\n'
+        f'BASE_RELEASE_DIR={stack_root}/$BASE_RELEASE\n'
+        f'BASE_DEVSTACK_DIR=$BASE_RELEASE_DIR/devstack\n'
+        f'TARGET_RELEASE=new\n'
+        f'TARGET_RELEASE_DIR={stack_root}/$TARGET_RELEASE\n'
+        f'TARGET_DEVSTACK_DIR=$TARGET_RELEASE_DIR/devstack\n'
+        f'SAVE_DIR={stack_root}/save\n'
+        f'VERBOSE=False\n'
+        f'PLUGIN_DIR=$TARGET_RELEASE_DIR\n')
+    for name, path in plugins.items():
+        link = stack_root / 'new' / name
+        if link.is_symlink():
+            link.unlink()
+        link.symlink_to(Path(path).resolve())
+    (tree / 'pluginrc').write_text(''.join(
+        f'enable_grenade_plugin {name} https://opendev.org/openstack/{name}\n'
+        for name in sorted(plugins)))
+    return tree
 
 
 def write_pluginrc(stack_root: Path, plugins: dict[str, Path]) -> Path:
@@ -64,6 +135,8 @@ def write_pluginrc(stack_root: Path, plugins: dict[str, Path]) -> Path:
     the job lists them.
     """
     stack_root.mkdir(parents=True, exist_ok=True)
+    if real_grenade():
+        prepare_real_grenade(stack_root, plugins)
     path = stack_root / 'pluginrc'
     path.write_text(''.join(f'enable_grenade_plugin {name} {plugins[name]}\n'
                             for name in sorted(plugins)))
@@ -110,6 +183,12 @@ def hook_env(stack_root: Path, config: Path | None = None) -> dict:
     })
     if config is not None:
         env['HEAT_UPGRADE_TESTS_CONFIG'] = str(config)
+    if heat_tests_in_hooks():
+        env['HEAT_UPGRADE_TESTS_HEAT_TESTS'] = 'True'
+    if real_grenade():
+        # Zuul's run-grenade role runs grenade.sh with this set.
+        env['REAL_GRENADE_DIR'] = str(stack_root / 'grenade')
+        env['GRENADE_USE_EXTERNAL_DEVSTACK'] = 'True'
     return env
 
 

@@ -5,6 +5,11 @@
 shim itself. ``GrenadeHooksOnMiniCloudTest`` asserts on the hook runs that
 ``grenade_drills.GrenadeHookDrills`` made on the shared mini-cloud at the
 moments of its upgrade.
+
+With ``HEAT_UPGRADE_TESTS_GRENADE_DIR`` and
+``HEAT_UPGRADE_TESTS_DEVSTACK_DIR`` naming a grenade and a DevStack tree,
+the same tests run the hooks under grenade's own grenaderc and functions
+(``grenade_drills.real_grenade``) instead of the shim's.
 """
 
 import configparser
@@ -12,6 +17,7 @@ import json
 import os
 from pathlib import Path
 import re
+import shutil
 import subprocess
 import sys
 
@@ -175,7 +181,10 @@ class GrenadeShimTest(testtools.TestCase):
         self.assertEqual(0, result.returncode, result.output)
         self.assertIn('Upgrade projects: keystone heat-upgrade-tests\n',
                       result.output)
-        self.assertIn(f'PLUGIN_DIR[heat-upgrade-tests]={UPGRADE_DIR}\n',
+        # Grenade finds a plugin where enable_grenade_plugin put it.
+        where = (self.stack_root / 'new' / THIS_PLUGIN / 'devstack' /
+                 'upgrade' if grenade_drills.real_grenade() else UPGRADE_DIR)
+        self.assertIn(f'PLUGIN_DIR[heat-upgrade-tests]={where}\n',
                       result.output)
         self.assertNotIn('PLUGIN_DIR[heat]=', result.output)
         # Only the in-tree keystone stand-in saves a database.
@@ -206,10 +215,17 @@ class GrenadeShimTest(testtools.TestCase):
 
     @base.idempotent_id('c5d2f7b3-8e4a-4f6b-8c9d-2a3f4e5d6c72')
     def test_localrc_enables_heat_and_this_plugin_outside_zuul(self):
+        real = grenade_drills.real_grenade()
+        if real and not shutil.which('dsconf'):
+            self.skipTest('grenade\'s devstack_localrc needs dsconf '
+                          '(devstack-tools), which grenade installs when it '
+                          'deploys DevStack itself')
         result = self.hook('settings', GRENADE_USE_EXTERNAL_DEVSTACK='False')
         self.assertEqual(0, result.returncode, result.output)
-        for side in ('base', 'target'):
-            localrc = (self.stack_root / f'localrc.{side}').read_text()
+        for side, tree in (('base', 'old'), ('target', 'new')):
+            path = (self.stack_root / tree / 'devstack' / 'localrc' if real
+                    else self.stack_root / f'localrc.{side}')
+            localrc = path.read_text()
             self.assertIn('is_plugin_enabled heat || enable_plugin heat ',
                           localrc)
             self.assertIn('enable_service h-api h-api-cfn h-eng heat',
@@ -246,15 +262,20 @@ class GrenadeShimTest(testtools.TestCase):
 
     @base.idempotent_id('bac7e2a8-3d9f-4eb0-9be2-7f8e9dac1bc7')
     def test_resource_save_and_get_behave_as_grenade(self):
+        grenade_dir = grenade_drills.SHIM_DIR
+        if grenade_drills.real_grenade():
+            grenade_dir = grenade_drills.prepare_real_grenade(
+                self.stack_root, grenade_drills.JOB_PLUGINS)
         script = (
             'source "$GRENADE_DIR/grenaderc"; '
             'source "$GRENADE_DIR/functions"; '
-            'resource_save p k v1; resource_save q k w; '
+            + ('init_grenade_db; ' if grenade_drills.real_grenade() else '')
+            + 'resource_save p k v1; resource_save q k w; '
             'resource_save p k v2; '
             'echo "[$(resource_get p k)][$(resource_get q k)]'
             '[$(resource_get p none)][$(resource_get none k)]"')
         env = grenade_drills.hook_env(self.stack_root)
-        env['GRENADE_DIR'] = str(grenade_drills.SHIM_DIR)
+        env['GRENADE_DIR'] = str(grenade_dir)
         out = subprocess.run(['bash', '-c', script], env=env, text=True,
                              capture_output=True, timeout=30, check=True)
         self.assertEqual('[v2][w][][]\n', out.stdout)
@@ -285,6 +306,14 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
         self.assertNotIn('running the', self.run_of('early_create').output)
         result = self.assertPassed('create')
         self.assertIn('running the pre-upgrade phase', result.output)
+        if grenade_drills.heat_tests_in_hooks():
+            # Heat's own tests after the checks' stacks exist.
+            out = result.output
+            self.assertIn('the heat-tests-before phase passed', out)
+            self.assertLess(out.index('the pre-upgrade phase passed'),
+                            out.index('running the heat-tests-before'))
+            self.assertRegex(out, r"==> Heat's tests before the upgrade: "
+                                  r"[1-9]\d* pass")
         self.assertTrue(passed(result.output, f'test_{CHECK}'),
                         result.output)
         db = configparser.ConfigParser()
@@ -369,6 +398,14 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
     def test_verify_post_upgrade_then_destroy(self):
         result = self.assertPassed('verify_post')
         self.assertIn('running the post-upgrade phase', result.output)
+        if grenade_drills.heat_tests_in_hooks():
+            # Heat's own tests first, before the checks' stacks change;
+            # compared with the run before.
+            out = result.output
+            self.assertIn('the heat-tests-after phase passed', out)
+            self.assertLess(out.index('the heat-tests-after phase passed'),
+                            out.index('running the post-upgrade phase'))
+            self.assertRegex(out, r"==> Heat's tests after the upgrade: ")
         self.assertTrue(passed(result.output, f'test_{CHECK}'),
                         result.output)
         result = self.assertPassed('destroy')

@@ -176,3 +176,22 @@ class CommandErrorsTest(testtools.TestCase):
                                           rf'\.\.\. SKIPPED: {name} has no '
                                           rf'data-plane probe')
         self.assertIn('every test was skipped; nothing failed', proc.stdout)
+
+
+class HookStepNamesTest(testtools.TestCase):
+    """The hooks' step names for Heat's own tests reach heat_tests.run."""
+
+    @base.idempotent_id('4b129145-4d22-4c0f-9894-54e17d8041f5')
+    def test_phase_takes_the_heat_tests_steps(self):
+        from heat_upgrade_tests import cmd
+        from heat_upgrade_tests import heat_tests
+        calls = []
+        self.useFixture(fixtures.MockPatchObject(
+            heat_tests, 'run', lambda conf, side: calls.append(side) or 0))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'HEAT_UPGRADE_TESTS_CONFIG'))
+        for step, side in (('heat-tests-before', 'before'),
+                           ('heat-tests-after', 'after')):
+            self.assertEqual(0, cmd.main(['phase', step]))
+            self.assertEqual(side, calls[-1])
+        self.assertEqual(2, len(calls))
