@@ -266,7 +266,7 @@ class HeatApi(fixtures.Fixture):
         self.process = processes.use(self, processes.ManagedProcess(
             f'{self.release.label} {self.stem}', argv,
             self.log_dir / f'{self.stem}-uwsgi.log',
-            stop_timeout=self.stop_timeout))
+            stop_timeout=self.stop_timeout, term_leader_only=True))
         self.process.wait_ready(
             lambda: keystone.http_ok(self.url + '/'), self.start_timeout,
             f'{self.release.label} heat-api to answer on {self.url}')

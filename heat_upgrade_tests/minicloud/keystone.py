@@ -144,7 +144,8 @@ class Keystone(fixtures.Fixture):
             'keystone', self._uwsgi_argv(),
             self.log_dir / 'keystone-uwsgi.log',
             env={'OS_KEYSTONE_CONFIG_DIR': str(self.run_dir),
-                 'OS_KEYSTONE_CONFIG_FILES': self.conf_file.name}))
+                 'OS_KEYSTONE_CONFIG_FILES': self.conf_file.name},
+            term_leader_only=True))
         self.process.wait_ready(self._answers, self.start_timeout,
                                 f'keystone to answer on {self.auth_url}')
 
@@ -187,6 +188,8 @@ def uwsgi_argv(venv: Path, module: str, host: str, port: int,
     """The uwsgi command line serving a WSGI ``module`` from ``venv``.
 
     ``--die-on-term`` makes SIGTERM stop uwsgi (by default it reloads);
+    the SIGTERM goes to the master alone (``term_leader_only``), which
+    stops its workers gracefully, as devstack's systemd units do;
     ``--need-app`` makes it exit when the application cannot be loaded,
     instead of serving errors; ``--lazy-apps`` loads the application in
     each worker after the fork, so no database or message-bus connection

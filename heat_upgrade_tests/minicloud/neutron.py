@@ -162,7 +162,8 @@ class Neutron(fixtures.Fixture):
             self.log_dir / 'neutron-api-uwsgi.log',
             env={'OS_NEUTRON_CONFIG_DIR': str(self.run_dir),
                  'OS_NEUTRON_CONFIG_FILES':
-                     f'{self.conf_file.name};{release_conf.name}'})
+                     f'{self.conf_file.name};{release_conf.name}'},
+            term_leader_only=True)
         api.setUp()
         self.processes.append(api)
         for name in WORKERS:

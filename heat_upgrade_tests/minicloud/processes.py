@@ -59,12 +59,19 @@ class ManagedProcess(fixtures.Fixture):
     Output goes to ``log_file``. Cleanup sends SIGTERM to the whole process
     group, waits ``stop_timeout`` seconds and then SIGKILLs what is left, so
     nothing outlives the mini-cloud, also after a failure or Ctrl-C.
+
+    ``term_leader_only``: SIGTERM goes to the leader alone, which stops
+    its own children (a uwsgi master: systemd stops devstack's uwsgi
+    services so, with ``KillMode=process``); the SIGKILL after the bound
+    still reaches the whole group.
     """
 
     def __init__(self, name: str, argv: Sequence[str], log_file: Path,
                  env: Mapping[str, str] | None = None,
-                 cwd: Path | None = None, stop_timeout: float = 20.0):
+                 cwd: Path | None = None, stop_timeout: float = 20.0,
+                 term_leader_only: bool = False):
         super().__init__()
+        self.term_leader_only = term_leader_only
         self.name = name
         self.argv = [str(a) for a in argv]
         self.log_file = Path(log_file)
@@ -113,7 +120,16 @@ class ManagedProcess(fixtures.Fixture):
     def terminate(self) -> None:
         """SIGTERM to the process group, without waiting (see stop_all)."""
         if self.popen is not None and self.popen.poll() is None:
-            _signal_group(self.popen.pid, signal.SIGTERM)
+            self._term(self.popen.pid)
+
+    def _term(self, pid: int) -> None:
+        if not self.term_leader_only:
+            _signal_group(pid, signal.SIGTERM)
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
 
     def stop(self) -> None:
         """Stop the process group: SIGTERM, a bounded wait, then SIGKILL."""
@@ -121,7 +137,7 @@ class ManagedProcess(fixtures.Fixture):
             return
         popen, self.popen = self.popen, None
         if popen.poll() is None:
-            _signal_group(popen.pid, signal.SIGTERM)
+            self._term(popen.pid)
             try:
                 popen.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:

@@ -88,6 +88,27 @@ class TestManagedProcess(testtools.TestCase):
                              'the child to die', interval=0.05)
         self.assertFalse(_alive(parent))
 
+    def test_sigterm_to_the_leader_only(self):
+        # A leader that stops its child itself (as a uwsgi master stops
+        # its workers): the child hears only what the leader sends it.
+        heard = self.dir / 'heard'
+        script = (f"sh -c \"trap 'echo child >> {heard}; exit 0' TERM; "
+                  f"while :; do sleep 0.1; done\" & child=$!; "
+                  f"trap 'echo leader >> {heard}; kill -INT $child; exit 0' "
+                  f"TERM; while :; do sleep 0.1; done")
+        for leader_only, wanted in ((True, ['leader']),
+                                    (False, ['child', 'leader'])):
+            heard.unlink(missing_ok=True)
+            proc = processes.ManagedProcess(
+                'leader', ['sh', '-c', script], self.log, stop_timeout=5,
+                term_leader_only=leader_only)
+            proc.setUp()
+            time.sleep(0.5)
+            pid = proc.popen.pid
+            proc.cleanUp()
+            self.assertFalse(_alive(pid))
+            self.assertEqual(wanted, sorted(heard.read_text().split()))
+
     def test_output_goes_to_log_file(self):
         proc = processes.ManagedProcess(
             'echo', ['sh', '-c', 'echo hello; echo "$GREETING" >&2'],
