@@ -14,7 +14,6 @@ copy with the new release (``dbsync``). Destroy runs after any failure,
 for the framework's and the plain script's stacks alike.
 """
 
-import configparser
 from pathlib import Path
 import time
 import traceback
@@ -41,13 +40,10 @@ def round_conf(cloud, name: str, checks: list[str], stacks_per_check: int,
     """A round's phase configuration and state directory."""
     state_dir = cloud.run_dir / f'state-{name}'
     path = cloud.run_dir / f'{name}.conf'
-    cloud.write_phase_conf(path, state_dir, enabled_checks=checks)
-    parser = configparser.ConfigParser()
-    parser.read(path)
-    parser['phases']['concurrency'] = str(workers)
-    parser['phases']['stacks_per_check'] = str(stacks_per_check)
-    with open(path, 'w') as f:
-        parser.write(f)
+    cloud.write_phase_conf(path, state_dir, enabled_checks=checks,
+                           overrides={'phases': {
+                               'concurrency': workers,
+                               'stacks_per_check': stacks_per_check}})
     return path, state_dir
 
 

@@ -171,11 +171,15 @@ class MiniCloud(fixtures.Fixture):
 
     def write_phase_conf(self, path: Path, state_dir: Path,
                          enabled_checks: list[str] | None = None,
-                         series: bool = True) -> Path:
+                         series: bool = True,
+                         overrides: dict[str, dict[str, object]] | None = None
+                         ) -> Path:
         """The phases' configuration file: where the cloud and state are.
 
         Without ``series`` it leaves the upgrade's series out, for the
         phases to learn them elsewhere (the grenade hooks' environment).
+        ``overrides`` (section -> option -> value) replace or add options,
+        for a run of its own (a drill's, a benchmark round's).
         """
         parser = configparser.ConfigParser()
         phases_opts = self.conf.phases
@@ -214,6 +218,11 @@ class MiniCloud(fixtures.Fixture):
                 timeouts.no_progress_timeout, NO_PROGRESS_TIMEOUT)),
             'engine_probe_timeout': str(min(
                 timeouts.engine_probe_timeout, ENGINE_PROBE_TIMEOUT))}
+        for section, options in (overrides or {}).items():
+            if not parser.has_section(section):
+                parser[section] = {}
+            for option, value in options.items():
+                parser[section][option] = str(value)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, 'w') as f:
             parser.write(f)

@@ -14,7 +14,6 @@ compute, network, volume or object-store service here); their drills run
 where those services exist.
 """
 
-import configparser
 import dataclasses
 import threading
 import traceback
@@ -85,14 +84,10 @@ class CatalogueDrills:
         self.state_dir = cloud.run_dir / f'state-drill-{NAME}'
         self.results_dir = cloud.results_dir / self.state_dir.name
         checks = sorted(checks_base.all_checks())
-        cloud.write_phase_conf(path, self.state_dir, enabled_checks=checks)
-        parser = configparser.ConfigParser()
-        parser.read(path)
-        parser['timeouts']['stack_timeout'] = str(STACK_TIMEOUT)
-        parser['phases']['concurrency'] = str(CONCURRENCY)
-        with open(path, 'w') as f:
-            parser.write(f)
-        return path
+        return cloud.write_phase_conf(
+            path, self.state_dir, enabled_checks=checks, overrides={
+                'timeouts': {'stack_timeout': STACK_TIMEOUT},
+                'phases': {'concurrency': CONCURRENCY}})
 
     def _run(self, plan, phase):
         try:

@@ -7,7 +7,6 @@ MariaDB interfaces.
 """
 
 import collections
-import configparser
 import datetime
 import importlib.util
 import json
@@ -29,6 +28,7 @@ from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
+from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests import state
 
 REPO = Path(__file__).resolve().parents[3]
@@ -345,18 +345,19 @@ class PlainTest(testtools.TestCase):
 
 
 class FakeCloud:
-    """The project's MiniCloud, as far as a round uses it."""
+    """The project's MiniCloud, as far as a round uses it.
+
+    Its own write_phase_conf, on a default configuration, no services.
+    """
 
     def __init__(self, run_dir):
         self.run_dir = Path(run_dir)
+        self.conf = config.load(config_files=[])
+        self.clouds_yaml = self.run_dir / 'clouds.yaml'
+        self.results_dir = self.run_dir / 'results'
+        self.swift = None
 
-    def write_phase_conf(self, path, state_dir, enabled_checks=None):
-        parser = configparser.ConfigParser()
-        parser['phases'] = {'state_dir': str(state_dir),
-                            'concurrency': '2',
-                            'enabled_checks': ','.join(enabled_checks)}
-        with open(path, 'w') as f:
-            parser.write(f)
+    write_phase_conf = cloud_mod.MiniCloud.write_phase_conf
 
 
 class FakeDb:
@@ -556,8 +557,9 @@ class RoundTest(testtools.TestCase):
         rnd = rnds.one(self.run, 2, 3, overhead=True)
         self.assertEqual(list(figures.PHASES), self.phases)
         self.assertEqual(2, rnd['stacks'])
-        self.assertEqual([('init', 3, 2.0)] + [(p, 2) for p in
-                                               figures.PHASES],
+        # The plain script polls as the phases do on the mini-cloud.
+        self.assertEqual([('init', 3, float(cloud_mod.POLL_INTERVAL))] +
+                         [(p, 2) for p in figures.PHASES],
                          FakeScript.calls)
         self.assertEqual(1.0, rnd['phases']['verify']['plain_seconds'])
 
