@@ -46,6 +46,10 @@ def run_once(index: int, log_dir: Path, extra: list[str]) -> dict:
             'failed_steps': [s['name'] for s in doc.get('steps', [])
                              if not s['ok']],
             'left_behind': sum(len(v) for v in left.values()),
+            'seed': doc.get('seed'),
+            # Each step's seconds: where a slow run lost its time.
+            'steps': {s['name']: round(s['seconds'], 1)
+                      for s in doc.get('steps', [])},
             'output': str(work / 'output.log')}
 
 
@@ -64,7 +68,8 @@ def main(argv: list[str]) -> int:
         result = run_once(index, log_dir, extra)
         results.append(result)
         mark = 'PASS' if result['passed'] else 'FAIL'
-        print(f'{mark} run {index}/{args.runs} {result["seconds"]:.0f}s; '
+        print(f'{mark} run {index}/{args.runs} {result["seconds"]:.0f}s '
+              f'(seed {result["seed"]}); '
               f'left behind {result["left_behind"]}'
               + (f'; failed: {", ".join(result["failed_steps"])}'
                  if result['failed_steps'] else '')
