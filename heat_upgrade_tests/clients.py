@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 import time
 from typing import Any
+from urllib import parse
 
 import keystoneauth1.exceptions as ks_exc
 import openstack
@@ -298,6 +299,7 @@ class StackOps:
         """Full update (PUT) of a stack, waited for until UPDATE_COMPLETE."""
         attrs = self._attrs(template, environment, parameters)
         before = self.get(stack_id)
+        events = self.own_events(before, 'UPDATE')
         try:
             self._unavailable_again(
                 self.conn.orchestration.update_stack,
@@ -307,7 +309,49 @@ class StackOps:
             raise exceptions.UpgradeTestError(
                 f'Heat refused to update stack {before.name}: '
                 f'{_http_detail(exc)}')
-        return self.wait_for(stack_id, 'UPDATE', since=before.updated_at)
+        return self.wait_for(stack_id, 'UPDATE', since=before.updated_at,
+                             events_before=events)
+
+    def own_events(self, stack, action: str) -> dict[str, int] | None:
+        """The stack's own ``action`` events, counted by status.
+
+        ``{'UPDATE_COMPLETE': 2, 'UPDATE_IN_PROGRESS': 2}`` (the API
+        joins an event's action and status); None if Heat does not tell.
+        Heat keeps whole seconds: an update that begins in the second the
+        previous operation ended in shows the same ``updated_time``, so
+        only a new stack-level ``UPDATE_COMPLETE`` (or ``_FAILED``) event
+        tells that it ended. Counted, not compared by order: events of one
+        second have no order.
+        """
+        query = parse.urlencode({'resource_name': stack.name,
+                                 'resource_action': action})
+        try:
+            response = self.conn.orchestration.get(
+                f'/stacks/{stack.name}/{stack.id}/events?{query}',
+                raise_exc=False)
+            if response.status_code != 200:
+                return None
+            events = response.json().get('events') or []
+        except (sdk_exc.SDKException, ks_exc.ClientException, ValueError):
+            return None
+        counts: dict[str, int] = {}
+        for event in events:
+            # The stack's own events carry its name; a Heat that ignored
+            # the filters would list its resources' too.
+            status = event.get('resource_status') or ''
+            if (event.get('resource_name') == stack.name
+                    and status.startswith(f'{action}_')):
+                counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def _ended_since(self, stack, action: str,
+                     events_before: dict[str, int] | None) -> bool:
+        if events_before is None:
+            return False
+        now = self.own_events(stack, action)
+        return now is not None and any(
+            now.get(status, 0) > events_before.get(status, 0)
+            for status in (f'{action}_{COMPLETE}', f'{action}_{FAILED}'))
 
     def _unavailable_again(self, call, *args, **kwargs):
         """``call``, asked again while heat-api answers 503 (bounded).
@@ -405,14 +449,19 @@ class StackOps:
             time.sleep(self.interval)
 
     def wait_for(self, stack_id: str, action: str,
-                 since: str | None = None) -> Any:
+                 since: str | None = None,
+                 events_before: dict[str, int] | None = None) -> Any:
         """Wait until the stack's ``action`` completes; fail on FAILED.
 
         ``since`` is the stack's ``updated_time`` before an update was
-        asked for: a status of the previous update does not count.
+        asked for: a status of the previous update does not count, unless
+        a new stack-level event of ``action`` ended since
+        ``events_before`` (``own_events`` then) was counted: the update
+        began and ended in the second the previous one ended in.
         """
         def done(stack) -> bool:
-            if since is not None and stack.updated_at == since:
+            if since is not None and stack.updated_at == since and not (
+                    self._ended_since(stack, action, events_before)):
                 return False
             if stack.status == f'{action}_{FAILED}':
                 raise exceptions.UpgradeTestError(

@@ -97,8 +97,10 @@ class TagsAndPreview(base.ResourceCheck):
     def update(self, ctx, record):
         """Retag the stack (a PATCH): found by the new tag only."""
         new_tag = f'hut-retagged-{ctx.run_id}'
-        before = ctx.stacks.get(record.stack.id).updated_at
+        before = ctx.stacks.get(record.stack.id)
+        events = ctx.stacks.own_events(before, 'UPDATE')
         _api.call(ctx.conn, 'PATCH', _api.stack_url(record),
                   {'tags': new_tag})
-        ctx.stacks.wait_for(record.stack.id, 'UPDATE', since=before)
+        ctx.stacks.wait_for(record.stack.id, 'UPDATE',
+                            since=before.updated_at, events_before=events)
         self.verify_tags(ctx, record, [new_tag], absent=self.tags(ctx))

@@ -266,3 +266,85 @@ class UnavailableTest(testtools.TestCase):
         orch.delete_stack = always
         self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
         self.assertEqual(3, len(calls))
+
+
+class SameSecondOrchestration(FakeOrchestration):
+    """A stack whose update ended in the second the last one ended in.
+
+    Its ``updated_time`` (whole seconds) does not move; its own events
+    are what Heat lists for ``resource_name`` = the stack's name (with a
+    resource's event too, as a Heat ignoring the filter would list).
+    """
+
+    NAME = 'hut-snapshot-restore-416a9dc1'
+
+    def __init__(self, own_events):
+        super().__init__(status='UPDATE_COMPLETE')
+        self.own = list(own_events)
+
+    def get(self, url, **kwargs):
+        self.calls.append(url)
+        if '/events?' in url:
+            self.assertion = url
+            return Response(200, {'events': [
+                {'id': str(i), 'resource_name': self.NAME,
+                 'resource_status': status}
+                for i, status in enumerate(self.own)] + [
+                {'id': 'r', 'resource_name': 'random',
+                 'resource_status': 'UPDATE_COMPLETE'}]})
+        return super().get(url, **kwargs)
+
+    def get_stack(self, stack_id, resolve_outputs=False):
+        stack = super().get_stack(stack_id)
+        stack.name = self.NAME
+        stack.status = self.status
+        return stack
+
+
+class SameSecondUpdateTest(testtools.TestCase):
+    """An update within the second of the last one is still seen to end."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.useFixture(FakeClock())
+
+    def test_own_events_count_the_stack_only_and_filter(self):
+        orch = SameSecondOrchestration(['UPDATE_IN_PROGRESS',
+                                        'UPDATE_COMPLETE'])
+        stack = orch.get_stack('sid')
+        self.assertEqual({'UPDATE_IN_PROGRESS': 1, 'UPDATE_COMPLETE': 1},
+                         ops(orch).own_events(stack, 'UPDATE'))
+        self.assertIn('resource_name=hut-snapshot-restore-416a9dc1',
+                      orch.assertion)
+        self.assertIn('resource_action=UPDATE', orch.assertion)
+
+    def test_a_new_own_complete_event_ends_the_wait(self):
+        orch = SameSecondOrchestration(['UPDATE_IN_PROGRESS',
+                                        'UPDATE_COMPLETE'] * 2)
+        stack = ops(orch).wait_for(
+            'sid', 'UPDATE', since='2026-12-01T23:00:00',
+            events_before={'UPDATE_IN_PROGRESS': 1, 'UPDATE_COMPLETE': 1})
+        self.assertEqual('UPDATE_COMPLETE', stack.status)
+        self.assertLess(self.clock.now - 1000.0, 5)
+
+    def test_a_new_own_failed_event_fails_the_wait(self):
+        orch = SameSecondOrchestration(['UPDATE_COMPLETE', 'UPDATE_FAILED'])
+        orch.status = 'UPDATE_FAILED'
+        exc = self.assertRaises(
+            exceptions.UpgradeTestError, ops(orch).wait_for, 'sid',
+            'UPDATE', since='2026-12-01T23:00:00',
+            events_before={'UPDATE_COMPLETE': 1})
+        self.assertIn('is UPDATE_FAILED', str(exc))
+
+    def test_without_a_new_event_the_old_status_does_not_count(self):
+        # The previous update's UPDATE_COMPLETE, nothing since: the wait
+        # runs to its bound (the stack really has not moved).
+        orch = SameSecondOrchestration(['UPDATE_COMPLETE'])
+        exc = self.assertRaises(
+            exceptions.TimeoutExpired, ops(orch).wait_for, 'sid', 'UPDATE',
+            since='2026-12-01T23:00:00',
+            events_before={'UPDATE_COMPLETE': 1})
+        self.assertIn('to reach UPDATE_COMPLETE', str(exc))
+        # No count before (Heat did not tell): as before, not done.
+        self.assertRaises(exceptions.TimeoutExpired, ops(orch).wait_for,
+                          'sid', 'UPDATE', since='2026-12-01T23:00:00')

@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+import sys
 import tempfile
 import time
 
@@ -89,21 +90,47 @@ class TestManagedProcess(testtools.TestCase):
         self.assertFalse(_alive(parent))
 
     def test_sigterm_to_the_leader_only(self):
-        # A leader that stops its child itself (as a uwsgi master stops
-        # its workers): the child hears only what the leader sends it.
-        heard = self.dir / 'heard'
-        script = (f"sh -c \"trap 'echo child >> {heard}; exit 0' TERM; "
-                  f"while :; do sleep 0.1; done\" & child=$!; "
-                  f"trap 'echo leader >> {heard}; kill -INT $child; exit 0' "
-                  f"TERM; while :; do sleep 0.1; done")
+        # A leader that leaves its child to the group's end (as a uwsgi
+        # master stops its workers itself): the child hears a SIGTERM
+        # only when the whole group is sent one. Each writes a ready file
+        # once its handler is in place; the leader gives a child that
+        # heard one a second to say so before it exits.
+        heard, ready = self.dir / 'heard', self.dir / 'ready'
+        handler = ('import os, signal, subprocess, sys, time\n'
+                   'def said(name):\n'
+                   '    def handler(*_):\n'
+                   '        with open(sys.argv[1], "a") as f:\n'
+                   '            f.write(name + "\\n")\n'
+                   '        if name == "leader":\n'
+                   '            try:\n'
+                   '                child.wait(1)\n'
+                   '            except subprocess.TimeoutExpired:\n'
+                   '                pass\n'
+                   '        os._exit(0)\n'
+                   '    return handler\n'
+                   'name = sys.argv[3]\n'
+                   'signal.signal(signal.SIGTERM, said(name))\n'
+                   'if name == "leader":\n'
+                   '    child = subprocess.Popen([sys.executable, __file__,'
+                   ' sys.argv[1], sys.argv[2] + ".child", "child"])\n'
+                   '    while not os.path.exists(sys.argv[2] + ".child"):\n'
+                   '        time.sleep(0.02)\n'
+                   'open(sys.argv[2], "w").close()\n'
+                   'while True:\n'
+                   '    time.sleep(0.1)\n')
+        script = self.dir / 'stopper.py'
+        script.write_text(handler)
         for leader_only, wanted in ((True, ['leader']),
                                     (False, ['child', 'leader'])):
-            heard.unlink(missing_ok=True)
+            for path in (heard, ready, Path(f'{ready}.child')):
+                path.unlink(missing_ok=True)
             proc = processes.ManagedProcess(
-                'leader', ['sh', '-c', script], self.log, stop_timeout=5,
-                term_leader_only=leader_only)
+                'leader', [sys.executable, str(script), str(heard),
+                           str(ready), 'leader'],
+                self.log, stop_timeout=10, term_leader_only=leader_only)
             proc.setUp()
-            time.sleep(0.5)
+            processes.wait_until(ready.exists, 30, 'the leader and child',
+                                 interval=0.02)
             pid = proc.popen.pid
             proc.cleanUp()
             self.assertFalse(_alive(pid))
