@@ -344,14 +344,15 @@ class StackOps:
                 counts[status] = counts.get(status, 0) + 1
         return counts
 
-    def _ended_since(self, stack, action: str,
+    def _ended_since(self, stack, action: str, ends: tuple[str, ...],
                      events_before: dict[str, int] | None) -> bool:
+        """Whether a stack-level event of ``ends`` came since the count."""
         if events_before is None:
             return False
         now = self.own_events(stack, action)
         return now is not None and any(
             now.get(status, 0) > events_before.get(status, 0)
-            for status in (f'{action}_{COMPLETE}', f'{action}_{FAILED}'))
+            for status in ends)
 
     def _unavailable_again(self, call, *args, **kwargs):
         """``call``, asked again while heat-api answers 503 (bounded).
@@ -459,9 +460,14 @@ class StackOps:
         ``events_before`` (``own_events`` then) was counted: the update
         began and ended in the second the previous one ended in.
         """
+        ends = (f'{action}_{COMPLETE}', f'{action}_{FAILED}')
+
         def done(stack) -> bool:
+            if stack.status not in ends:
+                return False
+            # Only a status that would end the wait asks Heat's events.
             if since is not None and stack.updated_at == since and not (
-                    self._ended_since(stack, action, events_before)):
+                    self._ended_since(stack, action, ends, events_before)):
                 return False
             if stack.status == f'{action}_{FAILED}':
                 raise exceptions.UpgradeTestError(

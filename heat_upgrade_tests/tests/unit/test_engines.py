@@ -345,6 +345,14 @@ class SameSecondUpdateTest(testtools.TestCase):
             since='2026-12-01T23:00:00',
             events_before={'UPDATE_COMPLETE': 1})
         self.assertIn('to reach UPDATE_COMPLETE', str(exc))
+        # A stack still in progress is not done whatever its events say,
+        # so its events are not asked for at every poll.
+        orch = SameSecondOrchestration(['UPDATE_COMPLETE'] * 3)
+        orch.status = 'UPDATE_IN_PROGRESS'
+        self.assertRaises(exceptions.TimeoutExpired, ops(orch).wait_for,
+                          'sid', 'UPDATE', since='2026-12-01T23:00:00',
+                          events_before={'UPDATE_COMPLETE': 1})
+        self.assertFalse([u for u in orch.calls if '/events?' in u])
         # No count before (Heat did not tell): as before, not done.
         self.assertRaises(exceptions.TimeoutExpired, ops(orch).wait_for,
                           'sid', 'UPDATE', since='2026-12-01T23:00:00')
