@@ -64,12 +64,12 @@ REAL_GRENADE = os.environ.get('HEAT_UPGRADE_TESTS_GRENADE_DIR')
 REAL_DEVSTACK = os.environ.get('HEAT_UPGRADE_TESTS_DEVSTACK_DIR')
 
 
-def heat_tests_in_hooks() -> bool:
-    """Whether the hooks run Heat's own tests too.
+def heat_tests_enabled() -> bool:
+    """Whether the functional tests run Heat's own tests.
 
-    devstack/settings' ``HEAT_UPGRADE_TESTS_HEAT_TESTS``: on with the
-    scenario's own run of them, unless
-    ``HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS=0`` turns both off.
+    Both the scenario's plan (``[heat_tests] enabled``) and the hooks
+    (devstack/settings' ``HEAT_UPGRADE_TESTS_HEAT_TESTS``) run them,
+    unless ``HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS=0`` turns both off.
     """
     return os.environ.get('HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS',
                           '1') != '0'
@@ -183,7 +183,7 @@ def hook_env(stack_root: Path, config: Path | None = None) -> dict:
     })
     if config is not None:
         env['HEAT_UPGRADE_TESTS_CONFIG'] = str(config)
-    if heat_tests_in_hooks():
+    if heat_tests_enabled():
         env['HEAT_UPGRADE_TESTS_HEAT_TESTS'] = 'True'
     if real_grenade():
         # Zuul's run-grenade role runs grenade.sh with this set.

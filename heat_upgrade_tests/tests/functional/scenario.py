@@ -156,7 +156,7 @@ def scenario() -> Scenario:
     if conf.minicloud.work_dir == default:
         conf.set_override('work_dir', WORK_DIR, 'minicloud')
     # Heat's own tests before and after: on in CI, here, once.
-    if os.environ.get('HEAT_UPGRADE_TESTS_FUNCTIONAL_HEAT_TESTS', '1') != '0':
+    if grenade_drills.heat_tests_enabled():
         conf.set_override('enabled', True, 'heat_tests')
     old, new = driver.resolve_pair(conf)
     # Upgrade Keystone, this project and Heat where grenade would: in the

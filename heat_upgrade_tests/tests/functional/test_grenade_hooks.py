@@ -306,7 +306,7 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
         self.assertNotIn('running the', self.run_of('early_create').output)
         result = self.assertPassed('create')
         self.assertIn('running the pre-upgrade phase', result.output)
-        if grenade_drills.heat_tests_in_hooks():
+        if grenade_drills.heat_tests_enabled():
             # Heat's own tests after the checks' stacks exist.
             out = result.output
             self.assertIn('the heat-tests-before phase passed', out)
@@ -398,7 +398,7 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
     def test_verify_post_upgrade_then_destroy(self):
         result = self.assertPassed('verify_post')
         self.assertIn('running the post-upgrade phase', result.output)
-        if grenade_drills.heat_tests_in_hooks():
+        if grenade_drills.heat_tests_enabled():
             # Heat's own tests first, before the checks' stacks change;
             # compared with the run before.
             out = result.output
