@@ -1,6 +1,7 @@
 """Clean runs in a row: the default plan N times, pass count and spread.
 
-Usage: python bench/soak.py [--runs N] [--log-dir DIR] [-- upgrade args]
+Usage: python bench/soak.py [--runs N] [--log-dir DIR] [--config-file F]
+                            [-- upgrade args]
 (``tools/tox -e soak -- --runs 10``; not in CI.)
 
 Runs ``heat-upgrade-tests upgrade`` (the default plan and pair, every
@@ -27,14 +28,17 @@ from heat_upgrade_tests import config
 CACHE = Path(os.path.expanduser(config.CACHE_HOME))
 
 
-def run_once(index: int, log_dir: Path, extra: list[str]) -> dict:
+def run_once(index: int, log_dir: Path, extra: list[str],
+             config_files: list[str] = ()) -> dict:
     work = log_dir / f'run-{index}'
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     start = time.monotonic()
     with open(work / 'output.log', 'w') as out:
         code = subprocess.call(
-            [sys.executable, '-m', 'heat_upgrade_tests.cmd', 'upgrade',
+            [sys.executable, '-m', 'heat_upgrade_tests.cmd',
+             *(a for f in config_files for a in ('--config-file', f)),
+             'upgrade',
              '--work-dir', str(work / 'run'), *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     seconds = time.monotonic() - start
@@ -61,11 +65,16 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=10)
     parser.add_argument('--log-dir', default=str(CACHE / 'soak'))
+    # The command's own configuration, e.g. [phases] concurrency = 4 to
+    # soak the phases at four workers.
+    parser.add_argument('--config-file', action='append', default=[],
+                        help='passed to heat-upgrade-tests (repeatable)')
     args = parser.parse_args(argv)
     log_dir = Path(args.log_dir).expanduser()
     results = []
     for index in range(1, args.runs + 1):
-        result = run_once(index, log_dir, extra)
+        result = run_once(index, log_dir, extra,
+                          [str(Path(f).resolve()) for f in args.config_file])
         results.append(result)
         mark = 'PASS' if result['passed'] else 'FAIL'
         print(f'{mark} run {index}/{args.runs} {result["seconds"]:.0f}s '
