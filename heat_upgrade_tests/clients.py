@@ -102,6 +102,22 @@ def _http_detail(exc: sdk_exc.HttpException) -> str:
     return f'HTTP {exc.status_code}: {exc.details or exc.message}'
 
 
+def _database_away(exc: sdk_exc.HttpException) -> bool:
+    """Whether Heat's 500 says its engine could not reach its database.
+
+    Heat's error body names the engine's exception type:
+    ``{"error": {"type": "DBConnectionError", ...}}``.
+    """
+    if exc.status_code != 500 or exc.response is None:
+        return False
+    try:
+        error = exc.response.json().get('error') or {}
+    except ValueError:
+        return False
+    return isinstance(error, dict) and error.get('type') == \
+        'DBConnectionError'
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -354,20 +370,25 @@ class StackOps:
             now.get(status, 0) > events_before.get(status, 0)
             for status in ends)
 
-    def _unavailable_again(self, call, *args, **kwargs):
+    def _unavailable_again(self, call, *args, idempotent: bool = False,
+                           **kwargs):
         """``call``, asked again while heat-api answers 503 (bounded).
 
         heat-api answers 503 "try again at a later time" when a service it
         needs is briefly away (Keystone, right after its database
         restarted): the request never reached an engine, so asking again
-        is safe.
+        is safe. An ``idempotent`` call (a delete) is also asked again
+        after a 500 whose error is the engine's ``DBConnectionError``: its
+        database was away (restarting), and a delete asked twice deletes
+        once.
         """
         for attempt in range(1, UNAVAILABLE_ATTEMPTS + 1):
             try:
                 return call(*args, **kwargs)
             except sdk_exc.HttpException as exc:
-                if exc.status_code != 503 or (
-                        attempt == UNAVAILABLE_ATTEMPTS):
+                again = exc.status_code == 503 or (
+                    idempotent and _database_away(exc))
+                if not again or attempt == UNAVAILABLE_ATTEMPTS:
                     raise
             time.sleep(UNAVAILABLE_DELAY)
 
@@ -480,7 +501,7 @@ class StackOps:
         """Delete a stack and wait until Heat no longer shows it."""
         try:
             self._unavailable_again(self.conn.orchestration.delete_stack,
-                                    stack_id)
+                                    stack_id, idempotent=True)
         except sdk_exc.NotFoundException:
             return
 

@@ -4,6 +4,7 @@ Runs beside the shared scenario on ports and a work directory of its own,
 and interrupts ``heat-upgrade-tests upgrade`` as a user's Ctrl-C does.
 """
 
+import functools
 import os
 import signal
 import socket
@@ -57,10 +58,15 @@ class InterruptTest(testtools.TestCase):
                 f'work_dir = {work}/run\n')
         log_path = os.path.join(work, 'out.log')
         with open(log_path, 'w') as log:
+            # As from a terminal: a test run started in the background of
+            # a non-interactive shell inherits SIGINT ignored, and Python
+            # then keeps ignoring it (so would a user's background job).
             proc = subprocess.Popen(
                 [sys.executable, '-m', 'heat_upgrade_tests.cmd',
                  '--config-file', conf, 'upgrade'],
-                stdout=log, stderr=subprocess.STDOUT)
+                stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=functools.partial(
+                    signal.signal, signal.SIGINT, signal.SIG_DFL))
         # If this test fails before the driver stopped its services, take
         # them down too, so that a failing run leaves nothing behind.
         self.addCleanup(subprocess.call, ['pkill', '-KILL', '-f', work])

@@ -267,6 +267,43 @@ class UnavailableTest(testtools.TestCase):
         self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
         self.assertEqual(3, len(calls))
 
+    def test_a_delete_is_asked_again_while_the_database_is_away(self):
+        # MariaDB restarting: the engine's DBConnectionError comes back
+        # as a 500. A delete asked again deletes once; a 500 of any other
+        # cause is raised at once.
+        import openstack.exceptions as sdk_exc
+        import requests
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.clients.time.sleep', lambda s: None))
+
+        def server_error(error_type):
+            response = requests.Response()
+            response.status_code = 500
+            response._content = (
+                b'{"code": 500, "error": {"type": "%s", "message": "x"}}'
+                % error_type.encode())
+            return sdk_exc.HttpException('Internal Server Error',
+                                         response=response)
+        calls = []
+
+        def delete_stack(stack_id):
+            calls.append(stack_id)
+            if len(calls) < 2:
+                raise server_error('DBConnectionError')
+            raise sdk_exc.NotFoundException('gone')
+        orch = FakeOrchestration()
+        orch.delete_stack = delete_stack
+        ops(orch).delete('sid')
+        self.assertEqual(['sid', 'sid'], calls)
+
+        def broken(stack_id):
+            calls.append(stack_id)
+            raise server_error('KeyError')
+        calls.clear()
+        orch.delete_stack = broken
+        self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
+        self.assertEqual(['sid'], calls)
+
 
 class SameSecondOrchestration(FakeOrchestration):
     """A stack whose update ended in the second the last one ended in.
