@@ -111,9 +111,10 @@ def _database_away(exc: sdk_exc.HttpException) -> bool:
     if exc.status_code != 500 or exc.response is None:
         return False
     try:
-        error = exc.response.json().get('error') or {}
+        body = exc.response.json()
     except ValueError:
         return False
+    error = body.get('error') if isinstance(body, dict) else None
     return isinstance(error, dict) and error.get('type') == \
         'DBConnectionError'
 
