@@ -14,6 +14,7 @@ cause, in doc/source/failures.rst ("Clean runs in a row").
 """
 
 import argparse
+from collections.abc import Sequence
 import json
 import os
 from pathlib import Path
@@ -29,7 +30,7 @@ CACHE = Path(os.path.expanduser(config.CACHE_HOME))
 
 
 def run_once(index: int, log_dir: Path, extra: list[str],
-             config_files: list[str] = ()) -> dict:
+             config_files: Sequence[str] = ()) -> dict:
     work = log_dir / f'run-{index}'
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -71,10 +72,10 @@ def main(argv: list[str]) -> int:
                         help='passed to heat-upgrade-tests (repeatable)')
     args = parser.parse_args(argv)
     log_dir = Path(args.log_dir).expanduser()
+    config_files = [str(Path(f).resolve()) for f in args.config_file]
     results = []
     for index in range(1, args.runs + 1):
-        result = run_once(index, log_dir, extra,
-                          [str(Path(f).resolve()) for f in args.config_file])
+        result = run_once(index, log_dir, extra, config_files)
         results.append(result)
         mark = 'PASS' if result['passed'] else 'FAIL'
         print(f'{mark} run {index}/{args.runs} {result["seconds"]:.0f}s '

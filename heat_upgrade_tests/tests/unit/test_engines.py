@@ -241,31 +241,43 @@ class DroppedAuthTest(testtools.TestCase):
 
 class UnavailableTest(testtools.TestCase):
 
-    def test_a_503_is_asked_again_bounded(self):
-        import openstack.exceptions as sdk_exc
+    def setUp(self):
+        super().setUp()
         self.useFixture(fixtures.MonkeyPatch(
             'heat_upgrade_tests.clients.time.sleep', lambda s: None))
+
+    def delete_calls(self, errors: list[Exception]) -> list[str]:
+        """The DELETEs ``StackOps.delete`` sends, and 'raised' if it did.
+
+        Heat answers each of ``errors`` in turn, then that the stack is
+        gone.
+        """
+        import openstack.exceptions as sdk_exc
         calls = []
 
         def delete_stack(stack_id):
             calls.append(stack_id)
-            if len(calls) < 2:
-                raise sdk_exc.HttpException(
-                    'The Keystone service is temporarily unavailable',
-                    http_status=503)
+            if len(calls) <= len(errors):
+                raise errors[len(calls) - 1]
             raise sdk_exc.NotFoundException('gone')
         orch = FakeOrchestration()
         orch.delete_stack = delete_stack
-        ops(orch).delete('sid')
-        self.assertEqual(['sid', 'sid'], calls)
+        try:
+            ops(orch).delete('sid')
+        except sdk_exc.HttpException:
+            calls.append('raised')
+        return calls
 
-        def always(stack_id):
-            calls.append(stack_id)
-            raise sdk_exc.HttpException('unavailable', http_status=503)
-        calls.clear()
-        orch.delete_stack = always
-        self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
-        self.assertEqual(3, len(calls))
+    def test_a_503_is_asked_again_bounded(self):
+        import openstack.exceptions as sdk_exc
+
+        def unavailable():
+            return sdk_exc.HttpException(
+                'The Keystone service is temporarily unavailable',
+                http_status=503)
+        self.assertEqual(['sid', 'sid'], self.delete_calls([unavailable()]))
+        self.assertEqual(['sid', 'sid', 'sid', 'raised'], self.delete_calls(
+            [unavailable() for _ in range(3)]))
 
     def test_a_delete_is_asked_again_while_the_database_is_away(self):
         # MariaDB restarting: the engine's DBConnectionError comes back
@@ -273,8 +285,6 @@ class UnavailableTest(testtools.TestCase):
         # cause is raised at once.
         import openstack.exceptions as sdk_exc
         import requests
-        self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.clients.time.sleep', lambda s: None))
 
         def server_error(error_type):
             response = requests.Response()
@@ -284,25 +294,10 @@ class UnavailableTest(testtools.TestCase):
                 % error_type.encode())
             return sdk_exc.HttpException('Internal Server Error',
                                          response=response)
-        calls = []
-
-        def delete_stack(stack_id):
-            calls.append(stack_id)
-            if len(calls) < 2:
-                raise server_error('DBConnectionError')
-            raise sdk_exc.NotFoundException('gone')
-        orch = FakeOrchestration()
-        orch.delete_stack = delete_stack
-        ops(orch).delete('sid')
-        self.assertEqual(['sid', 'sid'], calls)
-
-        def broken(stack_id):
-            calls.append(stack_id)
-            raise server_error('KeyError')
-        calls.clear()
-        orch.delete_stack = broken
-        self.assertRaises(sdk_exc.HttpException, ops(orch).delete, 'sid')
-        self.assertEqual(['sid'], calls)
+        self.assertEqual(['sid', 'sid'], self.delete_calls(
+            [server_error('DBConnectionError')]))
+        self.assertEqual(['sid', 'raised'], self.delete_calls(
+            [server_error('KeyError')]))
 
 
 class SameSecondOrchestration(FakeOrchestration):
