@@ -302,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def prune_venvs(conf, dry_run: bool) -> int:
     """``prune-venvs``: one line per venv removed, then the total."""
-    from heat_upgrade_tests.minicloud import cache
+    from heat_upgrade_tests.installs import cache
     cache_dir = Path(os.path.expanduser(conf.minicloud.cache_dir))
     removed = cache.prune(cache_dir, dry_run=dry_run)
     verb = 'would remove' if dry_run else 'removed'

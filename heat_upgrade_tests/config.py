@@ -274,7 +274,7 @@ def _series_from_versions(conf: cfg.ConfigOpts) -> None:
     version past its major's series belongs to the next one).
     """
     from heat_upgrade_tests import exceptions
-    from heat_upgrade_tests.minicloud import releases
+    from heat_upgrade_tests import releases
     for opt in ('from_series', 'to_series'):
         value = conf.cloud[opt]
         if not value:

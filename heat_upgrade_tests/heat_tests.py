@@ -45,12 +45,12 @@ ABSENT = ('nova', 'neutron', 'cinder', 'swift', 'glance', 'aodh',
 
 def venv_spec() -> tuple[str, list[str], Path]:
     """The name, requirements and constraints of the tests' venv."""
-    from heat_upgrade_tests.minicloud import data
-    return VENV_NAME, [TEMPEST, PLUGIN], data.upgrade_dir() / CONSTRAINTS
+    from heat_upgrade_tests import datafiles
+    return VENV_NAME, [TEMPEST, PLUGIN], datafiles.upgrade_dir() / CONSTRAINTS
 
 
 def ensure_venv(conf, log_file: Path) -> Path:
-    from heat_upgrade_tests.minicloud import venvs
+    from heat_upgrade_tests.installs import venvs
     name, reqs, pins = venv_spec()
     return venvs.ensure_venv(Path(conf.minicloud.cache_dir).expanduser(),
                              name, reqs, pins, log_file)
@@ -134,8 +134,8 @@ def exclude_list(conf) -> Path:
     if conf.heat_tests.exclude_list_file:
         path = Path(conf.heat_tests.exclude_list_file).expanduser()
     else:
-        from heat_upgrade_tests.minicloud import data
-        path = data.upgrade_dir() / EXCLUDE_LIST
+        from heat_upgrade_tests import datafiles
+        path = datafiles.upgrade_dir() / EXCLUDE_LIST
     if not path.is_file():
         raise exceptions.ConfigError(f'no exclude list {path}')
     return path

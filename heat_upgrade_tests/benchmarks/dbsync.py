@@ -15,7 +15,7 @@ from pathlib import Path
 import secrets
 import time
 
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests import processes
 
 COPY = 'heat_bench_copy'
 COPY_USER = 'heat_bench'

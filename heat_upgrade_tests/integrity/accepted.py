@@ -22,8 +22,8 @@ from pathlib import Path
 
 import yaml
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
 
 FILE_NAME = 'accepted-option-removals.yaml'
 ANY_OPTION = '*'
@@ -54,7 +54,7 @@ def normalize(name: str) -> str:
 
 
 def default_path() -> Path:
-    return data.upgrade_dir() / FILE_NAME
+    return datafiles.upgrade_dir() / FILE_NAME
 
 
 def load(path: Path | None = None,

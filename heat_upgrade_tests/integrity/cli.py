@@ -15,7 +15,7 @@ exit code is 1 when a check failed, 2 for a one-line error.
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import rows
 from heat_upgrade_tests.integrity import runner
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 
 
 def add_parser(sub) -> None:

@@ -35,10 +35,10 @@ import subprocess
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import sources
+from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import heat
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import sources
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests import releases
 
 PROBE = Path(__file__).resolve().parent / 'helpers' / 'heat_probe.py'
 _VERSION = re.compile(r'^\d+(\.\d+){1,3}([.\-+]?[A-Za-z0-9.]+)?$')

@@ -23,7 +23,7 @@ from heat_upgrade_tests.integrity import rows
 from heat_upgrade_tests.integrity import rpc
 from heat_upgrade_tests.integrity import schema
 from heat_upgrade_tests.integrity import status
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 
 SCHEMA, ROWS, OPTIONS, CONFIG_FILE, UPGRADE_STATUS, RPC = (
     'schema', 'rows', 'options', 'config-file', 'upgrade-status', 'rpc')

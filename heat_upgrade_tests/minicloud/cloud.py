@@ -23,9 +23,9 @@ from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
 from heat_upgrade_tests.minicloud import neutron
-from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import rabbitmq
 from heat_upgrade_tests.minicloud import swift
+from heat_upgrade_tests import processes
 
 MEMBER_CLOUD = 'minicloud'
 ADMIN_CLOUD = 'minicloud-admin'

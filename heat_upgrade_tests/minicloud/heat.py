@@ -15,12 +15,12 @@ from pathlib import Path
 
 import fixtures
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
+from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import keystone
-from heat_upgrade_tests.minicloud import processes
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 ENGINE_READY_LINE = 'Starting engine_worker'
 # Each engine worker process logs ENGINE_READY_LINE once it listens.
@@ -102,7 +102,7 @@ def render_heat_conf(path: Path, *, transport_url: str, db_url: str,
     if keystone_url.endswith('/v3'):
         keystone_url = keystone_url[:-len('/v3')]
     path = Path(path)
-    return data.render_template('heat.conf', path, {
+    return datafiles.render_template('heat.conf', path, {
         'debug': str(bool(debug)).lower(),
         'transport_url': transport_url,
         'db_url': db_url,
@@ -124,8 +124,8 @@ def render_release_conf(path: Path, release: HeatRelease) -> Path:
     if not (release.etc_dir / 'api-paste.ini').is_file():
         raise exceptions.MiniCloudError(
             f'{release.label}: no api-paste.ini in {release.etc_dir}')
-    return data.render_template('heat-release.conf', Path(path),
-                                {'etc_dir': release.etc_dir})
+    return datafiles.render_template('heat-release.conf', Path(path),
+                                     {'etc_dir': release.etc_dir})
 
 
 def _config_args(config_files: list[Path]) -> list[str]:

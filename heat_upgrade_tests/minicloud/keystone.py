@@ -22,11 +22,11 @@ import openstack
 import requests
 import yaml
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
-from heat_upgrade_tests.minicloud import processes
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 DEFAULT_DOMAIN = 'default'
 REGION = 'RegionOne'
@@ -97,7 +97,7 @@ class Keystone(fixtures.Fixture):
                     ('fernet-keys', 'receipt-keys', 'credential-keys')}
         for path in key_dirs.values():
             path.mkdir(mode=0o700, exist_ok=True)
-        data.render_template('keystone.conf', self.conf_file, {
+        datafiles.render_template('keystone.conf', self.conf_file, {
             'log_file': self.log_dir / 'keystone.log',
             'db_url': self.db_url,
             'fernet_keys': key_dirs['fernet-keys'],
@@ -416,6 +416,6 @@ def write_clouds_yaml(path: Path, auth_url: str,
                 auth.pop(f'{scope}_id', None)
         cloud['auth'] = auth
         clouds[name] = cloud
-    data.write_private(Path(path),
-                       yaml.safe_dump({'clouds': clouds},
-                                      default_flow_style=False))
+    datafiles.write_private(Path(path),
+                            yaml.safe_dump({'clouds': clouds},
+                                           default_flow_style=False))

@@ -18,8 +18,8 @@ import fixtures
 import pymysql
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import packages
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests import processes
 
 # A Unix socket path longer than this (108 bytes with the final NUL on
 # Linux) is cut and the server cannot listen on it.

@@ -16,7 +16,7 @@ from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 
 
 @dataclasses.dataclass

@@ -25,12 +25,12 @@ from pathlib import Path
 import fixtures
 import openstack
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
-from heat_upgrade_tests.minicloud import processes
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 SERVICE_USER = 'neutron'
 PHYSNET = 'public'
@@ -87,7 +87,7 @@ class Neutron(fixtures.Fixture):
         keystone_url = self.auth_url.rstrip('/')
         if keystone_url.endswith('/v3'):
             keystone_url = keystone_url[:-3]
-        data.render_template('neutron.conf', self.conf_file, {
+        datafiles.render_template('neutron.conf', self.conf_file, {
             'log_file': self.log_dir / 'neutron-server.log',
             'transport_url': self.transport_url,
             'db_url': self.db_url,
@@ -120,7 +120,7 @@ class Neutron(fixtures.Fixture):
     def release_conf(self, venv: Path) -> Path:
         """The release's own settings: its api-paste.ini."""
         path = self.run_dir / f'release-{Path(venv).name}.conf'
-        data.write_private(path, (
+        datafiles.write_private(path, (
             '[DEFAULT]\n'
             f'api_paste_config = {Path(venv) / "etc/neutron/api-paste.ini"}'
             '\n'))

@@ -12,9 +12,9 @@ import dataclasses
 from pathlib import Path
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import sources
 from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import sources
+from heat_upgrade_tests import releases
 
 ALLOW_OPTION = '--allow-unsupported-pair'
 

@@ -29,6 +29,8 @@ import fixtures
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import heat_tests
+from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
 from heat_upgrade_tests.minicloud import disruption
@@ -37,16 +39,14 @@ from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.minicloud import mixing
 from heat_upgrade_tests.minicloud import neutron
-from heat_upgrade_tests.minicloud import packages
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import ports
-from heat_upgrade_tests.minicloud import processes
 from heat_upgrade_tests.minicloud import progress
-from heat_upgrade_tests.minicloud import releases
 from heat_upgrade_tests.minicloud import runner
 from heat_upgrade_tests.minicloud import swift
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 Hook = runner.Hook
 StepResult = runner.StepResult

@@ -43,8 +43,8 @@ import re
 
 import yaml
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
 
 PLANS_DIR = 'plans'
 DEFAULT_PLAN = 'full'
@@ -203,7 +203,7 @@ def check_order(plan: Plan, group: Step,
 
 
 def plans_dir() -> Path:
-    return data.upgrade_dir() / PLANS_DIR
+    return datafiles.upgrade_dir() / PLANS_DIR
 
 
 def load_all(directory: Path | None = None) -> dict[str, Plan]:

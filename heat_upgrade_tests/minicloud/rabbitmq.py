@@ -25,8 +25,8 @@ import urllib.parse
 import fixtures
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import packages
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests import processes
 
 CTL_TIMEOUT = 60
 STOP_TIMEOUT = 60

@@ -25,11 +25,11 @@ import socket
 
 import fixtures
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
 from heat_upgrade_tests.minicloud import keystone
-from heat_upgrade_tests.minicloud import processes
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 SERVERS = ('object', 'container', 'account')
 # Each server's ``main``, run after pointing Swift at the mini-cloud's
@@ -125,7 +125,7 @@ class Swift(fixtures.Fixture):
 
     def _write_config(self) -> None:
         suffix = secrets.token_hex(8)
-        data.write_private(self.etc / 'swift.conf', (
+        datafiles.write_private(self.etc / 'swift.conf', (
             '[swift-hash]\n'
             f'swift_hash_path_suffix = {suffix}\n'
             f'swift_hash_path_prefix = {secrets.token_hex(8)}\n\n'
@@ -141,14 +141,14 @@ class Swift(fixtures.Fixture):
             'mount_check = false\n'
             'log_level = INFO\n')
         for server in SERVERS:
-            data.write_private(self.etc / f'{server}-server.conf', (
+            datafiles.write_private(self.etc / f'{server}-server.conf', (
                 common + f'bind_port = {self.ports[server]}\n\n'
                 f'[pipeline:main]\npipeline = {server}-server\n\n'
                 f'[app:{server}-server]\nuse = egg:swift#{server}\n'))
         keystone_url = self.auth_url.rstrip('/')
         if keystone_url.endswith('/v3'):
             keystone_url = keystone_url[:-3]
-        data.write_private(self.etc / 'proxy-server.conf', (
+        datafiles.write_private(self.etc / 'proxy-server.conf', (
             common + f'bind_port = {self.ports["proxy"]}\n\n'
             '[pipeline:main]\n'
             'pipeline = catch_errors gatekeeper healthcheck proxy-logging '

@@ -26,7 +26,7 @@ import testtools
 import yaml
 
 from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
 from heat_upgrade_tests.tests.phases import base
@@ -99,7 +99,7 @@ class ZuulConfigTest(testtools.TestCase):
         script = (
             'import json, sys; import heat_upgrade_tests.cmd; '
             'from heat_upgrade_tests.checks import base; '
-            'from heat_upgrade_tests.minicloud import releases; '
+            'from heat_upgrade_tests import releases; '
             'base.all_checks(); releases.load_series(); '
             'print(json.dumps([getattr(m, "__file__", None) or "" '
             'for m in list(sys.modules.values())]))')
@@ -109,7 +109,7 @@ class ZuulConfigTest(testtools.TestCase):
         used = sorted({str(Path(f).resolve().relative_to(root))
                        for f in json.loads(out.stdout)
                        if f and Path(f).resolve().is_relative_to(root)})
-        self.assertIn('heat_upgrade_tests/minicloud/releases.py', used)
+        self.assertIn('heat_upgrade_tests/releases.py', used)
         # Data files the phases read: the series and their pins, the
         # checks' templates, the hooks.
         used += [str(p.relative_to(root)) for p in (

@@ -30,7 +30,7 @@ import testtools
 from heat_upgrade_tests import check_order
 from heat_upgrade_tests import config
 from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import test_interrupt
 from heat_upgrade_tests.tests.phases import base
 

@@ -5,9 +5,9 @@ from pathlib import Path
 import fixtures
 import testtools
 
-from heat_upgrade_tests.minicloud import cache
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests.installs import cache
+from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.phases import base
 
 

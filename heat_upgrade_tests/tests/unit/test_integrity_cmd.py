@@ -11,7 +11,7 @@ from heat_upgrade_tests import cmd
 from heat_upgrade_tests import config
 from heat_upgrade_tests.integrity import cli
 from heat_upgrade_tests.integrity import environments
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 
 
 class IntegrityCommandErrorsTest(testtools.TestCase):

@@ -8,7 +8,7 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import accepted
 from heat_upgrade_tests.integrity import options
 from heat_upgrade_tests.integrity import report
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 
 
 def opt(name, namespace='heat.common.config', default=None, type_='string',

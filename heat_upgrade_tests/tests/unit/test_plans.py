@@ -11,7 +11,7 @@ from heat_upgrade_tests import cmd
 from heat_upgrade_tests import config
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.phases import base
 
 # Every moment the drill sets hook into, on the full plan.

@@ -10,7 +10,7 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests import processes
 
 
 def _alive(pid: int) -> bool:

@@ -7,10 +7,10 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import sources
+from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import runner
-from heat_upgrade_tests.minicloud import sources
-from heat_upgrade_tests.minicloud import venvs
 from heat_upgrade_tests.tests.phases import base
 
 

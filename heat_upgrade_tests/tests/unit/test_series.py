@@ -7,7 +7,7 @@ import testtools
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import releases
+from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.phases import base
 
 

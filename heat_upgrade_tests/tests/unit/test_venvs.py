@@ -8,8 +8,8 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import venvs
 
 
 class FailedBuildTest(testtools.TestCase):
@@ -22,7 +22,7 @@ class FailedBuildTest(testtools.TestCase):
             (build / 'bin' / 'python').write_text('half')
             raise exceptions.MiniCloudError('pip install failed')
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.minicloud.venvs._build', broken))
+            'heat_upgrade_tests.installs.venvs._build', broken))
         self.assertRaises(exceptions.MiniCloudError, venvs.ensure_venv,
                           cache, 'heat-1', ['x'], None,
                           os.path.join(cache, 'log'))

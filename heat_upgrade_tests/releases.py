@@ -12,8 +12,8 @@ import re
 
 import yaml
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import data
 
 RELEASES_FILE = 'releases.yaml'
 
@@ -49,7 +49,7 @@ def load_series(path: Path | None = None) -> dict[str, Series]:
     The dictionary is ordered from the oldest series to the newest.
     """
     path = Path(path) if path is not None else (
-        data.upgrade_dir() / RELEASES_FILE)
+        datafiles.upgrade_dir() / RELEASES_FILE)
     try:
         with open(path) as f:
             doc = yaml.safe_load(f)

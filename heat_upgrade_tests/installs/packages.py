@@ -21,7 +21,7 @@ from pathlib import Path
 import shutil
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests import processes
 
 MARIADBD = '/usr/sbin/mariadbd'
 MARIADB_INSTALL_DB = '/usr/bin/mariadb-install-db'

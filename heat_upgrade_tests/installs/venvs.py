@@ -30,7 +30,7 @@ import tempfile
 import time
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import processes
+from heat_upgrade_tests import processes
 
 MARKER = '.heat-upgrade-tests-venv'
 # Bump when the way a venv is built changes, so old caches are rebuilt.

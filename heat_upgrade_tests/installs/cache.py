@@ -13,8 +13,8 @@ from pathlib import Path
 import re
 import shutil
 
-from heat_upgrade_tests.minicloud import releases
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests import releases
 
 SERVICES = ('heat', 'keystone', 'swift', 'neutron')
 # A service release's venv: SERVICE-VERSION; other venvs (a tempest venv,

@@ -15,8 +15,8 @@ import hashlib
 from pathlib import Path
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import processes
-from heat_upgrade_tests.minicloud import venvs
+from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests import processes
 
 DEPENDENCY_FILES = ('requirements.txt', 'setup.cfg')
 

@@ -1,0 +1,6 @@
+"""What a run installs: venvs from PyPI, Heat source trees, apt packages.
+
+Used by the mini-cloud's services and by the integrity checks alike; it
+knows nothing of either (it imports only the ground: releases, processes,
+datafiles, exceptions).
+"""
