@@ -1,11 +1,13 @@
 """The release series the upgrade tests know, read from releases.yaml.
 
-Each series names its openstack-heat, keystone, swift and neutron
-releases and the pip constraints files that pin their libraries. The data
+Each series names the release of each service (openstack-heat, keystone,
+swift, neutron...) and the pip constraints files that pin their
+libraries; the file's ``services`` say how each service installs. The data
 lives in a YAML file rather than in code, so adding a series needs no code
-change.
+change, and adding a service no change here.
 """
 
+from collections.abc import Mapping
 import dataclasses
 from pathlib import Path
 import re
@@ -19,24 +21,61 @@ RELEASES_FILE = 'releases.yaml'
 
 
 @dataclasses.dataclass(frozen=True)
+class Package:
+    """How a service of ``releases.yaml`` is installed from PyPI."""
+
+    # The service's name in plans and releases.yaml (``heat``).
+    service: str
+    # Its distribution on PyPI (``openstack-heat``).
+    distribution: str
+    # What its venv holds beside it, unpinned (the constraints pin them).
+    extras: tuple[str, ...] = ()
+    # Its service type in a Keystone catalogue (``orchestration``).
+    catalog_type: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Series:
     """One release series, e.g. 2026.1, and what to install for it."""
 
     name: str
-    heat_version: str
-    keystone_version: str
     slurp: bool
-    heat_constraints: Path | None
-    keystone_constraints: Path | None
-    # The Swift and Neutron of the series (None: the series has none).
-    swift_version: str | None = None
-    neutron_version: str | None = None
-    swift_constraints: Path | None = None
-    neutron_constraints: Path | None = None
+    # Service -> its release in this series (a service absent: none).
+    versions: Mapping[str, str] = dataclasses.field(hash=False)
+    # Service -> the pip constraints file of its venv (absent: none).
+    constraints: Mapping[str, Path] = dataclasses.field(
+        default_factory=dict, hash=False)
 
     @property
     def sort_key(self) -> tuple[int, ...]:
         return _sort_key(self.name)
+
+    def version(self, service: str) -> str | None:
+        """The release of ``service`` in this series, or None."""
+        return self.versions.get(service)
+
+    def constraints_of(self, service: str) -> Path | None:
+        return self.constraints.get(service)
+
+    def with_heat(self, version: str, **changes) -> 'Series':
+        """This series with another Heat (a source tree's version)."""
+        return dataclasses.replace(
+            self, versions={**self.versions, 'heat': version}, **changes)
+
+    def with_constraints(self, service: str,
+                         path: Path | None) -> 'Series':
+        return dataclasses.replace(
+            self, constraints={**self.constraints, service: path})
+
+    # The names the rest of the project reads.
+    heat_version = property(lambda self: self.versions['heat'])
+    keystone_version = property(lambda self: self.versions['keystone'])
+    swift_version = property(lambda self: self.versions.get('swift'))
+    neutron_version = property(lambda self: self.versions.get('neutron'))
+    heat_constraints = property(
+        lambda self: self.constraints.get('heat'))
+    keystone_constraints = property(
+        lambda self: self.constraints.get('keystone'))
 
 
 def _sort_key(name: str) -> tuple[int, ...]:
@@ -48,6 +87,24 @@ def load_series(path: Path | None = None) -> dict[str, Series]:
 
     The dictionary is ordered from the oldest series to the newest.
     """
+    doc, path = _read(path)
+    entries = doc.get('series')
+    if not isinstance(entries, dict) or not entries:
+        raise exceptions.ConfigError(f'{path} has no "series" mapping')
+    services = _packages(doc, path)
+    found = [_parse(path, name, entry, services)
+             for name, entry in entries.items()]
+    found.sort(key=lambda s: s.sort_key)
+    return {s.name: s for s in found}
+
+
+def packages(path: Path | None = None) -> dict[str, Package]:
+    """The services ``releases.yaml`` names, each with how it installs."""
+    doc, path = _read(path)
+    return _packages(doc, path)
+
+
+def _read(path: Path | None) -> tuple[dict, Path]:
     path = Path(path) if path is not None else (
         datafiles.upgrade_dir() / RELEASES_FILE)
     try:
@@ -55,15 +112,30 @@ def load_series(path: Path | None = None) -> dict[str, Series]:
             doc = yaml.safe_load(f)
     except (OSError, yaml.YAMLError) as exc:
         raise exceptions.ConfigError(f'cannot read {path}: {exc}')
-    entries = doc.get('series') if isinstance(doc, dict) else None
-    if not isinstance(entries, dict) or not entries:
+    if not isinstance(doc, dict):
         raise exceptions.ConfigError(f'{path} has no "series" mapping')
-    found = [_parse(path, name, entry) for name, entry in entries.items()]
-    found.sort(key=lambda s: s.sort_key)
-    return {s.name: s for s in found}
+    return doc, path
 
 
-def _parse(path: Path, name: object, entry: object) -> Series:
+def _packages(doc: dict, path: Path) -> dict[str, Package]:
+    entries = doc.get('services')
+    if not isinstance(entries, dict) or not {'heat', 'keystone'} <= set(
+            entries):
+        raise exceptions.ConfigError(
+            f'{path} has no "services" mapping naming heat and keystone')
+    found = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict) or not entry.get('package'):
+            raise exceptions.ConfigError(
+                f'{path}: service {name!r} names no package')
+        found[name] = Package(str(name), str(entry['package']),
+                              tuple(str(e) for e in entry.get('with', ())),
+                              entry.get('catalog'))
+    return found
+
+
+def _parse(path: Path, name: object, entry: object,
+           services: Mapping[str, Package]) -> Series:
     where = f'{path}: series {name!r}'
     if not isinstance(name, str):
         # An unquoted 2025.1 is a float; 2025.10 would silently be 2025.1.
@@ -74,24 +146,16 @@ def _parse(path: Path, name: object, entry: object) -> Series:
         raise exceptions.ConfigError(f'{where}: not of the form YYYY.N')
     if not isinstance(entry, dict):
         raise exceptions.ConfigError(f'{where}: not a mapping')
-    try:
-        heat, keystone = str(entry['heat']), str(entry['keystone'])
-    except KeyError as exc:
-        raise exceptions.ConfigError(f'{where}: missing {exc}')
+    for required in ('heat', 'keystone'):
+        if required not in entry:
+            raise exceptions.ConfigError(f'{where}: missing {required!r}')
     return Series(
-        name=name, heat_version=heat, keystone_version=keystone,
-        slurp=bool(entry.get('slurp', False)),
-        heat_constraints=_constraints(path, where, entry, 'heat'),
-        keystone_constraints=_constraints(path, where, entry, 'keystone'),
-        swift_version=_optional(entry, 'swift'),
-        neutron_version=_optional(entry, 'neutron'),
-        swift_constraints=_constraints(path, where, entry, 'swift'),
-        neutron_constraints=_constraints(path, where, entry, 'neutron'))
-
-
-def _optional(entry: dict, key: str) -> str | None:
-    value = entry.get(key)
-    return str(value) if value else None
+        name=name, slurp=bool(entry.get('slurp', False)),
+        versions={service: str(entry[service]) for service in services
+                  if entry.get(service)},
+        constraints={service: found for service in services
+                     if (found := _constraints(path, where, entry,
+                                               service)) is not None})
 
 
 def _constraints(path: Path, where: str, entry: dict,

@@ -65,7 +65,7 @@ def timed_db_sync(cloud, release, work: Path, timeout: float = 600
         # oslo.config reads $ as a substitution.
         f.write(f'[database]\nconnection = {url.replace("$", "$$")}\n')
     argv = [str(release.bin('heat-manage'))]
-    for path in [*cloud.heat_config_files(release), conf]:
+    for path in [*cloud.heat.config_files(release), conf]:
         argv += ['--config-file', str(path)]
     try:
         start = time.monotonic()

@@ -1,7 +1,7 @@
 """Drop the cached venvs no pin of ``releases.yaml`` refers to any more.
 
-The venv cache keeps one venv per service release (``heat-27.0.1``,
-``keystone-30.0.0``, ``swift-2.38.3``, ``neutron-29.0.0``); a venv whose
+The venv cache keeps one venv per service release of ``releases.yaml``
+(``heat-27.0.1``, ``keystone-30.0.0``, ``swift-2.38.3``...); a venv whose
 pins change is rebuilt in place, but one whose release no series names
 any more (an older point release, a series dropped) stays until
 removed. Other venvs (a Heat source tree's ``heat-src-*``, a tempest
@@ -16,23 +16,23 @@ import shutil
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests import releases
 
-SERVICES = ('heat', 'keystone', 'swift', 'neutron')
-# A service release's venv: SERVICE-VERSION; other venvs (a tempest venv,
-# a source tree's) are not this module's to judge.
-_RELEASE_VENV = re.compile(r'^(%s)-\d+(\.\d+)+$' % '|'.join(SERVICES))
+
+def _release_venv(services) -> re.Pattern:
+    """What a service release's venv is named: SERVICE-VERSION.
+
+    Other venvs (a tempest venv, a source tree's) are not this module's to
+    judge.
+    """
+    return re.compile(r'^(%s)-\d+(\.\d+)+$' % '|'.join(
+        re.escape(s) for s in sorted(services)))
 
 
 def wanted_names(known: dict[str, releases.Series] | None = None
                  ) -> set[str]:
     """The venv names the series of ``releases.yaml`` refer to."""
     known = releases.load_series() if known is None else known
-    names = set()
-    for series in known.values():
-        for service in SERVICES:
-            version = getattr(series, f'{service}_version', None)
-            if version:
-                names.add(f'{service}-{version}')
-    return names
+    return {f'{service}-{version}' for series in known.values()
+            for service, version in series.versions.items()}
 
 
 def unreferenced(cache_dir: Path,
@@ -43,6 +43,7 @@ def unreferenced(cache_dir: Path,
     if not cache_dir.is_dir():
         return []
     wanted = wanted_names(known)
+    release_venv = _release_venv(releases.packages())
     found = []
     for path in sorted(cache_dir.iterdir()):
         name = path.name
@@ -53,7 +54,7 @@ def unreferenced(cache_dir: Path,
             continue
         if not (path / venvs.MARKER).exists():
             continue  # not a venv this project built
-        if name not in wanted and _RELEASE_VENV.match(name):
+        if name not in wanted and release_venv.match(name):
             found.append(path)
     return found
 

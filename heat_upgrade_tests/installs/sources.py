@@ -17,6 +17,7 @@ from pathlib import Path
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests import processes
+from heat_upgrade_tests import releases
 
 DEPENDENCY_FILES = ('requirements.txt', 'setup.cfg')
 
@@ -35,7 +36,8 @@ def venv_name(tree: Path) -> str:
 
 def requirements(tree: Path) -> list[str]:
     """What the tree's venv holds; the mini-cloud serves it with uwsgi."""
-    return ['-e', str(Path(tree).resolve()), 'PyMySQL', 'pyuwsgi']
+    return ['-e', str(Path(tree).resolve()),
+            *releases.packages()['heat'].extras]
 
 
 def fingerprint(tree: Path) -> str:

@@ -35,9 +35,9 @@ import subprocess
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import sources
 from heat_upgrade_tests.installs import venvs
-from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests import releases
 
 PROBE = Path(__file__).resolve().parent / 'helpers' / 'heat_probe.py'
@@ -98,11 +98,9 @@ def between(old: HeatEnv, new: HeatEnv,
 
 def _series_venv(series: releases.Series, cache_dir: Path,
                  log_dir: Path, timeout: float) -> Path:
-    # The name and requirements of plan.UpgradeRun._venvs: one venv
-    # per release, shared with the mini-cloud.
-    name = f'heat-{series.heat_version}'
-    venv = venvs.ensure_venv(cache_dir, name, heat.requirements(series),
-                             series.heat_constraints,
+    # The mini-cloud's venv of the release: one per release, shared.
+    name, reqs, pins = requirements.spec('heat', series)
+    venv = venvs.ensure_venv(cache_dir, name, reqs, pins,
                              log_dir / f'venv-{name}.log', timeout=timeout)
     return venv / 'bin' / 'python'
 
@@ -113,10 +111,10 @@ def _version_venv(version: str, known: dict[str, releases.Series],
         if series.heat_version == version:
             return _series_venv(series, cache_dir, log_dir, timeout)
     pins = series_of_version(version, known)
-    name = f'heat-{version}'
+    series = (pins or list(known.values())[-1]).with_heat(version)
+    name = requirements.venv_name('heat', series)
     venv = venvs.ensure_venv(
-        cache_dir, name,
-        [f'openstack-heat=={version}', 'PyMySQL', 'pyuwsgi'],
+        cache_dir, name, requirements.of('heat', series),
         pins.heat_constraints if pins else None,
         log_dir / f'venv-{name}.log', timeout=timeout)
     return venv / 'bin' / 'python'

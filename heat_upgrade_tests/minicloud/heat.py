@@ -17,27 +17,21 @@ import fixtures
 
 from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import keystone
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
-from heat_upgrade_tests import releases
 
 ENGINE_READY_LINE = 'Starting engine_worker'
 # Each engine worker process logs ENGINE_READY_LINE once it listens.
 DEFAULT_ENGINE_WORKERS = 2
 
 
-class HeatRelease:
+class HeatRelease(service.Release):
     """One installed Heat release: its series, version and venv."""
 
     def __init__(self, series: str, version: str, venv: Path,
                  tree: Path | None = None):
-        self.series = series
-        self.version = version
-        self.venv = Path(venv)
-        # A source tree installed in development mode (the patch under
-        # review), or None for a release from PyPI.
-        self.tree = Path(tree) if tree is not None else None
+        super().__init__('heat', series, version, venv, tree)
 
     def __repr__(self) -> str:
         return f'HeatRelease({self.series!r}, {self.version!r})'
@@ -49,10 +43,6 @@ class HeatRelease:
     @property
     def bin_dir(self) -> Path:
         return self.venv / 'bin'
-
-    def bin(self, name: str) -> Path:
-        """The path of one of the release's executables."""
-        return self.bin_dir / name
 
     @property
     def etc_dir(self) -> Path:
@@ -66,25 +56,6 @@ class HeatRelease:
                 installed / 'api-paste.ini').is_file():
             return self.tree / 'etc' / 'heat'
         return installed
-
-    @property
-    def key(self) -> str:
-        """Names its processes and logs; unique within one run."""
-        return self.series if self.tree is None else f'{self.series}-src'
-
-
-def requirements(series: releases.Series) -> list[str]:
-    """What the venv of ``series``' Heat holds (pins come separately)."""
-    return [f'openstack-heat=={series.heat_version}', 'PyMySQL', 'pyuwsgi']
-
-
-def ensure_release(series: releases.Series, cache_dir: Path,
-                   log_file: Path, timeout: float = 900) -> HeatRelease:
-    """Build (or reuse) the venv of ``series``' Heat; return the release."""
-    venv = venvs.ensure_venv(cache_dir, f'heat-{series.name}',
-                             requirements(series), series.heat_constraints,
-                             log_file, timeout=timeout)
-    return HeatRelease(series.name, series.heat_version, venv)
 
 
 def render_heat_conf(path: Path, *, transport_url: str, db_url: str,
@@ -302,3 +273,208 @@ def _count_in_log(path: Path, offset: int, needle: str) -> int:
             return f.read().decode(errors='replace').count(needle)
     except FileNotFoundError:
         return 0
+
+
+class HeatService(service.Service):
+    """Heat: any number of heat-api and heat-engine, each of a release.
+
+    Every release reads the same ``heat.conf`` (the deployment's settings
+    survive an upgrade) and a per-release file; a process started on a
+    ``bus`` reads a third file moving it to a RabbitMQ virtual host of its
+    own (Heat's rolling upgrade). The plans start it; it is registered in
+    Keystone when the cloud starts.
+    """
+
+    name = 'heat'
+    title = 'Heat'
+    process_names = ('heat', 'heat-api', 'heat-engine')
+    migrate_tool = 'db_sync'
+    port_options = ('heat_api_port',)
+    starts_with_cloud = False
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.conf_file = cloud.run_dir / 'etc' / 'heat' / 'heat.conf'
+        self.db_url: str | None = None
+        # (process, release key, instance) -> its running fixture.
+        self.processes: dict[tuple[str, str, int], fixtures.Fixture] = {}
+        self.api: HeatApi | None = None
+        self.engine: HeatEngine | None = None
+        # The Heat the phases talk to (heat-manage of it, for the hooks).
+        self.release: HeatRelease | None = None
+        # Heat version -> the schema its db_sync left.
+        self.db_versions: dict[str, str] = {}
+
+    @property
+    def url(self) -> str:
+        return f'http://{self.cloud.host}:{self.cloud.opts.heat_api_port}'
+
+    @property
+    def cfn_url(self) -> str:
+        return f'http://{self.cloud.host}:{self.cloud.opts.heat_cfn_port}'
+
+    def prepare(self) -> None:
+        cloud = self.cloud
+        self.db_url = cloud.db.create_database('heat', 'heat',
+                                               cloud.password('db_heat'))
+        cloud.rabbit.add_user('heat', cloud.password('rabbit'))
+        render_heat_conf(
+            self.conf_file,
+            transport_url=cloud.rabbit.transport_url(
+                'heat', cloud.password('rabbit')),
+            db_url=self.db_url, auth_url=cloud.auth_url, host=cloud.host,
+            api_port=cloud.opts.heat_api_port,
+            heat_password=cloud.password('heat'),
+            domain_admin_password=cloud.password('domain_admin'),
+            cfn_port=cloud.opts.heat_cfn_port)
+
+    def register(self) -> None:
+        cloud = self.cloud
+        keystone.register_heat(
+            cloud.auth_url, cloud.password('admin'), cloud.password('heat'),
+            cloud.password('domain_admin'), self.url, self.cfn_url)
+
+    # -- configuration ------------------------------------------------------
+    def config_files(self, release: HeatRelease,
+                     bus: str | None = None) -> list[Path]:
+        release_conf = self.conf_file.parent / \
+            f'release-{release.key}-{release.version}.conf'
+        if not release_conf.exists():
+            render_release_conf(release_conf, release)
+        files = [self.conf_file, release_conf]
+        if bus is not None:
+            files.append(self.bus_conf(bus))
+        return files
+
+    def bus_conf(self, bus: str) -> Path:
+        """A third config file moving a process to its own virtual host.
+
+        Heat's rolling upgrade runs the new engines and API on a RabbitMQ
+        virtual host of their own (``heat-BUS``), created here with the
+        same user; the file holds the password, so it is mode 0600.
+        """
+        path = self.conf_file.parent / f'bus-{bus}.conf'
+        if not path.exists():
+            rabbit, password = self.cloud.rabbit, self.cloud.password(
+                'rabbit')
+            vhost = f'heat-{bus}'
+            rabbit.add_vhost(vhost)
+            rabbit.add_user('heat', password, vhost)
+            url = rabbit.transport_url('heat', password, vhost)
+            datafiles.write_private(path,
+                                    f'[DEFAULT]\ntransport_url = {url}\n')
+        return path
+
+    # -- the protocol -------------------------------------------------------
+    def migrate(self, release: HeatRelease) -> str:
+        """``heat-manage db_sync`` of ``release``; the schema it left."""
+        files = self.config_files(release)
+        log = self.cloud.log_dir / f'heat-manage-{release.key}.log'
+        db_sync(release, files, log)
+        version = db_version(release, files, log)
+        self.db_versions[release.version] = version
+        return f'schema at {version}'
+
+    def start(self, release: HeatRelease, process: str | None = None,
+              instance: int | None = None, bus: str | None = None) -> str:
+        """heat-engine, heat-api or both (``heat``) of ``release``."""
+        process = process or 'heat'
+        started = []
+        if process in ('heat', 'heat-engine'):
+            engine = self.start_engine(release, instance or 1, bus)
+            started.append(engine.stem)
+        if process in ('heat', 'heat-api'):
+            api = self.start_api(release, instance or 1, bus)
+            started.append(f'{api.stem} on {api.url}')
+        if bus:
+            started.append(f'on virtual host heat-{bus}')
+        return ', '.join(started)
+
+    def stop(self, release: HeatRelease | None = None,
+             process: str | None = None,
+             instance: int | None = None) -> str:
+        stopped = self.stop_processes(
+            None if process in (None, 'heat') else process, release,
+            instance)
+        return f'stopped {", ".join(stopped) or "nothing"}'
+
+    def running(self):
+        return list(self.processes.values())
+
+    # -- Heat's processes, any number of each release -----------------------
+    def api_port(self, instance: int = 1) -> int:
+        """heat-api #1 serves the registered port; #N ten ports per N up."""
+        return self.cloud.opts.heat_api_port + 10 * (instance - 1)
+
+    def start_engine(self, release: HeatRelease, instance: int = 1,
+                     bus: str | None = None) -> 'HeatEngine':
+        key = ('heat-engine', release.key, instance)
+        if key in self.processes:
+            raise exceptions.MiniCloudError(
+                f'{release.label} heat-engine #{instance} already runs')
+        engine = processes.use(self.cloud, HeatEngine(
+            release, self.config_files(release, bus), self.cloud.log_dir,
+            start_timeout=self.cloud.opts.service_timeout,
+            instance=instance))
+        engine.bus = bus
+        self.processes[key] = engine
+        self.engine = engine
+        if self.release is None:
+            self.release = release
+        return engine
+
+    def start_api(self, release: HeatRelease, instance: int = 1,
+                  bus: str | None = None) -> 'HeatApi':
+        key = ('heat-api', release.key, instance)
+        port = self.api_port(instance)
+        for (kind, _, other), process in self.processes.items():
+            if kind == 'heat-api' and other == instance:
+                raise exceptions.MiniCloudError(
+                    f'{process.release.label} heat-api #{instance} already '
+                    f'serves port {port}: start another instance '
+                    f'(heat-api@RELEASE#{instance + 1}) or stop it first')
+        api = processes.use(self.cloud, HeatApi(
+            release, self.config_files(release, bus), self.cloud.host, port,
+            self.cloud.log_dir, start_timeout=self.cloud.opts.service_timeout,
+            instance=instance))
+        api.bus = bus
+        self.processes[key] = api
+        self.api = api
+        self.release = release
+        return api
+
+    def stop_processes(self, kind: str | None = None,
+                       release: HeatRelease | None = None,
+                       instance: int | None = None) -> list[str]:
+        """Stop the matching Heat processes (APIs first); their names.
+
+        ``kind`` is ``heat-api``, ``heat-engine`` or None for both.
+        """
+        matching = [key for key in self.processes
+                    if (kind is None or key[0] == kind) and
+                    (release is None or key[1] == release.key) and
+                    (instance is None or key[2] == instance)]
+        matching.sort(key=lambda k: k[0] != 'heat-api')
+        stopping = [self.processes.pop(key) for key in matching]
+        # Told to stop all at once (APIs first), then each waited for: the
+        # engines' graceful stops overlap the APIs'.
+        for process in stopping:
+            process.terminate()
+        stopped = []
+        for process in stopping:
+            process.stop()
+            stopped.append(f'{process.release.label} {process.stem}')
+        apis = [p for k, p in self.processes.items() if k[0] == 'heat-api']
+        self.api = apis[-1] if apis else None
+        engines = self.engines()
+        self.engine = engines[-1] if engines else None
+        if self.api is not None:
+            self.release = self.api.release
+        elif self.engine is not None:
+            self.release = self.engine.release
+        return stopped
+
+    def engines(self) -> list['HeatEngine']:
+        """The heat-engine processes running now."""
+        return [p for k, p in self.processes.items()
+                if k[0] == 'heat-engine']

@@ -24,9 +24,8 @@ import yaml
 
 from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
-from heat_upgrade_tests import releases
 
 DEFAULT_DOMAIN = 'default'
 REGION = 'RegionOne'
@@ -39,23 +38,12 @@ STACK_DOMAIN_ADMIN = 'heat_domain_admin'
 STACK_OWNER_ROLE = 'heat_stack_owner'
 STACK_USER_ROLE = 'heat_stack_user'
 MEMBER_ROLE = 'member'
+# The non-admin owner of the checks' stacks.
+MEMBER_PROJECT = 'heat-upgrade-tests'
+MEMBER_USER = 'heat-upgrade-member'
 INTERFACES = ('public', 'internal', 'admin')
 # Seconds uwsgi gives a stopping worker (its default is 60): see uwsgi_argv.
 WORKER_RELOAD_MERCY = 5
-
-
-def requirements(series: releases.Series) -> list[str]:
-    """What the venv of ``series``' Keystone holds (pins come apart)."""
-    return [f'keystone=={series.keystone_version}', 'PyMySQL', 'pyuwsgi']
-
-
-def ensure_venv(series: releases.Series, cache_dir: Path, log_file: Path,
-                timeout: float = 900) -> Path:
-    """Build (or reuse) the venv of ``series``' Keystone."""
-    return venvs.ensure_venv(cache_dir, f'keystone-{series.name}',
-                             requirements(series),
-                             series.keystone_constraints, log_file,
-                             timeout=timeout)
 
 
 class Keystone(fixtures.Fixture):
@@ -419,3 +407,58 @@ def write_clouds_yaml(path: Path, auth_url: str,
     datafiles.write_private(Path(path),
                             yaml.safe_dump({'clouds': clouds},
                                            default_flow_style=False))
+
+
+class KeystoneService(service.Service):
+    """Keystone: where every other service registers, first to start."""
+
+    name = 'keystone'
+    title = 'Keystone'
+    migrate_tool = 'keystone-manage db_sync'
+    port_options = ('keystone_port',)
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.server: Keystone | None = None
+        self.db_url: str | None = None
+
+    def prepare(self) -> None:
+        self.db_url = self.cloud.db.create_database(
+            'keystone', 'keystone', self.cloud.password('db_keystone'))
+
+    def start(self, release, process=None, instance=None, bus=None) -> str:
+        cloud = self.cloud
+        if self.server is None:
+            self.server = processes.use(cloud, Keystone(
+                release.venv, cloud.run_dir / 'keystone', self.db_url,
+                cloud.host, cloud.opts.keystone_port,
+                cloud.password('admin'), cloud.log_dir,
+                start_timeout=cloud.opts.service_timeout))
+        else:
+            if release is not None:
+                self.server.venv = release.venv
+            self.server.start()
+        return f'keystone at {self.server.auth_url}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        """Stop Keystone: with Heat stopped too, no API answers."""
+        self.server.stop()
+        return ''
+
+    def migrate(self, release) -> str:
+        self.server.db_sync(release.venv)
+        return f'keystone {release.label}'
+
+    def register(self) -> None:
+        """The non-admin member who owns the checks' stacks."""
+        cloud = self.cloud
+        create_member(cloud.auth_url, cloud.password('admin'),
+                      MEMBER_PROJECT, MEMBER_USER, cloud.password('member'))
+
+    @property
+    def url(self) -> str:
+        return self.cloud.auth_url
+
+    def running(self):
+        process = self.server.process if self.server else None
+        return [process] if process is not None else []

@@ -19,6 +19,7 @@ import pymysql
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
 
 # A Unix socket path longer than this (108 bytes with the final NUL on
@@ -238,3 +239,28 @@ class MariaDB(fixtures.Fixture):
 def _check_name(value: str) -> None:
     if not _NAME.match(value):
         raise exceptions.MiniCloudError(f'invalid MariaDB name {value!r}')
+
+
+class MariaDBService(service.Service):
+    """The run's MariaDB, from the machine's binaries, for the whole run."""
+
+    name = 'mariadb'
+    title = 'MariaDB'
+    port_options = ('mysql_port',)
+    versioned = False
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.server: MariaDB | None = None
+
+    def start(self, release=None, process=None, instance=None,
+              bus=None) -> str:
+        cloud = self.cloud
+        self.server = processes.use(cloud, MariaDB(
+            cloud.run_dir / 'mariadb', cloud.opts.mysql_port, cloud.log_dir,
+            host=cloud.host, start_timeout=cloud.opts.service_timeout))
+        return f'mariadb on {self.server.socket}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        raise exceptions.MiniCloudError(
+            'MariaDB runs for the whole run (restart it instead)')

@@ -29,8 +29,8 @@ from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
-from heat_upgrade_tests import releases
 
 SERVICE_USER = 'neutron'
 PHYSNET = 'public'
@@ -39,15 +39,6 @@ PUBLIC_CIDR = '203.0.113.0/24'
 CONFIG_FILES = ('neutron.conf', )
 WORKERS = ('neutron-rpc-server', 'neutron-periodic-workers')
 SCHEMA_DUMP = Path('heat-upgrade-tests') / 'neutron-fresh-schema.sql'
-
-
-def requirements(series: releases.Series) -> list[str]:
-    """What the venv of ``series``' Neutron holds (pins come apart)."""
-    if not series.neutron_version:
-        raise exceptions.ConfigError(
-            f'series {series.name} names no neutron release in '
-            f'releases.yaml')
-    return [f'neutron=={series.neutron_version}', 'PyMySQL', 'pyuwsgi']
 
 
 class Neutron(fixtures.Fixture):
@@ -217,3 +208,64 @@ def make_public_network(conn: openstack.connection.Connection) -> str:
         raise exceptions.MiniCloudError(
             f'creating the external network in neutron failed: {exc}')
     return net.id
+
+
+class NeutronService(service.Service):
+    """Neutron's API, RPC and periodic workers; its external network."""
+
+    name = 'neutron'
+    title = 'Neutron'
+    migrate_tool = 'neutron-db-manage upgrade heads'
+    port_options = ('neutron_port',)
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.server: Neutron | None = None
+        self.db_url: str | None = None
+
+    def prepare(self) -> None:
+        cloud = self.cloud
+        self.db_url = cloud.db.create_database(
+            'neutron', 'neutron', cloud.password('db_neutron'))
+        cloud.rabbit.add_user('neutron', cloud.password('rabbit_neutron'))
+
+    def start(self, release, process=None, instance=None, bus=None) -> str:
+        cloud = self.cloud
+        if self.server is None:
+            self.server = processes.use(cloud, Neutron(
+                release.venv, cloud.run_dir / 'neutron', self.db_url,
+                cloud.rabbit.transport_url(
+                    'neutron', cloud.password('rabbit_neutron')),
+                cloud.auth_url, cloud.password('neutron'), cloud.host,
+                cloud.opts.neutron_port, cloud.log_dir,
+                start_timeout=cloud.opts.service_timeout,
+                db=cloud.db, db_name='neutron'))
+        else:
+            self.server.start(release.venv)
+        return f'neutron at {self.url}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        self.server.stop()
+        return ''
+
+    def migrate(self, release) -> str:
+        return f'neutron at {self.server.db_sync(release.venv)}'
+
+    def register(self) -> None:
+        """Neutron's user and endpoints, then the external network."""
+        cloud = self.cloud
+        register(cloud.auth_url, cloud.password('admin'),
+                 cloud.password('neutron'), self.url)
+        conn = keystone.admin_connection(cloud.auth_url,
+                                         cloud.password('admin'))
+        try:
+            make_public_network(conn)
+        finally:
+            conn.close()
+
+    @property
+    def url(self) -> str:
+        return f'http://{self.cloud.host}:{self.cloud.opts.neutron_port}'
+
+    def running(self):
+        return list(self.server.processes) if self.server else []

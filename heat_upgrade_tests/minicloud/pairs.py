@@ -54,8 +54,7 @@ def _future_series(name: str, version: str,
                    known: dict[str, releases.Series]) -> releases.Series:
     """A series past the newest known (master): the newest's Keystone."""
     newest = list(known.values())[-1]
-    return dataclasses.replace(newest, name=name, heat_version=version,
-                               slurp=name.endswith('.1'))
+    return newest.with_heat(version, name=name, slurp=name.endswith('.1'))
 
 
 def tree_side(spec: str, known: dict[str, releases.Series],
@@ -82,14 +81,13 @@ def tree_side(spec: str, known: dict[str, releases.Series],
         raise PairError(f'{tree}: Heat {version} is older than every known '
                         f'series; name its series ({newest.name}={path})')
     if name in known:
-        series = dataclasses.replace(known[name], heat_version=version)
+        series = known[name].with_heat(version)
         index = list(known).index(name)
     else:
         series = _future_series(name, version, known)
         index = len(known) - 1 + _distance(newest.name, name)
     # The newest series' pins apply to a tree, whatever its series.
-    series = dataclasses.replace(series,
-                                 heat_constraints=newest.heat_constraints)
+    series = series.with_constraints('heat', newest.heat_constraints)
     return Side(series, index, tree=tree, venv=venv)
 
 

@@ -30,6 +30,7 @@ import fixtures
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import heat_tests
 from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
@@ -38,13 +39,13 @@ from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import memory
 from heat_upgrade_tests.minicloud import mixing
-from heat_upgrade_tests.minicloud import neutron
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import ports
 from heat_upgrade_tests.minicloud import progress
 from heat_upgrade_tests.minicloud import runner
-from heat_upgrade_tests.minicloud import swift
+from heat_upgrade_tests.minicloud import service
+from heat_upgrade_tests.minicloud import services
 from heat_upgrade_tests import processes
 from heat_upgrade_tests import releases
 
@@ -63,10 +64,6 @@ UPGRADE_ORDER = ('keystone', 'swift', 'neutron', 'heat-upgrade-tests',
 # 50_neutron): registered where their services are enabled, before every
 # plugin.
 IN_TREE_AFTER_KEYSTONE = ('swift', 'neutron')
-# The services run beside Keystone and Heat: name -> (module, version attr).
-EXTRA_SERVICES = {'swift': (swift, 'swift_version', 'swift_constraints'),
-                  'neutron': (neutron, 'neutron_version',
-                              'neutron_constraints')}
 UPGRADE_GROUP = 'upgrade'
 INTEGRITY_REPORT = 'integrity-report.json'
 INTEGRITY_TIMEOUT = 1800
@@ -171,13 +168,11 @@ class UpgradeRun(runner.PlanRunner):
         # The phase runs in order, with their result files (report.json).
         self.phase_results: list[dict] = []
         self.heat_tests_problems: list[str] = []
-        self.db_versions: dict[str, str] = {}
         self.cloud: cloud_mod.MiniCloud | None = None
         self.old: heat.HeatRelease | None = None
         self.new: heat.HeatRelease | None = None
-        self.keystone_venvs: dict[str, Path] = {}
-        # 'swift' / 'neutron' -> {'old'|'new': venv}
-        self.service_venvs: dict[str, dict[str, Path]] = {}
+        # (service, 'old' | 'new') -> its installed release.
+        self.releases: dict[tuple[str, str], service.Release] = {}
         self.memory = memory.PeakMemory()
         # Stacks and Keystone objects before pre-upgrade; what is left
         # after destroy (leaks.left_behind), or why it could not be told.
@@ -197,20 +192,23 @@ class UpgradeRun(runner.PlanRunner):
 
     # -- names ----------------------------------------------------------------
     @property
+    def sides(self) -> dict[str, pairs.Side]:
+        return {'old': self.old_side, 'new': self.new_side}
+
+    @property
     def labels(self) -> plans.Labels:
-        keystones = {key: f'{side.series.name} '
-                          f'({side.series.keystone_version})'
-                     for key, side in (('old', self.old_side),
-                                       ('new', self.new_side))}
-        others = {}
-        for name, (_mod, attr, _pins) in EXTRA_SERVICES.items():
-            others[name] = {key: f'{side.series.name} '
-                                 f'({getattr(side.series, attr)})'
-                            for key, side in (('old', self.old_side),
-                                              ('new', self.new_side))}
-        return plans.Labels(heat={'old': self.old_side.label,
-                                  'new': self.new_side.label},
-                            keystone=keystones, others=others)
+        names = {name: {key: f'{side.series.name} '
+                             f'({side.series.version(name)})'
+                        for key, side in self.sides.items()}
+                 for name, cls in services.REGISTRY.items()
+                 if cls.versioned}
+        names['heat'] = {key: side.label for key, side in self.sides.items()}
+        return plans.Labels(names)
+
+    @property
+    def db_versions(self) -> dict[str, str]:
+        """Heat version -> the schema its db_sync left."""
+        return self.cloud.heat.db_versions if self.cloud else {}
 
     def heat_release(self, key: str) -> heat.HeatRelease:
         release = {'old': self.old, 'new': self.new}[key]
@@ -232,49 +230,35 @@ class UpgradeRun(runner.PlanRunner):
 
     def _preflight(self) -> str:
         opts = self.conf.minicloud
-        ports.ensure_free({
-            'keystone': opts.keystone_port, 'heat_api': opts.heat_api_port,
-            'mysql': opts.mysql_port, 'rabbit': opts.rabbit_port,
-            'rabbit_dist': opts.rabbit_dist_port,
-            'epmd': opts.epmd_port, 'swift_proxy': opts.swift_proxy_port,
-            'swift_object': opts.swift_object_port,
-            'swift_container': opts.swift_container_port,
-            'swift_account': opts.swift_account_port,
-            'neutron': opts.neutron_port}, host=opts.host)
+        ports.ensure_free({opt[:-len('_port')]: opts[opt]
+                           for opt in services.port_options()},
+                          host=opts.host)
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
         (self.run_dir / 'logs').mkdir(parents=True)
         packages.ensure_system_packages(self.run_dir / 'logs' / 'apt.log')
         return f'work directory {self.run_dir}'
 
-    def _wanted_venvs(self) -> dict[str, tuple[str, list[str], Path | None]]:
-        """The venvs the plan's steps need: Heat of both, Keystones named."""
+    def _wanted_venvs(self) -> dict[tuple[str, str],
+                                    tuple[str, list[str], Path | None]]:
+        """The venvs the plan's steps need: both Heats, the others named.
+
+        (service, 'old' | 'new') -> (venv name, requirements, constraints).
+        A Heat source tree brings its own venv; a series naming no release
+        of a service gets none (the service is not run).
+        """
         wanted = {}
-        for key, side in (('old', self.old_side), ('new', self.new_side)):
-            s = side.series
+        for key, side in self.sides.items():
             if side.tree is None:
-                wanted[f'heat-{key}'] = (
-                    f'heat-{s.heat_version}', heat.requirements(s),
-                    s.heat_constraints)
+                wanted[('heat', key)] = requirements.spec('heat', side.series)
         if self.conf.heat_tests.enabled:
-            wanted['heat-tests'] = heat_tests.venv_spec()
-        keystone_keys = {r.release for r in self.plan.refs()
-                         if r.service == 'keystone' and r.release}
-        for key in sorted(keystone_keys):
-            s = {'old': self.old_series, 'new': self.new_series}[key]
-            wanted[f'keystone-{key}'] = (
-                f'keystone-{s.keystone_version}', keystone.requirements(s),
-                s.keystone_constraints)
-        for name, (module, attr, pins) in EXTRA_SERVICES.items():
-            keys = {r.release for r in self.plan.refs()
-                    if r.service == name and r.release}
-            for key in sorted(keys):
-                s = {'old': self.old_series, 'new': self.new_series}[key]
-                if not getattr(s, attr):
-                    continue
-                wanted[f'{name}-{key}'] = (
-                    f'{name}-{getattr(s, attr)}', module.requirements(s),
-                    getattr(s, pins))
+            wanted[('heat-tests', '')] = heat_tests.venv_spec()
+        named = {(services.of_process(r.service).name, r.release)
+                 for r in self.plan.refs() if r.release}
+        for name, key in sorted(named):
+            series = self.sides[key].series
+            if name != 'heat' and series.version(name):
+                wanted[(name, key)] = requirements.spec(name, series)
         return wanted
 
     def _venvs(self) -> str:
@@ -286,33 +270,45 @@ class UpgradeRun(runner.PlanRunner):
                 logs / f'venv-{name}.log')
                 for key, (name, reqs, pins) in wanted.items()}
             built = {key: job.result() for key, job in jobs.items()}
-        for key, side in (('old', self.old_side), ('new', self.new_side)):
+        for key, side in self.sides.items():
             venv = side.venv if side.tree is not None else built[
-                f'heat-{key}']
-            setattr(self, key, heat.HeatRelease(
+                ('heat', key)]
+            release = heat.HeatRelease(
                 side.series.name, side.series.heat_version, venv,
-                tree=side.tree))
-            if f'keystone-{key}' in built:
-                self.keystone_venvs[key] = built[f'keystone-{key}']
-            for name in EXTRA_SERVICES:
-                if f'{name}-{key}' in built:
-                    self.service_venvs.setdefault(name, {})[key] = built[
-                        f'{name}-{key}']
+                tree=side.tree)
+            setattr(self, key, release)
+            self.releases[('heat', key)] = release
+        for (name, key), venv in built.items():
+            if name not in ('heat', 'heat-tests'):
+                series = self.sides[key].series
+                self.releases[(name, key)] = service.Release(
+                    name, series.name, series.version(name), venv)
         return f'{", ".join(n for n, _, _ in wanted.values())} in ' \
                f'{self.cache_dir}'
 
+    def release(self, ref: plans.ServiceRef) -> service.Release | None:
+        """The installed release a step names (None: not named)."""
+        if ref.release is None:
+            return None
+        name = services.of_process(ref.service).name
+        try:
+            return self.releases[(name, ref.release)]
+        except KeyError:
+            raise exceptions.MiniCloudError(
+                f'no {name} of the {ref.release} release is installed '
+                f'(virtual environments step not run, or releases.yaml '
+                f'names none)')
+
     def _start_cloud(self) -> str:
-        starting = {name: self.service_venvs.get(name, {}).get(
-            self.plan.start_release(name)) for name in EXTRA_SERVICES}
-        cloud = cloud_mod.MiniCloud(self.conf, self.run_dir,
-                                    self.keystone_venvs[self.plan.keystone],
-                                    swift_venv=starting['swift'],
-                                    neutron_venv=starting['neutron'])
+        starting = {name: self.releases.get(
+            (name, self.plan.start_release(name)))
+            for name in services.with_cloud()}
+        cloud = cloud_mod.MiniCloud(self.conf, self.run_dir, starting)
         # A failed setUp has already stopped what it started.
         self.cloud = processes.use(self._owner, cloud)
         self._configure_integrity()
-        return (f'keystone {self.labels.keystone[self.plan.keystone]} at '
-                f'{self.cloud.keystone.auth_url}')
+        return (f'keystone {self.labels.names["keystone"][self.plan.keystone]}'
+                f' at {self.cloud.keystone.auth_url}')
 
     def _configure_integrity(self) -> None:
         """The main phase configuration's ``[integrity]`` section.
@@ -330,7 +326,7 @@ class UpgradeRun(runner.PlanRunner):
             # oslo.config reads $ as a substitution.
             'database_connection': cloud.heat_db_url.replace('$', '$$'),
             'new_heat': str(self.new.venv / 'bin' / 'python'),
-            'heat_config_files': str(cloud.heat_conf),
+            'heat_config_files': str(cloud.heat.conf_file),
         }
         parser['minicloud'] = {'cache_dir': str(self.cache_dir)}
         # It now holds the database password.
@@ -343,43 +339,18 @@ class UpgradeRun(runner.PlanRunner):
     # -- the steps ------------------------------------------------------------
     def do_start(self, ref: plans.ServiceRef,
                  bus: str | None = None) -> str:
-        if ref.service == 'keystone':
-            self.cloud.start_keystone(self.keystone_venvs[ref.release])
-            return f'keystone at {self.cloud.keystone.auth_url}'
-        if ref.service in EXTRA_SERVICES:
-            self.cloud.start_service(ref.service,
-                                     self._service_venv(ref))
-            self.memory.sample()
-            return f'{ref.service} at {self.cloud.service(ref.service).url}'
-        release = self.heat_release(ref.release)
-        started = []
-        instance = ref.instance or 1
-        if ref.service in ('heat', 'heat-engine'):
-            engine = self.cloud.start_heat_engine(release, instance, bus)
-            started.append(engine.stem)
-        if ref.service in ('heat', 'heat-api'):
-            api = self.cloud.start_heat_api(release, instance, bus)
-            started.append(f'{api.stem} on {api.url}')
-        if bus:
-            started.append(f'on virtual host heat-{bus}')
+        detail = self.cloud.service(ref.service).start(
+            self.release(ref), ref.service, ref.instance, bus)
         self.memory.sample()
-        return ', '.join(started)
+        return detail
 
     def do_stop(self, ref: plans.ServiceRef) -> str:
         self.memory.sample()
-        if ref.service == 'keystone':
-            self.cloud.stop_keystone()
-            return ''
-        if ref.service in EXTRA_SERVICES:
-            self.cloud.stop_service(ref.service)
-            return ''
-        kind = None if ref.service == 'heat' else ref.service
-        release = self.heat_release(ref.release) if ref.release else None
-        stopped = self.cloud.stop_heat_processes(kind, release,
-                                                 ref.instance)
-        detail = f'stopped {", ".join(stopped) or "nothing"}'
-        if stopped and kind in (None, 'heat-engine') and (
-                self.cloud.engines() and self.cloud.api is not None and
+        engines = len(self.cloud.heat.engines())
+        detail = self.cloud.service(ref.service).stop(
+            self.release(ref), ref.service, ref.instance)
+        left = len(self.cloud.heat.engines())
+        if 0 < left < engines and self.cloud.heat.api is not None and (
                 self.sampler is not None and self.disruption is None):
             detail += '; ' + self._await_heat()
         return detail
@@ -402,25 +373,7 @@ class UpgradeRun(runner.PlanRunner):
                 f'{time.monotonic() - start:.1f}s')
 
     def do_migrate(self, ref: plans.ServiceRef) -> str:
-        if ref.service == 'keystone':
-            self.cloud.keystone_db_sync(self.keystone_venvs[ref.release])
-            return f'keystone {self.labels.keystone[ref.release]}'
-        if ref.service in EXTRA_SERVICES:
-            heads = self.cloud.service_db_sync(ref.service,
-                                               self._service_venv(ref))
-            return f'{ref.service} at {heads}'
-        release = self.heat_release(ref.release)
-        version = self.cloud.db_sync(release)
-        self.db_versions[release.version] = version
-        return f'schema at {version}'
-
-    def _service_venv(self, ref: plans.ServiceRef) -> Path:
-        try:
-            return self.service_venvs[ref.service][ref.release]
-        except KeyError:
-            raise exceptions.MiniCloudError(
-                f'no {ref.service} of the {ref.release} release is '
-                f'installed (releases.yaml names none)')
+        return self.cloud.service(ref.service).migrate(self.release(ref))
 
     def do_phase(self, phase: str) -> str:
         if phase == 'mixed':
@@ -495,7 +448,7 @@ class UpgradeRun(runner.PlanRunner):
         cloud = self.cloud
         self.heat_url = self.heat_url or cloud.heat_api_url
         self.sampler = disruption.Sampler(
-            cloud.keystone.auth_url, lambda: self.heat_url,
+            cloud.auth_url, lambda: self.heat_url,
             cloud_mod.MEMBER_USER, cloud.member_password(),
             cloud_mod.MEMBER_PROJECT, lambda: self.current)
         self.sampler.start()
@@ -537,7 +490,7 @@ class UpgradeRun(runner.PlanRunner):
         ``mixing.INCOMPATIBLE_STACK_TIMEOUT``, so the finding comes in
         minutes; the engines' logs say who served what.
         """
-        engines = self.cloud.engines()
+        engines = self.cloud.heat.engines()
         buses: dict[str | None, set[str]] = {}
         for engine in engines:
             buses.setdefault(engine.bus, set()).add(engine.release.key)
@@ -647,7 +600,7 @@ class UpgradeRun(runner.PlanRunner):
         return f'report {report}'
 
     def do_switch(self, endpoint: str, ref: plans.ServiceRef) -> str:
-        port = self.cloud.api_port(ref.instance or 1)
+        port = self.cloud.heat.api_port(ref.instance or 1)
         url = f'http://{self.cloud.host}:{port}'
         changed = self.cloud.switch_endpoint(endpoint, url)
         if endpoint == 'orchestration':
@@ -659,7 +612,7 @@ class UpgradeRun(runner.PlanRunner):
             url = self.cloud.keystone.auth_url
         else:
             url = (f'http://{self.cloud.host}:'
-                   f'{self.cloud.api_port(ref.instance or 1)}/')
+                   f'{self.cloud.heat.api_port(ref.instance or 1)}/')
         processes.wait_until(lambda: keystone.http_ok(url, timeout=2),
                              timeout, f'{ref} to answer on {url}')
         return url
@@ -672,7 +625,7 @@ class UpgradeRun(runner.PlanRunner):
         """
         hooks = hooks or {}
         self.check_moments(hooks)
-        hooks = heat_tests.plan_hooks(self, hooks)
+        hooks = with_heat_tests(self, hooks)
         try:
             if not self.prepared:
                 self.preflight()
@@ -700,6 +653,48 @@ class UpgradeRun(runner.PlanRunner):
         # turn (the database and the bus last).
         self.cloud.terminate_services()
         self._owner.cleanUp()
+
+
+def with_heat_tests(run, hooks: dict) -> dict:
+    """The plan's hooks with Heat's tests at its two moments added.
+
+    Only for plans with both moments (``pre-upgrade`` and ``new-heat-up``);
+    a failing run is a failed step (the run fails) that does not end the
+    walk, so the post-upgrade and destroy phases still run; it is also
+    kept in ``run.heat_tests_problems``.
+    """
+    moments = {'pre-upgrade': heat_tests.BEFORE,
+               'new-heat-up': heat_tests.AFTER}
+    if not run.conf.heat_tests.enabled or not set(moments) <= set(
+            run.plan.moments()):
+        return hooks
+    hooks = dict(hooks)
+    for moment, side in moments.items():
+        def hook(context, side=side, previous=hooks.get(moment)):
+            if previous is not None:
+                previous(context)
+            try:
+                context.step(f'Heat\'s own tests {side} the upgrade',
+                             lambda: _heat_tests_step(context, side))
+            except exceptions.UpgradeTestError:
+                pass  # recorded as a failed step: the run fails, goes on
+        hooks[moment] = hook
+    return hooks
+
+
+def _heat_tests_step(run, side: str) -> str:
+    argv = [sys.executable, '-m', 'heat_upgrade_tests.cmd', '--config-file',
+            str(run.cloud.phase_conf), 'heat-tests', side]
+    result = run_command(
+        argv, f'Heat\'s tests {side} the upgrade',
+        run.run_dir / 'logs' / f'heat-tests-{side}.log', echo=run.echo,
+        timeout=run.conf.heat_tests.timeout + 900)
+    if result.returncode != 0:
+        problem = (f'Heat\'s own tests {side} the upgrade failed (exit '
+                   f'{result.returncode}); see logs/heat-tests-{side}.log')
+        run.heat_tests_problems.append(problem)
+        raise exceptions.UpgradeTestError(problem)
+    return ''
 
 
 def _failed_checks(report: Path) -> list[str]:

@@ -45,16 +45,18 @@ import yaml
 
 from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import services
 
 PLANS_DIR = 'plans'
 DEFAULT_PLAN = 'full'
-SERVICES = ('keystone', 'swift', 'neutron', 'heat', 'heat-api',
-            'heat-engine')
-# Services started with the mini-cloud, of the release the plan names
-# (the plan's keys of the same names; Keystone's release when not given).
-CLOUD_SERVICES = ('keystone', 'swift', 'neutron')
+# What a plan may name, from the services' registry: every process name
+# (``heat-api``...); the services started with the mini-cloud, of the
+# release the plan names (its keys of the same names; Keystone's release
+# when not given); the services with a database.
+SERVICES = services.process_names()
+CLOUD_SERVICES = services.with_cloud()
 RELEASES = ('old', 'new')
-MIGRATABLE = ('keystone', 'neutron', 'heat')
+MIGRATABLE = services.migratable()
 ACTIONS = ('start', 'stop', 'migrate', 'phase', 'integrity', 'switch',
            'wait', 'group')
 OPTIONAL = ('title', 'moment', 'always', 'keep_going', 'bus')
@@ -130,9 +132,9 @@ class Plan:
     paths: tuple[str, ...]
     steps: tuple[Step, ...]
     path: Path | None = None
-    # The release Swift and Neutron start with (None: Keystone's).
-    swift: str | None = None
-    neutron: str | None = None
+    # The release each service started with the cloud starts as (absent:
+    # Keystone's).
+    starts: dict = dataclasses.field(default_factory=dict)
     # What the disruption sampler may observe before the run fails:
     # ``unavailable_seconds`` (service -> seconds) and
     # ``failed_stack_operations``; {}: reported, no budget.
@@ -144,7 +146,7 @@ class Plan:
 
     def start_release(self, service: str) -> str:
         """The release ``service`` (Keystone, Swift, Neutron) starts as."""
-        return getattr(self, service, None) or self.keystone
+        return self.starts.get(service) or self.keystone
 
     def groups(self) -> dict[str, Step]:
         return {s.group: s for s in self.steps if s.action == 'group'}
@@ -244,9 +246,9 @@ def load(path: Path) -> Plan:
     for key in ('name', 'summary', 'steps'):
         if not doc.get(key):
             raise PlanError(f'{where}: missing {key!r}')
-    extra = sorted(set(doc) - {'name', 'summary', 'follows', 'keystone',
-                               'swift', 'neutron', 'default_pair', 'paths',
-                               'steps', 'budget', 'shuffle_checks'})
+    extra = sorted(set(doc) - {'name', 'summary', 'follows', *CLOUD_SERVICES,
+                               'default_pair', 'paths', 'steps', 'budget',
+                               'shuffle_checks'})
     if extra:
         raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
     keystone = doc.get('keystone', 'new')
@@ -273,8 +275,10 @@ def load(path: Path) -> Plan:
                 summary=str(doc['summary']).strip(),
                 follows=str(doc.get('follows', '')).strip(),
                 keystone=keystone, default_pair=default_pair, paths=paths,
-                steps=steps, path=path, swift=doc.get('swift'),
-                neutron=doc.get('neutron'), shuffle_checks=shuffle_checks)
+                steps=steps, path=path,
+                starts={name: doc[name] for name in CLOUD_SERVICES
+                        if name != 'keystone' and doc.get(name)},
+                shuffle_checks=shuffle_checks)
     moments = plan.moments()
     twice = sorted({m for m in moments if moments.count(m) > 1})
     if twice:
@@ -445,11 +449,16 @@ def _group(where: str, entry: dict, name, common: dict) -> Step:
 class Labels:
     """How the old and new release are named in a plan's printed steps."""
 
-    heat: dict[str, str]
-    keystone: dict[str, str]
-    # Swift's and Neutron's, by service name (absent: Heat's labels).
-    others: dict[str, dict[str, str]] = dataclasses.field(
-        default_factory=dict)
+    # Service -> 'old' | 'new' -> its label (``2026.2 (30.0.0)``).
+    names: dict[str, dict[str, str]]
+
+    @property
+    def heat(self) -> dict[str, str]:
+        return self.names['heat']
+
+    def of(self, process: str) -> dict[str, str]:
+        """The labels of the service running ``process``."""
+        return self.names[services.of_process(process).name]
 
 
 def describe(step: Step, labels: Labels) -> str:
@@ -476,12 +485,10 @@ def describe(step: Step, labels: Labels) -> str:
 
 
 def _process(ref: ServiceRef, labels: Labels) -> str:
-    if ref.service == 'keystone':
-        names = labels.keystone
-    else:
-        names = labels.others.get(ref.service, labels.heat)
-    service = {'keystone': 'Keystone', 'heat': 'Heat', 'swift': 'Swift',
-               'neutron': 'Neutron'}.get(ref.service, ref.service)
+    names = labels.of(ref.service)
+    owner = services.of_process(ref.service)
+    # A service by its title; one of its processes by its own name.
+    service = owner.title if ref.service == owner.name else ref.service
     if ref.instance is not None:
         service += f'#{ref.instance}'
     if ref.release is None:
@@ -492,9 +499,7 @@ def _process(ref: ServiceRef, labels: Labels) -> str:
 def _describe_ref(action: str, ref: ServiceRef, labels: Labels,
                   args: dict) -> str:
     if action == 'migrate':
-        tool = {'heat': 'db_sync',
-                'neutron': 'neutron-db-manage upgrade heads'}.get(
-            ref.service, 'keystone-manage db_sync')
+        tool = services.of_process(ref.service).migrate_tool
         return f'{tool} with {_process(ref, labels)}'
     if action == 'wait':
         return (f'wait for {_process(ref, labels)} to answer (at most '
@@ -508,11 +513,12 @@ def render(plan: Plan, labels: Labels,
     lines = [f'==> plan {plan.name}: {plan.summary}']
     if plan.follows:
         lines.append(f'    follows: {plan.follows}')
-    lines.append(f'    Keystone at the start: '
-                 f'{labels.keystone[plan.keystone]}')
-    for service, names in sorted(labels.others.items()):
-        lines.append(f'    {service.capitalize()} at the start: '
-                     f'{names[plan.start_release(service)]}')
+    # Keystone first, then the others by name.
+    for service in sorted(CLOUD_SERVICES,
+                          key=lambda name: (name != 'keystone', name)):
+        start = labels.names[service][plan.start_release(service)]
+        lines.append(f'    {services.REGISTRY[service].title} at the '
+                     f'start: {start}')
     number = 0
     for step in plan.steps:
         if step.action != 'group':

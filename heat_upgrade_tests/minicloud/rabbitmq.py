@@ -26,6 +26,7 @@ import fixtures
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
 
 CTL_TIMEOUT = 60
@@ -243,3 +244,29 @@ class RabbitMQ(fixtures.Fixture):
         path = '' if vhost == '/' else quote(vhost, safe='')
         return (f'rabbit://{quote(user, safe="")}:{quote(password, safe="")}'
                 f'@{host}:{self.port}/{path}')
+
+
+class RabbitMQService(service.Service):
+    """The run's RabbitMQ, from the machine's binaries, for the whole run."""
+
+    name = 'rabbitmq'
+    title = 'RabbitMQ'
+    port_options = ('rabbit_port', 'rabbit_dist_port', 'epmd_port')
+    versioned = False
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.server: RabbitMQ | None = None
+
+    def start(self, release=None, process=None, instance=None,
+              bus=None) -> str:
+        cloud, opts = self.cloud, self.cloud.opts
+        self.server = processes.use(cloud, RabbitMQ(
+            cloud.run_dir / 'rabbitmq', opts.rabbit_port,
+            opts.rabbit_dist_port, opts.epmd_port, cloud.log_dir,
+            host=cloud.host, start_timeout=opts.service_timeout))
+        return f'rabbitmq on {cloud.host}:{opts.rabbit_port}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        raise exceptions.MiniCloudError(
+            'RabbitMQ runs for the whole run (restart it instead)')

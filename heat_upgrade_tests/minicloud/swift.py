@@ -28,8 +28,8 @@ import fixtures
 from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import keystone
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
-from heat_upgrade_tests import releases
 
 SERVERS = ('object', 'container', 'account')
 # Each server's ``main``, run after pointing Swift at the mini-cloud's
@@ -47,14 +47,6 @@ DEVICE = 'd1'
 PART_POWER = 6
 # Operators of an account: the roles Heat's member user holds.
 OPERATOR_ROLES = 'admin,member'
-
-
-def requirements(series: releases.Series) -> list[str]:
-    """What the venv of ``series``' Swift holds (pins come apart)."""
-    if not series.swift_version:
-        raise exceptions.ConfigError(
-            f'series {series.name} names no swift release in releases.yaml')
-    return [f'swift=={series.swift_version}', 'keystonemiddleware']
 
 
 def check_xattrs(directory: Path) -> None:
@@ -241,3 +233,48 @@ def register(auth_url: str, admin_password: str, password: str,
     keystone.register_service(
         auth_url, admin_password, SERVICE_USER, password, 'swift',
         'object-store', 'Swift Object Storage', endpoint, region)
+
+
+class SwiftService(service.Service):
+    """Swift's four servers; no database, the same rings and data."""
+
+    name = 'swift'
+    title = 'Swift'
+    port_options = ('swift_proxy_port', 'swift_object_port',
+                    'swift_container_port', 'swift_account_port')
+
+    def __init__(self, cloud):
+        super().__init__(cloud)
+        self.servers: Swift | None = None
+
+    def start(self, release, process=None, instance=None, bus=None) -> str:
+        cloud, opts = self.cloud, self.cloud.opts
+        if self.servers is None:
+            self.servers = processes.use(cloud, Swift(
+                release.venv, cloud.run_dir / 'swift', cloud.host,
+                {'proxy': opts.swift_proxy_port,
+                 'object': opts.swift_object_port,
+                 'container': opts.swift_container_port,
+                 'account': opts.swift_account_port},
+                cloud.auth_url, cloud.password('swift'), cloud.log_dir,
+                start_timeout=opts.service_timeout))
+        else:
+            self.servers.venv = release.venv
+            self.servers.start()
+        return f'swift at {self.url}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        self.servers.stop()
+        return ''
+
+    def register(self) -> None:
+        cloud = self.cloud
+        register(cloud.auth_url, cloud.password('admin'),
+                 cloud.password('swift'), self.servers.endpoint)
+
+    @property
+    def url(self) -> str:
+        return self.servers.url
+
+    def running(self):
+        return list(self.servers.processes) if self.servers else []

@@ -355,7 +355,7 @@ class FakeCloud:
         self.conf = config.load(config_files=[])
         self.clouds_yaml = self.run_dir / 'clouds.yaml'
         self.results_dir = self.run_dir / 'results'
-        self.swift = None
+        self.services = {}
 
     write_phase_conf = cloud_mod.MiniCloud.write_phase_conf
 

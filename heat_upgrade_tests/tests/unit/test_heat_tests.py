@@ -11,6 +11,7 @@ import yaml
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import heat_tests
+from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.tests.unit import test_runner
 from heat_upgrade_tests.tests.unit import test_runreport
@@ -122,16 +123,16 @@ class PlanHooksTest(testtools.TestCase):
         run.heat_tests_problems = []
         sides = []
 
-        def hook(context, side, plan_mod):
+        def hook(context, side):
             sides.append((side, list(context.calls)))
             return ''
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.heat_tests._hook', hook))
+            'heat_upgrade_tests.minicloud.plan._heat_tests_step', hook))
         return run, sides
 
     def test_before_after_pre_upgrade_and_after_once_new_heat_is_up(self):
         run, sides = self.make()
-        run.walk(heat_tests.plan_hooks(run, {}))
+        run.walk(plan_mod.with_heat_tests(run, {}))
         self.assertEqual(['before', 'after'], [s for s, _ in sides])
         self.assertEqual('phase pre-upgrade', sides[0][1][-1])
         self.assertEqual('start heat@new', sides[1][1][-1])
@@ -141,11 +142,11 @@ class PlanHooksTest(testtools.TestCase):
     def test_off_by_default(self):
         run, sides = self.make(enabled=False)
         self.assertFalse(config.load(config_files=[]).heat_tests.enabled)
-        self.assertEqual({}, heat_tests.plan_hooks(run, {}))
+        self.assertEqual({}, plan_mod.with_heat_tests(run, {}))
 
     def test_a_callers_hook_at_the_same_moment_still_runs(self):
         run, sides = self.make()
-        run.walk(heat_tests.plan_hooks(
+        run.walk(plan_mod.with_heat_tests(
             run, {'pre-upgrade': lambda ctx: ctx.calls.append('drill')}))
         self.assertEqual(['before', 'after'], [s for s, _ in sides])
         self.assertEqual('drill', sides[0][1][-1])

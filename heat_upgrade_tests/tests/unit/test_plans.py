@@ -18,14 +18,14 @@ from heat_upgrade_tests.tests.phases import base
 DRILL_MOMENTS = ('old-heat-up', 'pre-upgrade', 'heat-down', 'all-down',
                  'no-api', 'keystone-up', 'during-upgrade', 'db-synced',
                  'new-heat-up', 'post-upgrade', 'destroy')
-LABELS = plans.Labels(heat={'old': '2026.1 (26.0.2)',
-                            'new': '2026.2 (27.0.1)'},
-                      keystone={'old': '2026.1 (29.1.0)',
-                                'new': '2026.2 (30.0.0)'},
-                      others={'swift': {'old': '2026.1 (2.37.4)',
-                                        'new': '2026.2 (2.38.3)'},
-                              'neutron': {'old': '2026.1 (28.0.2)',
-                                          'new': '2026.2 (29.0.0)'}})
+LABELS = plans.Labels({'heat': {'old': '2026.1 (26.0.2)',
+                                'new': '2026.2 (27.0.1)'},
+                       'keystone': {'old': '2026.1 (29.1.0)',
+                                    'new': '2026.2 (30.0.0)'},
+                       'swift': {'old': '2026.1 (2.37.4)',
+                                 'new': '2026.2 (2.38.3)'},
+                       'neutron': {'old': '2026.1 (28.0.2)',
+                                   'new': '2026.2 (29.0.0)'}})
 
 
 def side(name: str) -> pairs.Side:

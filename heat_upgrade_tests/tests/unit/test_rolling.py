@@ -41,8 +41,7 @@ class RollingPlansTest(testtools.TestCase):
     @base.idempotent_id('ed6fc90b-bc9d-440a-96dc-d7877a406b0e')
     def test_same_seed_same_plan(self):
         plan = plans.get('rolling-mixed')
-        labels = plans.Labels(heat={'old': 'O', 'new': 'N'},
-                              keystone={'old': 'KO', 'new': 'KN'})
+        labels = test_runner.LABELS
         renders = {}
         for seed in range(20):
             one = plans.vary(plan, seed)

@@ -14,6 +14,12 @@ from heat_upgrade_tests.minicloud import runner
 from heat_upgrade_tests.tests.phases import base
 
 
+# Heat's releases O and N; the others' (Keystone's) KO and KN.
+LABELS = plans.Labels({'heat': {'old': 'O', 'new': 'N'},
+                       **{name: {'old': 'KO', 'new': 'KN'}
+                          for name in ('keystone', 'swift', 'neutron')}})
+
+
 class FakeRun(runner.PlanRunner):
     """Records each action; fails the phases named in ``failing``."""
 
@@ -25,8 +31,7 @@ class FakeRun(runner.PlanRunner):
 
     @property
     def labels(self):
-        return plans.Labels(heat={'old': 'O', 'new': 'N'},
-                            keystone={'old': 'KO', 'new': 'KN'})
+        return LABELS
 
     def do_start(self, ref, bus=None):
         self.calls.append(f'start {ref}' + (f' on {bus}' if bus else ''))
