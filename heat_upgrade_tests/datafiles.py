@@ -10,7 +10,6 @@ from pathlib import Path
 import string
 import sys
 
-import heat_upgrade_tests
 from heat_upgrade_tests import exceptions
 
 INSTALLED_SUBDIR = Path('share', 'heat-upgrade-tests', 'upgrade')
@@ -18,7 +17,7 @@ INSTALLED_SUBDIR = Path('share', 'heat-upgrade-tests', 'upgrade')
 
 def upgrade_dir() -> Path:
     """The ``upgrade/`` directory holding releases.yaml and templates."""
-    package_dir = Path(heat_upgrade_tests.__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent
     candidates = [package_dir.parent / 'upgrade',
                   Path(sys.prefix) / INSTALLED_SUBDIR]
     for candidate in candidates:

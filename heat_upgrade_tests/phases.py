@@ -19,19 +19,10 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import mixed
 from heat_upgrade_tests import state as state_mod
 
-PRE_UPGRADE = 'pre-upgrade'
-# Read-only and repeatable: with a Heat up (either release), the stacks
-# and what they made are as pre-upgrade recorded them; the state is never
-# written, so it may run any number of times between the other phases.
-VERIFY = 'verify'
-DURING_UPGRADE = 'during-upgrade'
-NO_API = 'no-api'
-# Rolling plans: old and new engines both serve (see ``mixed``).
-MIXED = 'mixed'
-POST_UPGRADE = 'post-upgrade'
-DESTROY = 'destroy'
-PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, MIXED,
-          POST_UPGRADE, DESTROY)
+# The phases, named once in the ground (state.py).
+PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, MIXED, POST_UPGRADE, DESTROY = (
+    state_mod.PHASES)
+PHASES = state_mod.PHASES
 
 PASSED = 'passed'
 FAILED = 'failed'

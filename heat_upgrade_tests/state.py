@@ -18,10 +18,24 @@ import uuid
 from heat_upgrade_tests import exceptions
 
 SCHEMA_VERSION = 1
-PHASE_ORDER = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api',
-               'mixed', 'post-upgrade', 'destroy')
 _SECRET_KEY = re.compile(r'pass(word)?|secret|token|credential|private_key',
                          re.IGNORECASE)
+
+PRE_UPGRADE = 'pre-upgrade'
+# Read-only and repeatable: with a Heat up (either release), the stacks
+# and what they made are as pre-upgrade recorded them; the state is never
+# written, so it may run any number of times between the other phases.
+VERIFY = 'verify'
+DURING_UPGRADE = 'during-upgrade'
+NO_API = 'no-api'
+# Rolling plans: old and new engines both serve (see ``mixed``).
+MIXED = 'mixed'
+POST_UPGRADE = 'post-upgrade'
+DESTROY = 'destroy'
+# Every phase, in grenade's order; the one list of them.
+PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, MIXED,
+          POST_UPGRADE, DESTROY)
+PHASE_ORDER = PHASES
 
 
 class CheckState:

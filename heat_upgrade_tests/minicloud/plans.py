@@ -46,6 +46,7 @@ import yaml
 from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import services
+from heat_upgrade_tests import state
 
 PLANS_DIR = 'plans'
 DEFAULT_PLAN = 'full'
@@ -66,8 +67,7 @@ _BUS = re.compile(r'^[a-z][a-z0-9-]{0,30}$')
 # The kinds of release pair a plan may run on (see ``pairs``).
 N_1, SLURP = 'n-1', 'slurp'
 PATH_KINDS = (N_1, SLURP)
-PHASES = ('pre-upgrade', 'verify', 'during-upgrade', 'no-api', 'mixed',
-          'post-upgrade', 'destroy')
+PHASES = state.PHASES
 INTEGRITY_TITLE = ('integrity: schema, rows, options, heat.conf, '
                    'heat-status, RPC')
 _REF = re.compile(r'^(?P<service>[a-z-]+)(@(?P<release>[a-z]+))?'

@@ -38,6 +38,8 @@ from typing import Any
 import subunit
 import testtools
 
+from heat_upgrade_tests import state
+
 PASS = 'pass'
 FAIL = 'fail'
 SKIP = 'skip'
@@ -259,9 +261,8 @@ def _columns(directory: Path, summary: dict) -> list[PhaseColumn]:
     if columns:
         return columns
     # No driver summary: every phase stream found, in the phases' order.
-    from heat_upgrade_tests import phases  # the phases' names only
     streams = sorted(directory.glob('**/*.subunit'))
-    for phase in phases.PHASES:
+    for phase in state.PHASES:
         for stream in streams:
             if stream.name == f'{phase}.subunit':
                 rel = stream.relative_to(directory)

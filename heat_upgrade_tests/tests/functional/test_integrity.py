@@ -17,10 +17,10 @@ import sys
 import fixtures
 import testtools
 
-from heat_upgrade_tests.integrity import minicloud as integrity_minicloud
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
 from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.tests.functional import integrity_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
 from heat_upgrade_tests.tests.phases import base
@@ -41,7 +41,7 @@ class IntegrityOnMiniCloudTest(testtools.TestCase):
         return scenario().plan
 
     def report(self) -> dict:
-        path = self.plan().run_dir / integrity_minicloud.REPORT_FILE
+        path = self.plan().run_dir / plan_mod.INTEGRITY_REPORT
         if not path.exists():
             self.fail(f'no integrity report: {scenario().error}')
         return json.loads(path.read_text())
@@ -65,7 +65,7 @@ class IntegrityOnMiniCloudTest(testtools.TestCase):
     @base.idempotent_id('7789d499-0477-44f8-af31-9719a1a7a66a')
     def test_integrity_step_ran_after_db_sync_and_passed(self):
         steps = [s.name for s in self.plan().steps]
-        index = steps.index(integrity_minicloud.STEP)
+        index = steps.index(plans.INTEGRITY_TITLE)
         new = self.plan().new_series.name
         self.assertIn(f'db_sync with Heat {new}', steps[index - 1])
         self.assertIn(f'start Heat {new}', steps[index + 2]
