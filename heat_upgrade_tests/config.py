@@ -48,8 +48,6 @@ cloud_opts = [
                     'failures, as from_series (OS_CLOUD__TO_SERIES).'),
 ]
 
-SERIES_RE = re.compile(r'^\d{4}\.\d$')
-
 phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')
 phases_opts = [
     cfg.StrOpt('state_dir',
@@ -279,7 +277,7 @@ def _series_from_versions(conf: cfg.ConfigOpts) -> None:
         value = conf.cloud[opt]
         if not value:
             continue
-        if SERIES_RE.match(value):
+        if releases.is_series_name(value):
             known = list(releases.load_series())
             # The series after the newest is the development one (what a
             # development version of Heat maps to); others are unknown.

@@ -207,20 +207,13 @@ def _parse_time(value: Any) -> datetime.datetime | None:
 
 
 def _query(url: str, sql: str, args: tuple = ()) -> list[tuple]:
-    """Rows of one read-only query on Heat's database; errors one line."""
-    import pymysql
+    """Rows of one read-only query on Heat's database; errors one line.
 
-    from heat_upgrade_tests.integrity import rows
-    conn = rows.connect(url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql, args)
-            return list(cur.fetchall())
-    except pymysql.err.MySQLError as exc:
-        raise exceptions.UpgradeTestError(
-            f"cannot read Heat's database {rows.describe_url(url)}: {exc}")
-    finally:
-        conn.close()
+    Imported here: PyMySQL is loaded only by a probe that asks the
+    database, not by every phase that imports this module.
+    """
+    from heat_upgrade_tests import heatdb
+    return heatdb.read(url, sql, args)
 
 
 def db_engines(url: str) -> list[Engine]:

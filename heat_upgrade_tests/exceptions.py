@@ -31,6 +31,16 @@ class PortBusy(MiniCloudError):
     """A port the mini-cloud needs is taken by another process."""
 
 
+class IntegrityError(UpgradeTestError):
+    """A release, a file or a command the integrity checks need is bad.
+
+    Defined here rather than in the integrity package because Heat's
+    database module (``heatdb``, which that package uses) raises it too,
+    for a URL it cannot read or a database it cannot reach; the integrity
+    checks report it as a failed finding.
+    """
+
+
 class TimeoutExpired(UpgradeTestError):
     """A bounded wait ran out; the message says what it waited for."""
 

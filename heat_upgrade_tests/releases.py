@@ -18,6 +18,12 @@ from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
 
 RELEASES_FILE = 'releases.yaml'
+# A release series name, YYYY.N: the year and its release (two a year,
+# .1 and .2). N is read as a number, so that 2025.10 would sort after
+# 2025.2, never as a float. Without anchors, so that a series can also be
+# found inside a longer name (a log file's); ``series_key`` is the parser.
+SERIES_PATTERN = r'[0-9]{4}\.[0-9]+'
+_SERIES_NAME = re.compile(SERIES_PATTERN)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,8 +53,8 @@ class Series:
         default_factory=dict, hash=False)
 
     @property
-    def sort_key(self) -> tuple[int, ...]:
-        return _sort_key(self.name)
+    def sort_key(self) -> tuple[int, int]:
+        return series_key(self.name)
 
     def version(self, service: str) -> str | None:
         """The release of ``service`` in this series, or None."""
@@ -78,8 +84,31 @@ class Series:
         lambda self: self.constraints.get('keystone'))
 
 
-def _sort_key(name: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in name.split('.'))
+def series_key(name: str) -> tuple[int, int]:
+    """(year, release) of a series name such as ``2026.1``; its sort key.
+
+    The one reading of a series name: the releases file, the
+    configuration, the checks' known failures and the plans all order and
+    recognise series by it, so they cannot disagree on what a series is.
+    ValueError, naming the bad name, for anything not of the form YYYY.N.
+    """
+    if not isinstance(name, str) or not _SERIES_NAME.fullmatch(name):
+        raise ValueError(f'{name!r} is not a release series (YYYY.N)')
+    year, _, number = name.partition('.')
+    return int(year), int(number)
+
+
+def is_series_name(name: str) -> bool:
+    """Whether ``name`` is of the form of a series (known or not).
+
+    For the callers that tell a series from a Heat version (``2026.1``
+    against ``26.0.2``) before they look it up.
+    """
+    try:
+        series_key(name)
+    except ValueError:
+        return False
+    return True
 
 
 def load_series(path: Path | None = None) -> dict[str, Series]:
@@ -141,7 +170,7 @@ def _parse(path: Path, name: object, entry: object,
         # An unquoted 2025.1 is a float; 2025.10 would silently be 2025.1.
         raise exceptions.ConfigError(f'{where}: quote the series name')
     try:
-        _sort_key(name)
+        series_key(name)
     except ValueError:
         raise exceptions.ConfigError(f'{where}: not of the form YYYY.N')
     if not isinstance(entry, dict):
@@ -246,7 +275,7 @@ def series_of_version(version: str,
 
 def next_series(name: str, steps: int = 1) -> str:
     """The series ``steps`` after ``name``: two a year, ``.1`` and ``.2``."""
-    year, half = _sort_key(name)
+    year, half = series_key(name)
     index = year * 2 + (half - 1) + steps
     return f'{index // 2}.{index % 2 + 1}'
 

@@ -15,34 +15,25 @@ from pathlib import Path
 import secrets
 import time
 
+from heat_upgrade_tests import heatdb
 from heat_upgrade_tests import processes
 
 COPY = 'heat_bench_copy'
 COPY_USER = 'heat_bench'
 
 
-def row_counts(db, database: str = 'heat') -> dict[str, int]:
-    """``{table: rows}`` of a database (``db``: the mini-cloud's MariaDB)."""
-    tables = [row[0] for row in db.execute('SHOW TABLES', database=database)]
-    return {table: int(db.execute(f'SELECT COUNT(*) FROM `{table}`',
-                                  database=database)[0][0])
-            for table in tables}
-
-
 def copy_database(db, source: str = 'heat', target: str = COPY) -> str:
-    """Copy ``source`` into a fresh ``target``; its SQLAlchemy URL."""
+    """Copy ``source`` into a fresh ``target``; its SQLAlchemy URL.
+
+    ``db``: the mini-cloud's MariaDB, which makes the database and its
+    user; the tables are copied as ``heatdb.copy_tables`` does.
+    """
     db.execute(f'DROP DATABASE IF EXISTS `{target}`')
     url = db.create_database(target, COPY_USER, secrets.token_hex(16))
     conn = db.connect()
     try:
         with conn.cursor() as cursor:
-            cursor.execute('SET FOREIGN_KEY_CHECKS=0')
-            cursor.execute(f'SHOW TABLES FROM `{source}`')
-            for (table,) in cursor.fetchall():
-                cursor.execute(f'CREATE TABLE `{target}`.`{table}` LIKE '
-                               f'`{source}`.`{table}`')
-                cursor.execute(f'INSERT INTO `{target}`.`{table}` SELECT * '
-                               f'FROM `{source}`.`{table}`')
+            heatdb.copy_tables(cursor, source, target)
     finally:
         conn.close()
     return url
@@ -56,14 +47,13 @@ def timed_db_sync(cloud, release, work: Path, timeout: float = 600
     table), the seconds ``heat-manage db_sync`` took, and where its output
     went. The copy and the file holding its URL are removed afterwards.
     """
-    rows = row_counts(cloud.db)
+    rows = heatdb.row_counts(cloud.db)
     url = copy_database(cloud.db)
     conf = work / 'db-sync-copy.conf'
     log = work / f'db-sync-copy-{release.version}.log'
     fd = os.open(conf, os.O_WRONLY | os.O_TRUNC | os.O_CREAT, 0o600)
     with os.fdopen(fd, 'w') as f:
-        # oslo.config reads $ as a substitution.
-        f.write(f'[database]\nconnection = {url.replace("$", "$$")}\n')
+        f.write(f'[database]\nconnection = {heatdb.conf_value(url)}\n')
     argv = [str(release.bin('heat-manage'))]
     for path in [*cloud.heat.config_files(release), conf]:
         argv += ['--config-file', str(path)]

@@ -14,6 +14,8 @@ import dataclasses
 from pathlib import Path
 import re
 
+from heat_upgrade_tests import releases
+
 # [pid: 941|app: 0|req: 3/3] 127.0.0.1 () {...} [date] POST /v1/x/stacks
 #   => generated 231 bytes in 1468 msecs (HTTP/1.1 201) ...
 _LINE = re.compile(r'\] (?P<method>[A-Z]+) (?P<path>\S+) => generated .*? '
@@ -26,7 +28,8 @@ def service_of(log_name: str) -> str | None:
     if not log_name.endswith('-uwsgi.log'):
         return None
     stem = log_name[:-len('-uwsgi.log')]
-    return re.sub(r'-\d{4}\.\d(-\d+)?$', '', stem)
+    # The series a heat-api of the mini-cloud runs is in its log's name.
+    return re.sub(rf'-{releases.SERIES_PATTERN}(-\d+)?$', '', stem)
 
 
 def kind(method: str, path: str) -> str:

@@ -23,6 +23,7 @@ import uuid
 
 from heat_upgrade_tests import clients
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import releases
 from heat_upgrade_tests import state as state_mod
 
 TEMPLATE_DIR = Path(__file__).parent / 'templates'
@@ -36,17 +37,6 @@ MINICLOUD_SERVICES = frozenset({'identity', 'orchestration', 'network',
 PLACEHOLDER = 'SCAFFOLD-PLACEHOLDER'
 
 
-def series_key(name: str) -> tuple[int, ...]:
-    """Sort key of a release series name such as ``2026.1``."""
-    try:
-        key = tuple(int(part) for part in name.split('.'))
-    except ValueError:
-        key = ()
-    if len(key) != 2:
-        raise ValueError(f'{name!r} is not a release series (YYYY.N)')
-    return key
-
-
 def in_series_range(spec: str, series: str | None) -> bool:
     """Whether ``series`` is in a range of series.
 
@@ -58,10 +48,10 @@ def in_series_range(spec: str, series: str | None) -> bool:
         return True
     first, dots, last = spec.partition('..')
     if not dots:
-        return series_key(series) == series_key(first)
-    key = series_key(series)
-    return ((not first or key >= series_key(first)) and
-            (not last or key <= series_key(last)))
+        return releases.series_key(series) == releases.series_key(first)
+    key = releases.series_key(series)
+    return ((not first or key >= releases.series_key(first)) and
+            (not last or key <= releases.series_key(last)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,7 +253,8 @@ class ResourceCheck:
         """Why this cloud cannot run the check, or None."""
         from_series = getattr(ctx.conf.cloud, 'from_series', None)
         if self.min_series and from_series and (
-                series_key(from_series) < series_key(self.min_series)):
+                releases.series_key(from_series) <
+                releases.series_key(self.min_series)):
             return (f'needs Heat {self.min_series} or newer before the '
                     f'upgrade; this cloud upgrades from {from_series}')
         missing_admin = self.admin_missing(ctx)
@@ -639,7 +630,7 @@ def _validate_series_declarations(cls: type[ResourceCheck]) -> None:
     """Refuse a bad min_series or known failure at import time."""
     try:
         if cls.min_series:
-            series_key(cls.min_series)
+            releases.series_key(cls.min_series)
         for known in cls.known_failures:
             if known.phase not in state_mod.PHASE_ORDER:
                 raise ValueError(f'unknown phase {known.phase!r}')
@@ -649,7 +640,7 @@ def _validate_series_declarations(cls: type[ResourceCheck]) -> None:
                 if spec != '*':
                     for end in spec.split('..'):
                         if end:
-                            series_key(end)
+                            releases.series_key(end)
     except ValueError as exc:
         raise TypeError(f'check {cls.name}: {exc}')
 

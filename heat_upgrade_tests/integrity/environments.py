@@ -33,7 +33,6 @@ import re
 import shutil
 import subprocess
 
-from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import sources
@@ -45,8 +44,9 @@ _VERSION = re.compile(r'^\d+(\.\d+){1,3}([.\-+]?[A-Za-z0-9.]+)?$')
 SERIES, VERSION, SOURCE, PYTHON = 'series', 'version', 'source', 'python'
 
 
-class IntegrityError(exceptions.UpgradeTestError):
-    """A release, a file or a command the integrity checks need is bad."""
+# The integrity package's error, by the name its modules and users know;
+# defined with the other errors so that ``heatdb`` can raise it too.
+IntegrityError = exceptions.IntegrityError
 
 
 @dataclasses.dataclass
@@ -146,7 +146,7 @@ def classify(spec: str, known: dict[str, releases.Series]) -> tuple[str,
         raise IntegrityError(
             f'{spec} is a directory but neither a venv (no bin/python) nor '
             f'a Heat source tree (no setup.cfg and heat/)')
-    if config.SERIES_RE.match(spec):
+    if releases.is_series_name(spec):
         # YYYY.N is a series, never a Heat version: refused before any
         # venv is built.
         raise IntegrityError(

@@ -19,9 +19,9 @@ more than ``max_events_per_stack`` events, the oldest
 purge explains them: the stack reached the limit and only its oldest
 events are gone.
 
-The database is read with PyMySQL, which this project already uses, so
-recording needs no release's environment; Heat's databases in devstack
-and in the mini-cloud are MySQL/MariaDB.
+The database is read through ``heatdb`` (PyMySQL), so recording needs no
+release's environment; Heat's databases in devstack and in the
+mini-cloud are MySQL/MariaDB.
 """
 
 import collections
@@ -32,10 +32,8 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-import urllib.parse
 
-import pymysql
-
+from heat_upgrade_tests import heatdb
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests import state as state_mod
@@ -62,46 +60,6 @@ CONTENT_COLUMNS = {
     'software_config': ('name', 'group', 'config'),
     'snapshot': ('name', 'status', 'data'),
 }
-
-
-def parse_url(url: str) -> dict[str, Any]:
-    """PyMySQL connection arguments from a SQLAlchemy URL."""
-    parts = urllib.parse.urlsplit(url)
-    if not parts.scheme.startswith('mysql'):
-        raise environments.IntegrityError(
-            f'the row check reads MySQL/MariaDB only (mysql+pymysql://...), '
-            f'not {parts.scheme}://')
-    query = dict(urllib.parse.parse_qsl(parts.query))
-    args: dict[str, Any] = {
-        'user': urllib.parse.unquote(parts.username or ''),
-        'password': urllib.parse.unquote(parts.password or ''),
-        'database': parts.path.lstrip('/') or None,
-        'charset': query.get('charset', 'utf8'),
-    }
-    if 'unix_socket' in query:
-        args['unix_socket'] = query['unix_socket']
-    else:
-        args['host'] = parts.hostname or 'localhost'
-        args['port'] = parts.port or 3306
-    if not args['database']:
-        raise environments.IntegrityError(
-            'the database URL names no database')
-    return args
-
-
-def describe_url(url: str) -> str:
-    """The URL without its password, for reports."""
-    args = parse_url(url)
-    where = args.get('unix_socket') or f'{args["host"]}:{args["port"]}'
-    return f'{args["user"]}@{where}/{args["database"]}'
-
-
-def connect(url: str) -> pymysql.connections.Connection:
-    try:
-        return pymysql.connect(connect_timeout=10, **parse_url(url))
-    except pymysql.err.MySQLError as exc:
-        raise environments.IntegrityError(
-            f'cannot connect to Heat\'s database {describe_url(url)}: {exc}')
 
 
 def _select(cursor, sql: str, ids) -> list[tuple]:
@@ -217,16 +175,12 @@ def read_rows(cursor, roots: dict[str, str]) -> dict[str, Any]:
 def record(url: str, state_dir: Path) -> dict[str, Any]:
     """Write the snapshot of the checks' rows; return it."""
     roots = stack_roots(state_dir)
-    conn = connect(url)
-    try:
-        with conn.cursor() as cursor:
-            found = read_rows(cursor, roots)
-    finally:
-        conn.close()
+    with heatdb.cursor(url) as cursor:
+        found = read_rows(cursor, roots)
     snapshot = {
         'schema_version': SCHEMA_VERSION,
         'taken_at': datetime.datetime.now(datetime.timezone.utc).isoformat(),
-        'database': describe_url(url),
+        'database': heatdb.describe_url(url),
         'roots': roots,
         **found,
     }
@@ -343,30 +297,26 @@ def check(url: str, snapshot: dict[str, Any],
     def compared(table: str, rid: str) -> bool:
         sid = snapshot['rows'][table].get(rid)
         return snapshot['stacks'].get(sid, {}).get('root') not in busy
-    conn = connect(url)
-    try:
-        with conn.cursor() as cursor:
-            present = {}
-            for table in TABLES:
-                ids = snapshot['rows'].get(table, {})
-                present[table] = {str(r[0]) for r in _select(
-                    cursor, f'SELECT id FROM {table} WHERE id IN ({{ids}})',
-                    ids)}
-            deleted = {r[0] for r in _select(
-                cursor, 'SELECT id FROM stack WHERE id IN ({ids}) AND '
-                        'deleted_at IS NOT NULL', snapshot['rows']['stack'])}
-            events = collections.defaultdict(list)
-            for eid, sid in _select(cursor, 'SELECT id, stack_id FROM event '
-                                            'WHERE stack_id IN ({ids})',
-                                    snapshot['events']):
-                events[sid].append(eid)
-            content = {}
-            for table in CONTENT_COLUMNS:
-                content[table] = read_content(
-                    cursor, table, [rid for rid in snapshot['content'][table]
-                                    if compared(table, rid)])
-    finally:
-        conn.close()
+    with heatdb.cursor(url) as cursor:
+        present = {}
+        for table in TABLES:
+            ids = snapshot['rows'].get(table, {})
+            present[table] = {str(r[0]) for r in _select(
+                cursor, f'SELECT id FROM {table} WHERE id IN ({{ids}})',
+                ids)}
+        deleted = {r[0] for r in _select(
+            cursor, 'SELECT id FROM stack WHERE id IN ({ids}) AND '
+                    'deleted_at IS NOT NULL', snapshot['rows']['stack'])}
+        events = collections.defaultdict(list)
+        for eid, sid in _select(cursor, 'SELECT id, stack_id FROM event '
+                                        'WHERE stack_id IN ({ids})',
+                                snapshot['events']):
+            events[sid].append(eid)
+        content = {}
+        for table in CONTENT_COLUMNS:
+            content[table] = read_content(
+                cursor, table, [rid for rid in snapshot['content'][table]
+                                if compared(table, rid)])
     limit, _ = purge_settings(list(conf_files))
     problems, notes = [], []
     counts = {}

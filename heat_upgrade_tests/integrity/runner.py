@@ -15,6 +15,7 @@ from pathlib import Path
 import time
 
 from heat_upgrade_tests import config
+from heat_upgrade_tests import heatdb
 from heat_upgrade_tests.integrity import accepted
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import options as options_mod
@@ -234,7 +235,7 @@ def run(settings: Settings) -> report.Report:
     result = report.Report(this.title())
     result.context = {
         'old': _describe(this.old), 'new': _describe(this.new),
-        'database': (rows.describe_url(settings.database_connection)
+        'database': (heatdb.describe_url(settings.database_connection)
                      if settings.database_connection else None),
         'checks': checks, 'timings': this.timings}
     for check in checks:

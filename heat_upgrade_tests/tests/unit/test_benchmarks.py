@@ -17,7 +17,6 @@ import fixtures
 import subunit
 import testtools
 
-from heat_upgrade_tests.benchmarks import dbsync
 from heat_upgrade_tests.benchmarks import figures
 from heat_upgrade_tests.benchmarks import plain
 from heat_upgrade_tests.benchmarks import plots
@@ -360,19 +359,6 @@ class FakeCloud:
     write_phase_conf = cloud_mod.MiniCloud.write_phase_conf
 
 
-class FakeDb:
-    """The project's MariaDB, answering the row counts."""
-
-    def __init__(self, tables):
-        self.tables = tables
-
-    def execute(self, sql, database=None, args=None):
-        if sql == 'SHOW TABLES':
-            return [(t,) for t in self.tables]
-        table = sql.split('`')[1]
-        return [(self.tables[table],)]
-
-
 class RoundsTest(testtools.TestCase):
 
     def test_wanted_rounds_share_one_round(self):
@@ -403,11 +389,6 @@ class RoundsTest(testtools.TestCase):
             st.save(doc)
         docs = rounds.read_states(tmp, ['a'], 3)
         self.assertEqual([('a', 1), ('a', 2)], sorted(docs))
-
-    def test_row_counts(self):
-        self.assertEqual({'stack': 3, 'resource': 7},
-                         dbsync.row_counts(FakeDb({'stack': 3,
-                                                   'resource': 7})))
 
 
 def bench_script():

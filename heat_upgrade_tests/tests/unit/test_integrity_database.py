@@ -6,6 +6,7 @@ import os
 import fixtures
 import testtools
 
+from heat_upgrade_tests import heatdb
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
@@ -73,23 +74,6 @@ class RowsTest(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.dir = self.useFixture(fixtures.TempDir()).path
-
-    def test_parse_url(self):
-        args = rows.parse_url('mysql+pymysql://heat:p%40ss@db.example:3307/'
-                              'heat?charset=utf8')
-        self.assertEqual({'user': 'heat', 'password': 'p@ss',
-                          'database': 'heat', 'charset': 'utf8',
-                          'host': 'db.example', 'port': 3307}, args)
-        self.assertEqual('heat@db.example:3307/heat', rows.describe_url(
-            'mysql+pymysql://heat:p%40ss@db.example:3307/heat'))
-        sock = rows.parse_url('mysql+pymysql://root@/heat?unix_socket=/s')
-        self.assertEqual('/s', sock['unix_socket'])
-
-    def test_other_databases_are_a_clear_error(self):
-        exc = self.assertRaises(environments.IntegrityError, rows.parse_url,
-                                'postgresql://heat@db/heat')
-        self.assertIn('MySQL/MariaDB only', str(exc))
-        self.assertIn('postgresql://', str(exc))
 
     def test_stack_roots_skip_skipped_and_destroyed(self):
         for name, record, skipped in (
@@ -269,7 +253,7 @@ class RowSnapshotTest(testtools.TestCase):
                 (4, 'child');
         ''')
         self.useFixture(fixtures.MockPatchObject(
-            rows, 'connect', lambda url: FakeConnection(self.db)))
+            heatdb, 'connect', lambda url: FakeConnection(self.db)))
 
     def snapshot(self):
         with FakeCursor(self.db.cursor()) as cursor:

@@ -11,6 +11,37 @@ from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.phases import base
 
 
+class SeriesNameTest(testtools.TestCase):
+    """The one reading of a series name (YYYY.N) every module shares."""
+
+    def test_key_is_year_and_release_as_numbers(self):
+        self.assertEqual((2026, 1), releases.series_key('2026.1'))
+        # A number, not a float: 2025.10 is after 2025.2.
+        self.assertLess(releases.series_key('2025.2'),
+                        releases.series_key('2025.10'))
+
+    def test_anything_else_is_a_value_error_naming_it(self):
+        for bad in ('2026', '2026.1.1', '26.1', 'dalmatian', ' 2026.1',
+                    '2026.1\n', '2026.', '+2026.1', 2025.1, None):
+            exc = self.assertRaises(ValueError, releases.series_key, bad)
+            self.assertEqual(f'{bad!r} is not a release series (YYYY.N)',
+                             str(exc))
+            self.assertFalse(releases.is_series_name(bad), bad)
+        self.assertTrue(releases.is_series_name('2030.2'))
+
+    def test_releases_file_refuses_a_name_not_of_the_form(self):
+        path = Path(self.useFixture(fixtures.TempDir()).path) / 'r.yaml'
+        path.write_text("series:\n  '2026':\n    heat: 26.0.0\n"
+                        "    keystone: 28.0.0\n")
+        exc = self.assertRaises(exceptions.ConfigError,
+                                releases.load_series, path)
+        self.assertIn("series '2026': not of the form YYYY.N", str(exc))
+
+    def test_series_sort_by_the_key(self):
+        known = releases.load_series()
+        self.assertEqual(sorted(known, key=releases.series_key), list(known))
+
+
 class SeriesOfVersionTest(testtools.TestCase):
 
     def setUp(self):
