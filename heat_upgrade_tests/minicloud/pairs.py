@@ -54,7 +54,8 @@ def _future_series(name: str, version: str,
                    known: dict[str, releases.Series]) -> releases.Series:
     """A series past the newest known (master): the newest's Keystone."""
     newest = list(known.values())[-1]
-    return newest.with_heat(version, name=name, slurp=name.endswith('.1'))
+    return newest.with_heat(version, name=name,
+                            slurp=releases.series_key(name)[1] == 1)
 
 
 def tree_side(spec: str, known: dict[str, releases.Series],

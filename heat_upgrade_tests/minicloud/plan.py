@@ -29,6 +29,7 @@ import fixtures
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import heat_tests
+from heat_upgrade_tests import heatdb
 from heat_upgrade_tests.installs import packages
 from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import venvs
@@ -323,8 +324,7 @@ class UpgradeRun(runner.PlanRunner):
         parser = configparser.RawConfigParser()
         parser.read(cloud.phase_conf)
         parser['integrity'] = {
-            # oslo.config reads $ as a substitution.
-            'database_connection': cloud.heat_db_url.replace('$', '$$'),
+            'database_connection': heatdb.conf_value(cloud.heat_db_url),
             'new_heat': str(self.new.venv / 'bin' / 'python'),
             'heat_config_files': str(cloud.heat.conf_file),
         }
@@ -423,11 +423,7 @@ class UpgradeRun(runner.PlanRunner):
             conn = self.cloud.db.connect('heat')
             try:
                 with conn.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT id, name FROM stack WHERE deleted_at IS "
-                        "NULL AND NOT (action = 'DELETE' AND status = "
-                        "'COMPLETE')")
-                    return dict(cursor.fetchall())
+                    return heatdb.live_stacks(cursor)
             finally:
                 conn.close()
         except Exception as exc:

@@ -31,7 +31,9 @@ class SeriesNameTest(testtools.TestCase):
 
     def test_releases_file_refuses_a_name_not_of_the_form(self):
         path = Path(self.useFixture(fixtures.TempDir()).path) / 'r.yaml'
-        path.write_text("series:\n  '2026':\n    heat: 26.0.0\n"
+        path.write_text("services:\n  heat: {package: openstack-heat}\n"
+                        "  keystone: {package: keystone}\n"
+                        "series:\n  '2026':\n    heat: 26.0.0\n"
                         "    keystone: 28.0.0\n")
         exc = self.assertRaises(exceptions.ConfigError,
                                 releases.load_series, path)
