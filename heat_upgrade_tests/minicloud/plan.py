@@ -5,11 +5,8 @@ machine: it builds what is missing (system packages, the venvs of the
 releases the plan names), starts MariaDB, RabbitMQ and Keystone, walks the
 plan (``upgrade/plans/NAME.yaml``) and always stops everything it started.
 Phases and the integrity checks run as the commands a user runs, in
-processes of their own: this package never imports the integrity package
-(that one imports this one).
-
-``FullUpgradePlan`` is the run of the ``full`` plan, with the order of its
-projects given by the caller (the functional tests give grenade's).
+processes of their own: the plan never imports the phases, the checks or
+the integrity package (tests/unit/test_imports.py holds that).
 """
 
 from collections.abc import Mapping
@@ -53,19 +50,6 @@ from heat_upgrade_tests import releases
 Hook = runner.Hook
 StepResult = runner.StepResult
 
-# The full plan's projects, in grenade's order: grenade upgrades its
-# projects in registration order (Keystone first); this project's grenade
-# settings put ``heat-upgrade-tests`` (whose upgrade.sh runs the
-# during-upgrade phase) just before ``heat`` (Heat's own plugin: db_sync
-# and the new Heat). The functional tests get the order from the grenade
-# settings themselves, through the grenade stand-in.
-UPGRADE_ORDER = ('keystone', 'swift', 'neutron', 'heat-upgrade-tests',
-                 'heat')
-# Grenade's in-tree projects after Keystone, in its order (projects/30_swift,
-# 50_neutron): registered where their services are enabled, before every
-# plugin.
-IN_TREE_AFTER_KEYSTONE = ('swift', 'neutron')
-UPGRADE_GROUP = 'upgrade'
 INTEGRITY_REPORT = 'integrity-report.json'
 INTEGRITY_TIMEOUT = 1800
 # Heat's rpc_response_timeout (60 s) and some: how long an API may wait on
@@ -700,30 +684,3 @@ def _failed_checks(report: Path) -> list[str]:
         return []
     return [f'{f["check"]}: {f["summary"]}' for f in doc.get('findings', [])
             if f.get('status') == 'failed']
-
-
-class FullUpgradePlan(UpgradeRun):
-    """The ``full`` plan; ``upgrade_order`` orders its projects."""
-
-    def __init__(self, conf, old, new, echo: bool = True,
-                 upgrade_order: tuple[str, ...] = UPGRADE_ORDER):
-        upgrade_order = with_in_tree(tuple(upgrade_order))
-        try:
-            super().__init__(conf, old, new, plan='full', echo=echo,
-                             orders={UPGRADE_GROUP: upgrade_order})
-        except plans.PlanError as exc:
-            raise exceptions.ConfigError(str(exc))
-
-
-def with_in_tree(order: tuple[str, ...]) -> tuple[str, ...]:
-    """Grenade's order with its in-tree Swift and Neutron put in.
-
-    The grenade stand-in enables no in-tree project but Keystone; a job
-    that runs Swift and Neutron has grenade register them right after
-    Keystone (and Placement), before every plugin.
-    """
-    missing = [p for p in IN_TREE_AFTER_KEYSTONE if p not in order]
-    if not missing:
-        return order
-    at = order.index('keystone') + 1 if 'keystone' in order else 0
-    return order[:at] + tuple(missing) + order[at:]

@@ -160,6 +160,26 @@ def upgrade_order(stack_root: Path,
                          f'{run.output}')
 
 
+# Grenade's in-tree projects after Keystone, in its order (projects/30_swift,
+# 50_neutron): registered where their services are enabled, before every
+# plugin.
+IN_TREE_AFTER_KEYSTONE = ('swift', 'neutron')
+
+
+def with_in_tree(order: tuple[str, ...]) -> tuple[str, ...]:
+    """Grenade's order with its in-tree Swift and Neutron put in.
+
+    The grenade stand-in enables no in-tree project but Keystone; a job
+    that runs Swift and Neutron has grenade register them right after
+    Keystone (and Placement), before every plugin.
+    """
+    missing = [p for p in IN_TREE_AFTER_KEYSTONE if p not in order]
+    if not missing:
+        return order
+    at = order.index('keystone') + 1 if 'keystone' in order else 0
+    return order[:at] + tuple(missing) + order[at:]
+
+
 def phase_command() -> str:
     """The phase command the hooks use here: no tox, this interpreter."""
     return f'{sys.executable} -m heat_upgrade_tests.cmd phase'

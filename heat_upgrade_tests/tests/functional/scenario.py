@@ -35,7 +35,7 @@ KEYSTONE_DESTROYED: dict[str, Any] = {}
 
 @dataclasses.dataclass
 class Scenario:
-    plan: plan_mod.FullUpgradePlan
+    plan: plan_mod.UpgradeRun
     drills: dict[str, plan_mod.PhaseRun]
     error: str | None
 
@@ -44,7 +44,7 @@ class Drills:
     """Fault drills, each a phase command run at a moment of the upgrade.
 
     A drill set is any object with ``hooks()`` returning ``{moment:
-    callable(plan)}``; the moments are the names ``FullUpgradePlan.run``
+    callable(plan)}``; the moments are the names ``UpgradeRun.run``
     calls hooks after. Results go into the shared ``results`` dict.
     """
 
@@ -163,7 +163,9 @@ def scenario() -> Scenario:
     # order the grenade settings give, with the job's plugins sorted.
     with tempfile.TemporaryDirectory(prefix='hut-grenade-order-') as tmp:
         order = grenade_drills.upgrade_order(Path(tmp))
-    plan = plan_mod.FullUpgradePlan(conf, old, new, upgrade_order=order)
+    plan = plan_mod.UpgradeRun(
+        conf, old, new, plan='full',
+        orders={'upgrade': grenade_drills.with_in_tree(order)})
     results: dict[str, plan_mod.PhaseRun] = {}
     error = None
     try:

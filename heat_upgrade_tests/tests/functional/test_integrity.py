@@ -37,7 +37,7 @@ def _finding(doc, check):
 
 class IntegrityOnMiniCloudTest(testtools.TestCase):
 
-    def plan(self) -> plan_mod.FullUpgradePlan:
+    def plan(self) -> plan_mod.UpgradeRun:
         return scenario().plan
 
     def report(self) -> dict:

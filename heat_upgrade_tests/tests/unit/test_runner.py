@@ -211,26 +211,14 @@ class SourceTreeVenvTest(testtools.TestCase):
                          venvs.venv_hash(['x'], None, ''))
 
 
-class OneWayImportTest(testtools.TestCase):
-
-    @base.idempotent_id('908bf031-4475-4a9f-b236-3292419ec2cc')
-    def test_the_minicloud_package_never_imports_integrity(self):
-        package = Path(plans.__file__).parent
-        for module in package.glob('*.py'):
-            for line in module.read_text().splitlines():
-                if line.startswith(('import ', 'from ')):
-                    self.assertNotIn('heat_upgrade_tests.integrity', line,
-                                     module.name)
-
-
 class InTreeOrderTest(testtools.TestCase):
 
     @base.idempotent_id('2ae5b4e6-abbd-4ae3-8369-1587f0d702c1')
     def test_grenade_order_gets_swift_and_neutron_after_keystone(self):
-        from heat_upgrade_tests.minicloud import plan as plan_mod
+        from heat_upgrade_tests.tests.functional import grenade_drills
         self.assertEqual(
             ('keystone', 'swift', 'neutron', 'heat-upgrade-tests', 'heat'),
-            plan_mod.with_in_tree(('keystone', 'heat-upgrade-tests',
-                                   'heat')))
+            grenade_drills.with_in_tree(('keystone', 'heat-upgrade-tests',
+                                         'heat')))
         order = ('keystone', 'neutron', 'swift', 'heat')
-        self.assertEqual(order, plan_mod.with_in_tree(order))
+        self.assertEqual(order, grenade_drills.with_in_tree(order))

@@ -93,8 +93,9 @@ def all_drills() -> dict[str, Drill]:
 class Toolbox:
     """What a drill uses to break its check's stack on the mini-cloud.
 
-    ``plan`` is the running FullUpgradePlan; ``state_dir`` the drills'
-    state directory, where the check's record says what its stack is.
+    ``plan`` is the running full plan (an ``UpgradeRun``); ``state_dir``
+    the drills' state directory, where the check's record says what its
+    stack is.
     """
 
     def __init__(self, plan, state_dir: Path, check: str):
