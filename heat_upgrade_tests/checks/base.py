@@ -28,10 +28,11 @@ from heat_upgrade_tests import state as state_mod
 
 TEMPLATE_DIR = Path(__file__).parent / 'templates'
 _REGISTRY: dict[str, type['ResourceCheck']] = {}
-# The services of the devstack-free mini-cloud: a check needing no other
-# service runs there (and must have a fault drill).
-MINICLOUD_SERVICES = frozenset({'identity', 'orchestration', 'network',
-                                'object-store'})
+# The services of the devstack-free mini-cloud (the catalogue types of the
+# services releases.yaml installs): a check needing no other service runs
+# there (and must have a fault drill).
+MINICLOUD_SERVICES = frozenset(
+    p.catalog_type for p in releases.packages().values() if p.catalog_type)
 # What ``heat-upgrade-tests scaffold`` writes where only the check's author
 # knows what to say; ``register`` refuses a check still carrying it.
 PLACEHOLDER = 'SCAFFOLD-PLACEHOLDER'

@@ -135,18 +135,19 @@ def db_version(release: HeatRelease, config_files: list[Path],
     return lines[-1].strip()
 
 
-class HeatEngine(fixtures.Fixture):
-    """The release's ``heat-engine``, with its own log file.
+class _HeatProcess(fixtures.Fixture):
+    """One process of a Heat release (heat-engine, heat-api), its own log.
 
-    Ready once each of its ``workers`` processes has logged "Starting
-    engine_worker"; fails early if the process exits. A graceful stop
-    takes 10-12 s: Heat waits for its threads.
+    ``terminate`` sends SIGTERM only, so that several processes stop
+    together (``processes.stop_all``); ``stop`` waits, bounded, then
+    SIGKILLs.
     """
 
+    kind = ''
+
     def __init__(self, release: HeatRelease, config_files: list[Path],
-                 log_dir: Path, workers: int = DEFAULT_ENGINE_WORKERS,
-                 start_timeout: float = 120, stop_timeout: float = 60,
-                 instance: int = 1):
+                 log_dir: Path, workers: int, start_timeout: float,
+                 stop_timeout: float, instance: int):
         super().__init__()
         self.release = release
         self.config_files = [Path(p) for p in config_files]
@@ -155,12 +156,40 @@ class HeatEngine(fixtures.Fixture):
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.instance = instance
-        self.stem = _stem('heat-engine', release, instance)
+        self.stem = _stem(self.kind, release, instance)
         self.log_file = self.log_dir / f'{self.stem}.log'
         self.process: processes.ManagedProcess | None = None
-        self._log_offset = 0
         # The virtual host it was moved to (None: heat.conf's).
         self.bus: str | None = None
+
+    def terminate(self) -> None:
+        """SIGTERM only: ``stop`` then waits (processes.stop_all)."""
+        if self.process is not None:
+            self.process.terminate()
+
+    def stop(self) -> None:
+        """Stop it (SIGTERM, bounded wait, then SIGKILL)."""
+        if self.process is not None:
+            self.process.stop()
+
+
+class HeatEngine(_HeatProcess):
+    """The release's ``heat-engine``, with its own log file.
+
+    Ready once each of its ``workers`` processes has logged "Starting
+    engine_worker"; fails early if the process exits. A graceful stop
+    takes 10-12 s: Heat waits for its threads.
+    """
+
+    kind = 'heat-engine'
+
+    def __init__(self, release: HeatRelease, config_files: list[Path],
+                 log_dir: Path, workers: int = DEFAULT_ENGINE_WORKERS,
+                 start_timeout: float = 120, stop_timeout: float = 60,
+                 instance: int = 1):
+        super().__init__(release, config_files, log_dir, workers,
+                         start_timeout, stop_timeout, instance)
+        self._log_offset = 0
 
     def _setUp(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -181,18 +210,8 @@ class HeatEngine(fixtures.Fixture):
         return _count_in_log(self.log_file, self._log_offset,
                              ENGINE_READY_LINE) >= self.workers
 
-    def terminate(self) -> None:
-        """SIGTERM only: ``stop`` then waits (processes.stop_all)."""
-        if self.process is not None:
-            self.process.terminate()
 
-    def stop(self) -> None:
-        """Stop the engine (SIGTERM, bounded wait, then SIGKILL)."""
-        if self.process is not None:
-            self.process.stop()
-
-
-class HeatApi(fixtures.Fixture):
+class HeatApi(_HeatProcess):
     """The release's Heat API, ``heat.wsgi.api:application`` under uwsgi.
 
     The configuration files reach Heat through ``--pyargv`` and an
@@ -200,24 +219,16 @@ class HeatApi(fixtures.Fixture):
     nonsense name under uwsgi. Ready when ``GET /`` lists the versions.
     """
 
+    kind = 'heat-api'
+
     def __init__(self, release: HeatRelease, config_files: list[Path],
                  host: str, port: int, log_dir: Path, workers: int = 2,
                  start_timeout: float = 120, stop_timeout: float = 30,
                  instance: int = 1):
-        super().__init__()
-        self.release = release
-        self.config_files = [Path(p) for p in config_files]
+        super().__init__(release, config_files, log_dir, workers,
+                         start_timeout, stop_timeout, instance)
         self.host = host
         self.port = port
-        self.log_dir = Path(log_dir)
-        self.workers = workers
-        self.start_timeout = start_timeout
-        self.stop_timeout = stop_timeout
-        self.instance = instance
-        self.stem = _stem('heat-api', release, instance)
-        self.log_file = self.log_dir / f'{self.stem}.log'
-        self.process: processes.ManagedProcess | None = None
-        self.bus: str | None = None
 
     @property
     def url(self) -> str:
@@ -241,16 +252,6 @@ class HeatApi(fixtures.Fixture):
         self.process.wait_ready(
             lambda: keystone.http_ok(self.url + '/'), self.start_timeout,
             f'{self.release.label} heat-api to answer on {self.url}')
-
-    def terminate(self) -> None:
-        """SIGTERM only: ``stop`` then waits (processes.stop_all)."""
-        if self.process is not None:
-            self.process.terminate()
-
-    def stop(self) -> None:
-        """Stop serving (SIGTERM, bounded wait, then SIGKILL)."""
-        if self.process is not None:
-            self.process.stop()
 
 
 def _stem(service: str, release: HeatRelease, instance: int) -> str:

@@ -247,13 +247,7 @@ def register_heat(auth_url: str, admin_password: str, heat_password: str,
         idp = conn.identity
         roles = _roles(idp, ['admin', 'service', STACK_OWNER_ROLE,
                              STACK_USER_ROLE])
-        service_project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
-                                   'Service users of the mini-cloud')
-        heat_user = _user(idp, HEAT_USER, heat_password, DEFAULT_DOMAIN,
-                          service_project.id)
-        for role_name in ('admin', 'service'):
-            idp.assign_project_role_to_user(service_project, heat_user,
-                                            roles[role_name])
+        _service_user(idp, HEAT_USER, heat_password, roles)
         domain = _first(idp.domains(name=STACK_DOMAIN)) or idp.create_domain(
             name=STACK_DOMAIN, description='Users created by Heat stacks')
         domain_admin = _user(idp, STACK_DOMAIN_ADMIN, domain_admin_password,
@@ -283,14 +277,7 @@ def register_service(auth_url: str, admin_password: str, user: str,
     conn = admin_connection(auth_url, admin_password, region)
     try:
         idp = conn.identity
-        roles = _roles(idp, ['admin', 'service'])
-        service_project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
-                                   'Service users of the mini-cloud')
-        account = _user(idp, user, password, DEFAULT_DOMAIN,
-                        service_project.id)
-        for role_name in ('admin', 'service'):
-            idp.assign_project_role_to_user(service_project, account,
-                                            roles[role_name])
+        _service_user(idp, user, password, _roles(idp, ['admin', 'service']))
         _service(idp, name, service_type, description, url, region)
     except openstack.exceptions.SDKException as exc:
         raise exceptions.MiniCloudError(
@@ -327,6 +314,16 @@ def create_member(auth_url: str, admin_password: str, project: str,
 
 # Every Keystone request costs about 0.25 s here (no cache): list with
 # filters rather than use find_*(), which tries a GET by ID first.
+
+def _service_user(idp, user: str, password: str, roles: dict):
+    """A service user with ``admin`` and ``service`` on ``service``."""
+    project = _project(idp, SERVICE_PROJECT, DEFAULT_DOMAIN,
+                       'Service users of the mini-cloud')
+    account = _user(idp, user, password, DEFAULT_DOMAIN, project.id)
+    for role_name in ('admin', 'service'):
+        idp.assign_project_role_to_user(project, account, roles[role_name])
+    return account
+
 
 def _first(iterable):
     return next(iter(iterable), None)
@@ -419,7 +416,6 @@ class KeystoneService(service.Service):
 
     def __init__(self, cloud):
         super().__init__(cloud)
-        self.server: Keystone | None = None
         self.db_url: str | None = None
 
     def prepare(self) -> None:
@@ -428,22 +424,11 @@ class KeystoneService(service.Service):
 
     def start(self, release, process=None, instance=None, bus=None) -> str:
         cloud = self.cloud
-        if self.server is None:
-            self.server = processes.use(cloud, Keystone(
-                release.venv, cloud.run_dir / 'keystone', self.db_url,
-                cloud.host, cloud.opts.keystone_port,
-                cloud.password('admin'), cloud.log_dir,
-                start_timeout=cloud.opts.service_timeout))
-        else:
-            if release is not None:
-                self.server.venv = release.venv
-            self.server.start()
+        self.serve(release, lambda: Keystone(
+            release.venv, cloud.run_dir / 'keystone', self.db_url,
+            cloud.host, cloud.opts.keystone_port, cloud.password('admin'),
+            cloud.log_dir, start_timeout=cloud.opts.service_timeout))
         return f'keystone at {self.server.auth_url}'
-
-    def stop(self, release=None, process=None, instance=None) -> str:
-        """Stop Keystone: with Heat stopped too, no API answers."""
-        self.server.stop()
-        return ''
 
     def migrate(self, release) -> str:
         self.server.db_sync(release.venv)

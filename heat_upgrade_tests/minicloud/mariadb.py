@@ -249,10 +249,6 @@ class MariaDBService(service.Service):
     port_options = ('mysql_port',)
     versioned = False
 
-    def __init__(self, cloud):
-        super().__init__(cloud)
-        self.server: MariaDB | None = None
-
     def start(self, release=None, process=None, instance=None,
               bus=None) -> str:
         cloud = self.cloud

@@ -220,7 +220,6 @@ class NeutronService(service.Service):
 
     def __init__(self, cloud):
         super().__init__(cloud)
-        self.server: Neutron | None = None
         self.db_url: str | None = None
 
     def prepare(self) -> None:
@@ -231,22 +230,15 @@ class NeutronService(service.Service):
 
     def start(self, release, process=None, instance=None, bus=None) -> str:
         cloud = self.cloud
-        if self.server is None:
-            self.server = processes.use(cloud, Neutron(
-                release.venv, cloud.run_dir / 'neutron', self.db_url,
-                cloud.rabbit.transport_url(
-                    'neutron', cloud.password('rabbit_neutron')),
-                cloud.auth_url, cloud.password('neutron'), cloud.host,
-                cloud.opts.neutron_port, cloud.log_dir,
-                start_timeout=cloud.opts.service_timeout,
-                db=cloud.db, db_name='neutron'))
-        else:
-            self.server.start(release.venv)
+        self.serve(release, lambda: Neutron(
+            release.venv, cloud.run_dir / 'neutron', self.db_url,
+            cloud.rabbit.transport_url('neutron',
+                                       cloud.password('rabbit_neutron')),
+            cloud.auth_url, cloud.password('neutron'), cloud.host,
+            cloud.opts.neutron_port, cloud.log_dir,
+            start_timeout=cloud.opts.service_timeout, db=cloud.db,
+            db_name='neutron'))
         return f'neutron at {self.url}'
-
-    def stop(self, release=None, process=None, instance=None) -> str:
-        self.server.stop()
-        return ''
 
     def migrate(self, release) -> str:
         return f'neutron at {self.server.db_sync(release.venv)}'

@@ -254,10 +254,6 @@ class RabbitMQService(service.Service):
     port_options = ('rabbit_port', 'rabbit_dist_port', 'epmd_port')
     versioned = False
 
-    def __init__(self, cloud):
-        super().__init__(cloud)
-        self.server: RabbitMQ | None = None
-
     def start(self, release=None, process=None, instance=None,
               bus=None) -> str:
         cloud, opts = self.cloud, self.cloud.opts

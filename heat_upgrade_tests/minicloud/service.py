@@ -9,9 +9,11 @@ its port options in ``config.py`` and its steps in the plans that upgrade
 it (``doc/source/adding-a-service.rst``).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import ClassVar, TYPE_CHECKING
+
+import fixtures
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import processes
@@ -82,6 +84,8 @@ class Service:
 
     def __init__(self, cloud: 'cloud_mod.MiniCloud'):
         self.cloud = cloud
+        # The fixture running it (the services with one), once started.
+        self.server: fixtures.Fixture | None = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -99,7 +103,8 @@ class Service:
              process: str | None = None,
              instance: int | None = None) -> str:
         """Stop it, bounded; what the step prints."""
-        raise NotImplementedError
+        self.server.stop()
+        return ''
 
     def migrate(self, release: Release) -> str:
         """Migrate its database with ``release``'s tool; what it says."""
@@ -116,3 +121,17 @@ class Service:
     def running(self) -> Sequence[processes.ManagedProcess]:
         """Its running processes (told to stop at the end of a run)."""
         return ()
+
+    def serve(self, release: Release,
+              make: Callable[[], fixtures.Fixture]) -> None:
+        """Start the service's fixture, or start it again as ``release``.
+
+        The first start uses the fixture ``make`` builds (the cloud cleans
+        it up); a later one (after ``stop``: an upgrade) serves the same
+        data and configuration from ``release``'s venv.
+        """
+        if self.server is None:
+            self.server = processes.use(self.cloud, make())
+            return
+        self.server.venv = release.venv
+        self.server.start()

@@ -243,38 +243,26 @@ class SwiftService(service.Service):
     port_options = ('swift_proxy_port', 'swift_object_port',
                     'swift_container_port', 'swift_account_port')
 
-    def __init__(self, cloud):
-        super().__init__(cloud)
-        self.servers: Swift | None = None
-
     def start(self, release, process=None, instance=None, bus=None) -> str:
         cloud, opts = self.cloud, self.cloud.opts
-        if self.servers is None:
-            self.servers = processes.use(cloud, Swift(
-                release.venv, cloud.run_dir / 'swift', cloud.host,
-                {'proxy': opts.swift_proxy_port,
-                 'object': opts.swift_object_port,
-                 'container': opts.swift_container_port,
-                 'account': opts.swift_account_port},
-                cloud.auth_url, cloud.password('swift'), cloud.log_dir,
-                start_timeout=opts.service_timeout))
-        else:
-            self.servers.venv = release.venv
-            self.servers.start()
+        self.serve(release, lambda: Swift(
+            release.venv, cloud.run_dir / 'swift', cloud.host,
+            {'proxy': opts.swift_proxy_port,
+             'object': opts.swift_object_port,
+             'container': opts.swift_container_port,
+             'account': opts.swift_account_port},
+            cloud.auth_url, cloud.password('swift'), cloud.log_dir,
+            start_timeout=opts.service_timeout))
         return f'swift at {self.url}'
-
-    def stop(self, release=None, process=None, instance=None) -> str:
-        self.servers.stop()
-        return ''
 
     def register(self) -> None:
         cloud = self.cloud
         register(cloud.auth_url, cloud.password('admin'),
-                 cloud.password('swift'), self.servers.endpoint)
+                 cloud.password('swift'), self.server.endpoint)
 
     @property
     def url(self) -> str:
-        return self.servers.url
+        return self.server.url
 
     def running(self):
-        return list(self.servers.processes) if self.servers else []
+        return list(self.server.processes) if self.server else []

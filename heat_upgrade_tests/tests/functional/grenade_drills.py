@@ -267,7 +267,7 @@ class GrenadeHookDrills:
         bin_dir.mkdir(exist_ok=True)
         link = bin_dir / 'heat-manage'
         link.unlink(missing_ok=True)
-        link.symlink_to(plan.cloud.heat_release.venv / 'bin' / 'heat-manage')
+        link.symlink_to(plan.cloud.heat.release.venv / 'bin' / 'heat-manage')
 
     def _hook(self, plan, name: str, *args: str,
               with_config: bool = False) -> None:

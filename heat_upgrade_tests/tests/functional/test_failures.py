@@ -82,7 +82,7 @@ class EngineKiller:
                 return
             alive = [e.engine_id for e in engines.db_engines(url)
                      if e.status == 'up']
-            os.killpg(run.cloud.engine.process.popen.pid, signal.SIGKILL)
+            os.killpg(run.cloud.heat.engine.process.popen.pid, signal.SIGKILL)
             self.killed.at = time.monotonic()
             self.killed.engine_ids = alive
             self.killed.stack = busy[0]
@@ -96,8 +96,8 @@ class EngineKiller:
         if self.thread is not None:
             self.thread.join(5)
         # destroy runs on a healthy Heat again.
-        run.cloud.stop_heat_processes('heat-engine')
-        run.cloud.start_heat_engine(run.new)
+        run.cloud.heat.stop_processes('heat-engine')
+        run.cloud.heat.start_engine(run.new)
         self.killed.secrets.append(
             run.cloud.admin_connection().session.get_token())
 
