@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 import re
 import secrets
+import threading
 
 import fixtures
 
@@ -93,6 +94,8 @@ class MiniCloud(fixtures.Fixture):
         self.state_dir = self.run_dir / 'state'
         self.results_dir = self.run_dir / 'results'
         self._passwords: dict[str, str] = {}
+        # Services prepare and register side by side: one password each.
+        self._passwords_lock = threading.Lock()
         # The services of this run, in start order (registry order).
         self.services: dict[str, service.Service] = {
             name: cls(self) for name, cls in services.REGISTRY.items()
@@ -101,9 +104,8 @@ class MiniCloud(fixtures.Fixture):
 
     def password(self, name: str) -> str:
         """The run's password called ``name`` (made at first use)."""
-        if name not in self._passwords:
-            self._passwords[name] = _password()
-        return self._passwords[name]
+        with self._passwords_lock:
+            return self._passwords.setdefault(name, _password())
 
     def member_password(self) -> str:
         """The member's password, for the disruption sampler's token."""
@@ -138,28 +140,30 @@ class MiniCloud(fixtures.Fixture):
         fixed = [s for s in self.services.values() if not s.versioned]
         # MariaDB and RabbitMQ need nothing of each other.
         _together(*(lambda s=s: s.start(None) for s in fixed))
-        for each in self.services.values():
-            each.prepare()
-        # The services starting with the cloud need no Keystone to start
-        # (only to serve): all start at once. Keystone registers those the
-        # plans start once it is up; the others register themselves once
-        # they are up.
-        later = [s for s in self.services.values() if s.versioned and
-                 not s.starts_with_cloud]
+        # Then every other service side by side: each prepares (databases,
+        # bus users, configuration), and those starting with the cloud
+        # start (they need no Keystone to start, only to serve). Keystone
+        # registers the services the plans start once it is up; the
+        # others register themselves once all are up.
         ks = self.services['keystone']
+        later = [s for s in self.services.values()
+                 if s.versioned and not s.starts_with_cloud]
+        others = [s for name, s in self.services.items()
+                  if name in self.start_releases and s is not ks]
 
         def keystone_up() -> None:
+            ks.prepare()
             ks.start(self.start_releases['keystone'])
             for each in later:
                 each.register()
             ks.register()
 
         def up(each: service.Service) -> None:
+            each.prepare()
             each.start(self.start_releases[each.name])
 
-        others = [s for name, s in self.services.items()
-                  if name in self.start_releases and s is not ks]
-        _together(keystone_up, *(lambda s=s: up(s) for s in others))
+        _together(keystone_up, *(lambda s=s: up(s) for s in others),
+                  *(lambda s=s: s.prepare() for s in later))
         for each in others:
             each.register()
         keystone.write_clouds_yaml(self.clouds_yaml, self.auth_url, {
