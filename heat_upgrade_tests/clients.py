@@ -19,6 +19,7 @@ import openstack.exceptions as sdk_exc
 import requests
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import processes
 
 COMPLETE = 'COMPLETE'
 FAILED = 'FAILED'
@@ -439,7 +440,7 @@ class StackOps:
 
     def poll(self, stack_id: str, done: Callable[[Any], bool], what: str,
              timeout: float | None = None) -> Any:
-        """Poll the stack until ``done(stack)`` is true; the one bounded wait.
+        """Poll the stack until ``done(stack)`` is true; the stacks' one wait.
 
         ``done`` raises to fail at once (a FAILED status); ``what`` says
         what was awaited, for the TimeoutExpired that names the stack, its
@@ -449,12 +450,13 @@ class StackOps:
         (no change of status or time, no new event), or whose stack Heat
         cannot show, asks whether an engine serves: none does, and it
         fails at once, naming the stack, instead of running out its bound.
+        The looking and sleeping are the shared poller's
+        (``processes.wait_until``); what is seen is judged here.
         """
-        timeout = self.timeout if timeout is None else timeout
-        start = time.monotonic()
-        deadline = start + timeout
-        watch = _Progress(self, stack_id, start)
-        while True:
+        watch = _Progress(self, stack_id, time.monotonic())
+        shown: list[Any] = []
+
+        def settled() -> bool:
             stack, unanswered = self._show(stack_id)
             if unanswered is not None:
                 # Heat could not show the stack: an engine gone or deaf?
@@ -463,13 +465,14 @@ class StackOps:
                 watch.unanswered(unanswered)
             if stack is not None:
                 if done(stack):
-                    return stack
+                    shown.append(stack)
+                    return True
                 watch.seen(stack)
-            if time.monotonic() >= deadline:
-                raise exceptions.TimeoutExpired(
-                    f'timed out after {timeout:.0f}s waiting for '
-                    f'{watch.describe(what)}')
-            time.sleep(self.interval)
+            return False
+        processes.wait_until(
+            settled, self.timeout if timeout is None else timeout,
+            lambda: watch.describe(what), interval=self.interval)
+        return shown[0]
 
     def wait_for(self, stack_id: str, action: str,
                  since: str | None = None,

@@ -22,15 +22,30 @@ F = TypeVar('F', bound=fixtures.Fixture)
 INTERRUPTED = threading.Event()
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
-               interval: float = 0.5,
-               failed: Callable[[], str | None] | None = None) -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float,
+               what: str | Callable[[], str], interval: float = 0.5,
+               failed: Callable[[], str | None] | None = None,
+               error: type[Exception] = exceptions.TimeoutExpired) -> None:
     """Poll ``predicate`` until it is true, for at most ``timeout`` seconds.
 
-    ``what`` names what is awaited, so the timeout message says it.
-    ``failed`` may return a reason to give up early (a process that died).
-    The polling is tempest.lib's ``call_until_true``; the predicate is
-    asked once more at once, so a zero timeout still looks.
+    The project's one poller: the bounded waits (a process to be ready,
+    a stack, a resource, the benchmark's plain stacks) go through it, so
+    they all look at the same times and say the same when the bound runs
+    out (the gate's HTTP wait, which gives up without an error, is
+    ``call_until_true`` itself). ``predicate`` may raise to fail at once
+    (a FAILED status).
+
+    ``what`` names what is awaited, so the timeout message says it; a
+    callable is asked only then, for what only the end knows (the last
+    status seen). ``failed`` may return a reason to give up early (a
+    process that died). ``error`` is the type raised at the bound: the
+    plain benchmark script, which has nothing of the framework, raises
+    Python's own TimeoutError.
+
+    The polling is tempest.lib's ``call_until_true`` (it looks at once,
+    then after each ``interval`` while the bound, on ``time.time``, has
+    not passed); the predicate is asked once more when it has, so a zero
+    timeout still looks and the last look is at the bound.
     """
     reasons: list[str] = []
 
@@ -43,14 +58,18 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str,
             return True
         return False
 
-    done = settled() or test_utils.call_until_true(settled, timeout,
-                                                   interval)
+    done = test_utils.call_until_true(settled, timeout,
+                                      interval) or settled()
     if reasons:
         raise exceptions.MiniCloudError(
-            f'gave up waiting for {what}: {reasons[0]}')
+            f'gave up waiting for {_text(what)}: {reasons[0]}')
     if not done:
-        raise exceptions.TimeoutExpired(
-            f'timed out after {timeout:.0f}s waiting for {what}')
+        raise error(f'timed out after {timeout:.0f}s waiting for '
+                    f'{_text(what)}')
+
+
+def _text(what: str | Callable[[], str]) -> str:
+    return what if isinstance(what, str) else what()
 
 
 class ManagedProcess(fixtures.Fixture):

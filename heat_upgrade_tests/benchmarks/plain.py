@@ -4,7 +4,8 @@ For the framework-overhead figure, each phase is timed against a script
 that does the same work on the same cloud with nothing of the framework:
 no stestr, no phase command, no preflight, no state files, no engine
 watch; one openstacksdk connection, threads at the phase's concurrency,
-and the same poll interval. What it does is derived, not written down:
+and the same poll interval and poller (``processes.wait_until``, which
+sends no request of its own). What it does is derived, not written down:
 
 * the stacks: per check and copy, the check's own template and
   environment files (``template_path``, ``environment_paths``) with the
@@ -32,6 +33,7 @@ import time
 from typing import Any
 
 from heat_upgrade_tests.checks import base
+from heat_upgrade_tests import processes
 
 # Hooks whose default makes the calls the plain script makes. A check
 # overriding one of them does something else (and is not replayed);
@@ -203,27 +205,35 @@ class PlainScript:
 
     def _wait(self, stack: PlainStack, action: str, since=None,
               gone_ok: bool = False) -> None:
-        """Poll until ``action`` completes (bounded by ``timeout``)."""
+        """Poll until ``action`` completes (bounded by ``timeout``).
+
+        The loop is the framework's poller (``processes.wait_until``), so
+        both sides look at the same times and the figure compares their
+        requests, not two ways of sleeping; it raises Python's own
+        TimeoutError, as a script with nothing of the framework would.
+        """
         from openstack import exceptions as sdk_exc
-        deadline = time.monotonic() + self.timeout
-        while True:
+        last: list[Any] = []
+
+        def completed() -> bool:
             try:
                 shown = self.conn.orchestration.get_stack(
                     stack.id, resolve_outputs=False)
             except sdk_exc.NotFoundException:
                 if gone_ok:
-                    return
+                    return True
                 raise
+            last[:] = [shown]
             if since is None or shown.updated_at != since:
                 if shown.status == f'{action}_COMPLETE':
-                    return
+                    return True
                 if shown.status == f'{action}_FAILED':
                     raise RuntimeError(
                         f'plain stack {stack.name} is {shown.status}: '
                         f'{shown.status_reason}')
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f'timed out after {self.timeout:.0f}s waiting for plain '
-                    f'stack {stack.name} to reach {action}_COMPLETE (last '
-                    f'{shown.status})')
-            time.sleep(self.interval)
+            return False
+        processes.wait_until(
+            completed, self.timeout,
+            lambda: (f'plain stack {stack.name} to reach {action}_COMPLETE '
+                     f'(last {last[0].status})'),
+            interval=self.interval, error=TimeoutError)

@@ -8,10 +8,10 @@ answer.
 """
 
 from collections.abc import Callable
-import time
 from typing import Any
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests import processes
 
 
 def stack_url(record: Any) -> str:
@@ -113,23 +113,28 @@ def software_config(conn, config_id: str) -> dict[str, Any] | None:
 
 def wait_resource(conn, record: Any, name: str, status: str,
                   timeout: float, interval: float) -> dict[str, Any]:
-    """Wait until a resource of the stack reaches ``status``, bounded."""
-    deadline = time.monotonic() + timeout
-    while True:
+    """Wait until a resource of the stack reaches ``status``, bounded.
+
+    Each look is one GET of the resource alone, not of its stack, so the
+    wait is the shared poller's (``processes.wait_until``) rather than
+    StackOps.poll's; a resource Heat does not show yet is not an error.
+    """
+    seen: dict[str, Any] = {}
+
+    def reached() -> bool:
         response = conn.orchestration.request(
             f'{stack_url(record)}/resources/{name}', 'GET', raise_exc=False)
-        found = response.json()['resource'] if (
+        found = seen['found'] = response.json()['resource'] if (
             response.status_code == 200) else None
-        if found and found['resource_status'] == status:
-            return found
-        if time.monotonic() >= deadline:
-            seen = found and found['resource_status']
-            raise exceptions.TimeoutExpired(
-                f'timed out after {timeout:.0f}s waiting for resource '
-                f'{name} of stack {stack_url(record).split("/")[2]} to be '
-                f'{status}; '
-                f'last seen {seen}')
-        time.sleep(interval)
+        return bool(found and found['resource_status'] == status)
+
+    def what() -> str:
+        found = seen.get('found')
+        return (f'resource {name} of stack {stack_url(record).split("/")[2]} '
+                f'to be {status}; last seen '
+                f'{found and found["resource_status"]}')
+    processes.wait_until(reached, timeout, what, interval=interval)
+    return seen['found']
 
 
 def wait_status(ctx, record: Any, statuses: tuple[str, ...],

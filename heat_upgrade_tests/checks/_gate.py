@@ -6,10 +6,10 @@ configured, as devstack makes them (a CirrOS image, m1.tiny or the smallest
 flavor, the ``public`` network).
 """
 
-import time
 from typing import Any
 
 import requests
+from tempest.lib.common.utils import test_utils
 
 from heat_upgrade_tests import exceptions
 
@@ -43,12 +43,17 @@ def http_get(url: str, timeout: float) -> str | None:
 
 def wait_http(url: str, expected: str, bound: float,
               interval: float = 5, timeout: float = 5) -> str | None:
-    """Poll ``url`` until its body holds ``expected``; the last body."""
-    deadline = time.monotonic() + bound
-    body = None
-    while time.monotonic() < deadline:
-        body = http_get(url, timeout)
-        if body is not None and expected in body:
-            return body
-        time.sleep(interval)
-    return body
+    """Poll ``url`` until its body holds ``expected``; the last body.
+
+    Running out the bound is not an error here (the caller fails the
+    check naming the body it got), so this is tempest.lib's
+    ``call_until_true`` itself, the poll under ``processes.wait_until``,
+    without the latter's last look and exception.
+    """
+    seen: list[str | None] = [None]
+
+    def answers() -> bool:
+        seen[0] = http_get(url, timeout)
+        return seen[0] is not None and expected in seen[0]
+    test_utils.call_until_true(answers, bound, interval)
+    return seen[0]

@@ -57,12 +57,20 @@ class FakeOrchestration:
 
 
 class FakeClock(fixtures.Fixture):
-    """time.monotonic and time.sleep of clients, sleeping for nothing."""
+    """The waits' clocks and time.sleep, sleeping for nothing.
+
+    The bound is the shared poller's (tempest.lib's ``call_until_true``
+    reads ``time.time``), the no-progress watch reads ``time.monotonic``:
+    both are the one fake time.
+    """
 
     def _setUp(self):
         self.now = 1000.0
         self.useFixture(fixtures.MonkeyPatch(
             'heat_upgrade_tests.clients.time.monotonic', lambda: self.now))
+        self.useFixture(fixtures.MonkeyPatch(
+            'tempest.lib.common.utils.test_utils.time.time',
+            lambda: self.now))
         self.useFixture(fixtures.MonkeyPatch(
             'heat_upgrade_tests.clients.time.sleep', self.sleep))
 

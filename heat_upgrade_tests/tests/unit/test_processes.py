@@ -51,6 +51,40 @@ class TestWaitUntil(testtools.TestCase):
         self.assertIn('the moon to rise', str(exc))
         self.assertIn('the sky fell', str(exc))
 
+    def test_the_message_is_asked_for_at_the_bound_only(self):
+        # StackOps.poll names the last status it saw, known only then.
+        seen = []
+        exc = self.assertRaises(
+            TimeoutError, processes.wait_until,
+            lambda: seen.append('look') or False, 0.05,
+            lambda: f'{len(seen)} looks', interval=0.01,
+            error=TimeoutError)
+        self.assertIn(f'waiting for {len(seen)} looks', str(exc))
+        # A wait that ends in time never asks (this one would raise).
+        processes.wait_until(lambda: True, 1, lambda: 1 / 0)
+
+    def test_the_last_look_is_at_the_bound(self):
+        # Each look is a request: none twice at the start; a stack that
+        # completes as the bound runs out is seen to complete.
+        clock = [1000.0]
+        looks = []
+        self.useFixture(fixtures.MonkeyPatch(
+            'tempest.lib.common.utils.test_utils.time.time',
+            lambda: clock[0]))
+        self.useFixture(fixtures.MonkeyPatch(
+            'tempest.lib.common.utils.test_utils.time.sleep',
+            lambda s: clock.__setitem__(0, clock[0] + s)))
+
+        def predicate():
+            looks.append(clock[0])
+            return clock[0] >= 1006
+        processes.wait_until(predicate, 6, 'the bound', interval=2)
+        self.assertEqual([1000, 1002, 1004, 1006], looks)
+        looks.clear()
+        self.assertRaises(exceptions.TimeoutExpired, processes.wait_until,
+                          lambda: looks.append(1) or False, 0, 'no time')
+        self.assertEqual([1], looks)
+
 
 class TestManagedProcess(testtools.TestCase):
 
