@@ -50,9 +50,9 @@ from heat_upgrade_tests.benchmarks import upgrade_runs
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import driver
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import driver
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import upgrade
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.path.expanduser(config.CACHE_HOME))
@@ -129,14 +129,15 @@ def machine() -> dict:
             mem = int(f.readline().split()[1]) // 1024
     except (OSError, ValueError, IndexError):
         pass
-    model = None
+    cpu_model = None
     try:
         with open('/proc/cpuinfo') as f:
-            model = next((line.split(':', 1)[1].strip() for line in f
-                          if line.startswith('model name')), None)
+            cpu_model = next((line.split(':', 1)[1].strip()
+                              for line in f
+                              if line.startswith('model name')), None)
     except OSError:
         pass
-    return {'cores': os.cpu_count(), 'cpu': model, 'memory_mib': mem,
+    return {'cores': os.cpu_count(), 'cpu': cpu_model, 'memory_mib': mem,
             'python': platform.python_version(),
             'system': f'{platform.system()} {platform.release()}'}
 
@@ -151,9 +152,9 @@ def bench_cloud(args, rounds: rounds_mod.Rounds, results: dict) -> None:
     conf.set_override('work_dir', args.work_dir, 'minicloud')
     conf.set_override('from_series', args.from_series, 'minicloud')
     conf.set_override('to_series', args.to_series, 'minicloud')
-    plan = plans.load(HERE / 'plans' / 'bench.yaml')
+    plan = model.load(HERE / 'plans' / 'bench.yaml')
     old, new = driver.resolve_pair(conf, plan)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     run.preflight()
     # timeout(1) and Ctrl-C alike: the plan's cleanup stops the cloud.
     previous = signal.signal(signal.SIGTERM, _terminate)

@@ -343,7 +343,7 @@ def main(argv: list[str] | None = None) -> int:
             from heat_upgrade_tests import scaffold
             return scaffold.main(args.name, args.root)
         if args.command == 'upgrade':
-            from heat_upgrade_tests.minicloud import driver
+            from heat_upgrade_tests.plans import driver
             if args.list_plans:
                 return driver.list_plans()
             for opt in ('from_series', 'to_series', 'work_dir'):
@@ -357,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
                     'phases')
                 checks_base.selected_checks(conf)  # unknown: one line
             if args.matrix:
-                from heat_upgrade_tests.minicloud import matrix
+                from heat_upgrade_tests.plans import matrix
                 return matrix.main(conf)
             return driver.main(conf, args.plan, args.allow_unsupported_pair,
                                seed=args.seed)

@@ -29,7 +29,7 @@ from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests import state as state_mod
 
 PHASE_TIMEOUT = 1800
@@ -145,8 +145,8 @@ class Rounds:
         mark = requests_log.mark(cloud.log_dir)
         log = cloud.log_dir / f'{name}-{phase}.log'
         started = timeline.now()
-        result = plan_mod.run_phase_command(conf_path, phase, log,
-                                            echo=False, timeout=PHASE_TIMEOUT)
+        result = upgrade.run_phase_command(conf_path, phase, log,
+                                           echo=False, timeout=PHASE_TIMEOUT)
         ended = timeline.now()
         counts = requests_log.count_since(cloud.log_dir, mark)
         stream = (cloud.results_dir / f'state-{name}' / phase /

@@ -20,7 +20,7 @@ import traceback
 import xml.etree.ElementTree as ET
 
 from heat_upgrade_tests.checks import base as checks_base
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import drills
 
 NAME = 'catalogue'
@@ -42,7 +42,7 @@ class Outcome:
 class Results:
     """What the batch did: runs, outcomes per phase, injections."""
 
-    runs: dict[str, plan_mod.PhaseRun] = dataclasses.field(
+    runs: dict[str, upgrade.PhaseRun] = dataclasses.field(
         default_factory=dict)
     outcomes: dict[str, dict[str, Outcome]] = dataclasses.field(
         default_factory=dict)
@@ -91,7 +91,7 @@ class CatalogueDrills:
 
     def _run(self, plan, phase):
         try:
-            run = plan_mod.run_phase_command(
+            run = upgrade.run_phase_command(
                 self.conf, phase,
                 plan.run_dir / 'logs' / f'drill-{NAME}-{phase}.log',
                 echo=False, timeout=1200)

@@ -42,7 +42,7 @@ import time
 
 import heat_upgrade_tests
 from heat_upgrade_tests.minicloud import keystone
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 
 REPO_ROOT = Path(heat_upgrade_tests.__file__).resolve().parent.parent
 SHIM_DIR = Path(__file__).resolve().parent / 'grenade_shim'
@@ -213,7 +213,7 @@ def hook_env(stack_root: Path, config: Path | None = None) -> dict:
 
 
 def run_hook(args: list[str], env: dict, log_file: Path | None = None,
-             timeout: float = HOOK_TIMEOUT) -> plan_mod.PhaseRun:
+             timeout: float = HOOK_TIMEOUT) -> upgrade.PhaseRun:
     """``grenade_shim/run-hook ARGS...``: its exit code and output.
 
     Bounded by ``timeout``; on expiry the whole process group (the hook
@@ -240,8 +240,8 @@ def run_hook(args: list[str], env: dict, log_file: Path | None = None,
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text(output)
-    return plan_mod.PhaseRun(' '.join(args), returncode, output,
-                             time.monotonic() - start)
+    return upgrade.PhaseRun(' '.join(args), returncode, output,
+                            time.monotonic() - start)
 
 
 class GrenadeHookDrills:

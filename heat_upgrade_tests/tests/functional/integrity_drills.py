@@ -31,7 +31,7 @@ import time
 
 from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import rows
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 
 PREFIX = 'integrity_'
 DATABASES = {'unapplied': 'heat_drill_unapplied',
@@ -106,7 +106,7 @@ class IntegrityDrills:
             output, code = f'no end within {TIMEOUT}s', -9
         log = plan.run_dir / 'logs' / f'drill-{PREFIX}{name}.log'
         log.write_text(output)
-        self.results[PREFIX + name] = plan_mod.PhaseRun(
+        self.results[PREFIX + name] = upgrade.PhaseRun(
             name, code, output, time.monotonic() - start)
 
     def _new_python(self, plan) -> str:

@@ -21,8 +21,8 @@ from typing import Any
 
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import driver
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import driver
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional import integrity_drills
@@ -35,8 +35,8 @@ KEYSTONE_DESTROYED: dict[str, Any] = {}
 
 @dataclasses.dataclass
 class Scenario:
-    plan: plan_mod.UpgradeRun
-    drills: dict[str, plan_mod.PhaseRun]
+    plan: upgrade.UpgradeRun
+    drills: dict[str, upgrade.PhaseRun]
     error: str | None
 
 
@@ -58,7 +58,7 @@ class Drills:
             cloud.run_dir / f'state-drill-{name}', enabled_checks=checks)
 
     def _run(self, plan, name, conf, phase):
-        self.results[name] = plan_mod.run_phase_command(
+        self.results[name] = upgrade.run_phase_command(
             conf, phase, plan.run_dir / 'logs' / f'drill-{name}.log',
             echo=False)
 
@@ -163,10 +163,10 @@ def scenario() -> Scenario:
     # order the grenade settings give, with the job's plugins sorted.
     with tempfile.TemporaryDirectory(prefix='hut-grenade-order-') as tmp:
         order = grenade_drills.upgrade_order(Path(tmp))
-    plan = plan_mod.UpgradeRun(
+    plan = upgrade.UpgradeRun(
         conf, old, new, plan='full',
         orders={'upgrade': grenade_drills.with_in_tree(order)})
-    results: dict[str, plan_mod.PhaseRun] = {}
+    results: dict[str, upgrade.PhaseRun] = {}
     error = None
     try:
         plan.run(hooks=combined_hooks(d(results) for d in DRILL_SETS))

@@ -27,9 +27,9 @@ import testtools
 from heat_upgrade_tests import config
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import leaks
-from heat_upgrade_tests.minicloud import driver
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import driver
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import test_interrupt
 from heat_upgrade_tests.tests.phases import base
 
@@ -108,7 +108,7 @@ class EngineKiller:
 
 @dataclasses.dataclass
 class Outcome:
-    run: plan_mod.UpgradeRun
+    run: upgrade.UpgradeRun
     killed: Killed
     summary: str
 
@@ -130,9 +130,9 @@ def _conf(work: Path, **minicloud):
 @functools.cache
 def engine_killed() -> Outcome:
     conf = _conf(WORK_DIR)
-    plan = plans.load(PLANS / 'engine-killed.yaml')
+    plan = model.load(PLANS / 'engine-killed.yaml')
     old, new = driver.resolve_pair(conf, plan)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     killer = EngineKiller()
     try:
         run.run(hooks=killer.hooks())
@@ -228,9 +228,9 @@ DB_PAIR = ('2025.2', '2026.1')
 @functools.cache
 def db_behind() -> Outcome:
     conf = _conf(DB_WORK_DIR, from_series=DB_PAIR[0], to_series=DB_PAIR[1])
-    plan = plans.load(PLANS / 'db-behind.yaml')
+    plan = model.load(PLANS / 'db-behind.yaml')
     old, new = driver.resolve_pair(conf, plan)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     try:
         run.run()
     except Exception:

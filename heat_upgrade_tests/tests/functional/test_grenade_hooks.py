@@ -25,7 +25,7 @@ import fixtures
 import testtools
 import yaml
 
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
@@ -167,7 +167,7 @@ class GrenadeShimTest(testtools.TestCase):
         super().setUp()
         self.stack_root = Path(self.useFixture(fixtures.TempDir()).path)
 
-    def hook(self, *args, plugins=None, **env) -> plan_mod.PhaseRun:
+    def hook(self, *args, plugins=None, **env) -> upgrade.PhaseRun:
         grenade_drills.write_pluginrc(
             self.stack_root, plugins or grenade_drills.JOB_PLUGINS)
         hook_env = grenade_drills.hook_env(self.stack_root)
@@ -288,13 +288,13 @@ class GrenadeShimTest(testtools.TestCase):
 class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
     """The hooks at their moments of the shared mini-cloud's upgrade."""
 
-    def run_of(self, name) -> plan_mod.PhaseRun:
+    def run_of(self, name) -> upgrade.PhaseRun:
         result = scenario().drills.get(grenade_drills.PREFIX + name)
         if result is None:
             self.fail(f'hook run {name} did not happen: {scenario().error}')
         return result
 
-    def assertPassed(self, name) -> plan_mod.PhaseRun:
+    def assertPassed(self, name) -> upgrade.PhaseRun:
         result = self.run_of(name)
         self.assertEqual(0, result.returncode,
                          f'{result.phase} failed:\n{result.output}')

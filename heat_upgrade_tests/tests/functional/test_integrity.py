@@ -19,8 +19,8 @@ import testtools
 
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import integrity_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
 from heat_upgrade_tests.tests.phases import base
@@ -37,16 +37,16 @@ def _finding(doc, check):
 
 class IntegrityOnMiniCloudTest(testtools.TestCase):
 
-    def plan(self) -> plan_mod.UpgradeRun:
+    def plan(self) -> upgrade.UpgradeRun:
         return scenario().plan
 
     def report(self) -> dict:
-        path = self.plan().run_dir / plan_mod.INTEGRITY_REPORT
+        path = self.plan().run_dir / upgrade.INTEGRITY_REPORT
         if not path.exists():
             self.fail(f'no integrity report: {scenario().error}')
         return json.loads(path.read_text())
 
-    def drill(self, name) -> plan_mod.PhaseRun:
+    def drill(self, name) -> upgrade.PhaseRun:
         drills = scenario().drills
         error = drills.get(f'{integrity_drills.PREFIX}{name}_error')
         self.assertIsNone(error, f'drill {name} broke')
@@ -65,7 +65,7 @@ class IntegrityOnMiniCloudTest(testtools.TestCase):
     @base.idempotent_id('7789d499-0477-44f8-af31-9719a1a7a66a')
     def test_integrity_step_ran_after_db_sync_and_passed(self):
         steps = [s.name for s in self.plan().steps]
-        index = steps.index(plans.INTEGRITY_TITLE)
+        index = steps.index(model.INTEGRITY_TITLE)
         new = self.plan().new_series.name
         self.assertIn(f'db_sync with Heat {new}', steps[index - 1])
         self.assertIn(f'start Heat {new}', steps[index + 2]

@@ -15,7 +15,7 @@ import time
 import fixtures
 import testtools
 
-from heat_upgrade_tests.minicloud import memory
+from heat_upgrade_tests.plans import memory
 from heat_upgrade_tests.tests.phases import base
 
 PORT_OPTIONS = ('keystone_port', 'heat_api_port', 'heat_cfn_port',

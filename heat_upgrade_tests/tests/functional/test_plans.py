@@ -29,7 +29,7 @@ import testtools
 
 from heat_upgrade_tests import check_order
 from heat_upgrade_tests import config
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
 from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import test_interrupt
 from heat_upgrade_tests.tests.phases import base
@@ -234,7 +234,7 @@ class PlanRunTest(testtools.TestCase):
         self.assertEqual(11, run.report['seed'])
         self.assertIn('seed 11 (replay with --seed 11)', run.output)
         # The seed's order of checks reaches every phase.
-        check_seed = plans.vary(plans.get('rolling-mixed'),
+        check_seed = model.vary(model.get('rolling-mixed'),
                                 11)[0].check_order_seed
         order = check_order.ordered(ROLLING_CHECKS.split(','), check_seed)
         for phase in ('pre-upgrade', 'post-upgrade', 'destroy'):

@@ -18,9 +18,9 @@ import traceback
 
 import testtools
 
-from heat_upgrade_tests.minicloud import driver
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import driver
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import test_failures
 from heat_upgrade_tests.tests.phases import base
 
@@ -83,7 +83,7 @@ class Restarter:
 
 @dataclasses.dataclass
 class Outcome:
-    run: plan_mod.UpgradeRun
+    run: upgrade.UpgradeRun
     restarts: list[Restart]
     summary: str
 
@@ -91,9 +91,9 @@ class Outcome:
 @functools.cache
 def restarted() -> Outcome:
     conf = test_failures._conf(WORK_DIR)
-    plan = plans.load(test_failures.PLANS / 'restarts.yaml')
+    plan = model.load(test_failures.PLANS / 'restarts.yaml')
     old, new = driver.resolve_pair(conf, plan)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+    run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     restarter = Restarter()
     try:
         run.run(hooks=restarter.hooks())

@@ -9,9 +9,9 @@ import testtools
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import environments
-from heat_upgrade_tests.minicloud import memory
-from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests import phases
+from heat_upgrade_tests.plans import memory
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import scenario as scenario_mod
 from heat_upgrade_tests.tests.functional.scenario import scenario
@@ -74,7 +74,7 @@ def expected_skips(plan, phase: str) -> dict[str, str]:
 
 class FullUpgradeTest(testtools.TestCase):
 
-    def drill(self, name) -> plan_mod.PhaseRun:
+    def drill(self, name) -> upgrade.PhaseRun:
         result = scenario().drills.get(name)
         if result is None:
             self.fail(f'drill {name} did not run: {scenario().error}')

@@ -509,7 +509,7 @@ class RoundTest(testtools.TestCase):
         self.fail_in = set()
         FakeScript.calls = []
         self.useFixture(fixtures.MockPatchObject(
-            rounds.plan_mod, 'run_phase_command', self.fake_phase))
+            rounds.upgrade, 'run_phase_command', self.fake_phase))
         self.useFixture(fixtures.MockPatchObject(
             rounds, '_plain_connection', lambda cloud, timeout: None))
         self.useFixture(fixtures.MockPatchObject(
@@ -530,7 +530,7 @@ class RoundTest(testtools.TestCase):
                                      'destroyed': False}
                     st.save(doc)
         code = 1 if phase in self.fail_in else 0
-        return rounds.plan_mod.PhaseRun(phase, code, '', 2.0)
+        return rounds.upgrade.PhaseRun(phase, code, '', 2.0)
 
     def test_every_phase_beside_the_plain_script(self):
         rnds = rounds.Rounds(['values_and_outputs'], [], db_sync=False,

@@ -7,7 +7,7 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import check_order
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.tests.phases import base
 
 NAMES = [f'check_{i:02d}' for i in range(24)]
@@ -83,16 +83,16 @@ class PlanSeedTest(testtools.TestCase):
     def test_plans_that_shuffle_get_a_check_seed_from_the_run_seed(self):
         for name in ('full', 'rolling-mixed', 'rolling-vhost',
                      'service-by-service', 'skip-level'):
-            plan = plans.get(name)
+            plan = model.get(name)
             self.assertTrue(plan.shuffle_checks, name)
             self.assertIsNone(plan.check_order_seed)
-            one, _, notes = plans.vary(plan, 11)
-            two, _, _ = plans.vary(plan, 11)
+            one, _, notes = model.vary(plan, 11)
+            two, _, _ = model.vary(plan, 11)
             self.assertIsNotNone(one.check_order_seed)
             self.assertEqual(one.check_order_seed, two.check_order_seed)
             self.assertIn(f'checks in the order of check_order_seed '
                           f'{one.check_order_seed}', notes)
-        seeds = {plans.vary(plans.get('full'), s)[0].check_order_seed
+        seeds = {model.vary(model.get('full'), s)[0].check_order_seed
                  for s in range(10)}
         self.assertGreater(len(seeds), 1)
 
@@ -102,10 +102,10 @@ class PlanSeedTest(testtools.TestCase):
         with open(path, 'w') as f:
             f.write('name: p\nsummary: s\nsteps:\n  - phase: verify\n'
                     '  - {phase: destroy, always: true}\n')
-        plan = plans.load(path)
-        self.assertIsNone(plans.vary(plan, 11)[0].check_order_seed)
+        plan = model.load(path)
+        self.assertIsNone(model.vary(plan, 11)[0].check_order_seed)
         with open(path, 'a') as f:
             f.write('shuffle_checks: sometimes\n')
         self.assertIn('shuffle_checks is true or false',
-                      str(self.assertRaises(plans.PlanError, plans.load,
+                      str(self.assertRaises(model.PlanError, model.load,
                                             path)))

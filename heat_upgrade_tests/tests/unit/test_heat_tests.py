@@ -11,8 +11,8 @@ import yaml
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import heat_tests
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.unit import test_runner
 from heat_upgrade_tests.tests.unit import test_runreport
 
@@ -118,7 +118,7 @@ class PlanHooksTest(testtools.TestCase):
     def make(self, enabled=True):
         conf = config.load(config_files=[])
         conf.set_override('enabled', enabled, 'heat_tests')
-        run = test_runner.FakeRun(plans.get('full'))
+        run = test_runner.FakeRun(model.get('full'))
         run.conf = conf
         run.heat_tests_problems = []
         sides = []
@@ -127,12 +127,12 @@ class PlanHooksTest(testtools.TestCase):
             sides.append((side, list(context.calls)))
             return ''
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.minicloud.plan._heat_tests_step', hook))
+            'heat_upgrade_tests.plans.upgrade._heat_tests_step', hook))
         return run, sides
 
     def test_before_after_pre_upgrade_and_after_once_new_heat_is_up(self):
         run, sides = self.make()
-        run.walk(plan_mod.with_heat_tests(run, {}))
+        run.walk(upgrade.with_heat_tests(run, {}))
         self.assertEqual(['before', 'after'], [s for s, _ in sides])
         self.assertEqual('phase pre-upgrade', sides[0][1][-1])
         self.assertEqual('start heat@new', sides[1][1][-1])
@@ -142,11 +142,11 @@ class PlanHooksTest(testtools.TestCase):
     def test_off_by_default(self):
         run, sides = self.make(enabled=False)
         self.assertFalse(config.load(config_files=[]).heat_tests.enabled)
-        self.assertEqual({}, plan_mod.with_heat_tests(run, {}))
+        self.assertEqual({}, upgrade.with_heat_tests(run, {}))
 
     def test_a_callers_hook_at_the_same_moment_still_runs(self):
         run, sides = self.make()
-        run.walk(plan_mod.with_heat_tests(
+        run.walk(upgrade.with_heat_tests(
             run, {'pre-upgrade': lambda ctx: ctx.calls.append('drill')}))
         self.assertEqual(['before', 'after'], [s for s, _ in sides])
         self.assertEqual('drill', sides[0][1][-1])

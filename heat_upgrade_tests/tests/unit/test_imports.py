@@ -12,8 +12,8 @@ every import of ``heat_upgrade_tests``: module-level and function-local
 (functions, methods, ``try`` blocks, ``if TYPE_CHECKING``), ``import x.y``
 and ``from x import y``, relative imports, and ``import_module`` of a
 literal name. An imported name is read as the module it is, or is in:
-``from heat_upgrade_tests.minicloud.plan import Plan`` imports
-``heat_upgrade_tests.minicloud.plan``.
+``from heat_upgrade_tests.plans.model import Plan`` imports
+``heat_upgrade_tests.plans.model``.
 """
 
 import ast
@@ -52,11 +52,6 @@ def _in(*names: str) -> tuple[str, ...]:
     return tuple(f'{PACKAGE}.{name}' for name in names)
 
 
-# The plan modules still in minicloud/ (their own package in a later issue).
-PLAN_MODULES = _in(*(f'minicloud.{name}' for name in (
-    'plan', 'plans', 'runner', 'pairs', 'matrix', 'driver', 'disruption',
-    'memory', 'mixing', 'progress')))
-
 # THE TABLE. Ground first, top last: a room may import only rooms listed
 # above it (table_problems holds the table to that), so the directions
 # cannot make a cycle.
@@ -70,7 +65,7 @@ ROOMS = (
          holds=_in('installs', 'installs.*'),
          may_import=('ground',)),
     Room('services',
-         holds=_in('minicloud', 'minicloud.*'), but_not=PLAN_MODULES,
+         holds=_in('minicloud', 'minicloud.*'),
          may_import=('installs', 'ground')),
     # The cloud clients.
     Room('clients',
@@ -85,7 +80,7 @@ ROOMS = (
          may_import=('installs', 'runreport', 'ground')),
     # 'clients' for leaks. Never phases, checks or integrity.
     Room('plans',
-         holds=PLAN_MODULES,
+         holds=_in('plans', 'plans.*'),
          may_import=('services', 'installs', 'runreport', 'clients',
                      'heat_tests', 'ground')),
     Room('checks',
@@ -425,14 +420,15 @@ class TreeTest(testtools.TestCase):
 
     @base.idempotent_id('a0883eee-7212-4ddf-ae63-a18170db457d')
     def test_rooms_of_the_tricky_modules(self):
-        """The plan modules leave services; packages join their rooms.
+        """The plans have a room apart; packages join their rooms.
 
-        ``minicloud.plan`` and ``minicloud.plans`` are plans though
-        ``minicloud.*`` is services, and a package's ``__init__`` is in
-        the room of its modules (``checks.base`` imports ``checks``).
+        ``plans.*`` is plans and ``minicloud.*`` services, with no
+        exception either way, and a package's ``__init__`` is in the room
+        of its modules (``checks.base`` imports ``checks``).
         """
-        self.assertEqual(['plans'], rooms_of(f'{PACKAGE}.minicloud.plan'))
-        self.assertEqual(['plans'], rooms_of(f'{PACKAGE}.minicloud.plans'))
+        self.assertEqual(['plans'], rooms_of(f'{PACKAGE}.plans.upgrade'))
+        self.assertEqual(['plans'], rooms_of(f'{PACKAGE}.plans.model'))
+        self.assertEqual(['plans'], rooms_of(f'{PACKAGE}.plans'))
         self.assertEqual(['services'], rooms_of(f'{PACKAGE}.minicloud.heat'))
         self.assertEqual(['services'], rooms_of(f'{PACKAGE}.minicloud'))
         self.assertEqual(['checks'], rooms_of(f'{PACKAGE}.checks'))
@@ -499,8 +495,8 @@ class CollectTest(testtools.TestCase):
         self.assertEqual(
             [f'{PACKAGE}.minicloud.inner.name', f'{PACKAGE}.minicloud.sibling',
              f'{PACKAGE}.uncle'],
-            imports_in_source(source, f'{PACKAGE}.minicloud.plan'))
-        # minicloud/__init__.py: the same package as minicloud/plan.py.
+            imports_in_source(source, f'{PACKAGE}.minicloud.heat'))
+        # minicloud/__init__.py: the same package as minicloud/heat.py.
         self.assertEqual(
             [f'{PACKAGE}.minicloud.inner.name', f'{PACKAGE}.minicloud.sibling',
              f'{PACKAGE}.uncle'],
@@ -524,17 +520,19 @@ class CollectTest(testtools.TestCase):
     def test_a_name_is_read_as_its_module(self):
         """``from m import Name`` is an import of module m, in m's room.
 
-        ``minicloud.plan.Plan`` read as a module name would match the
-        services' pattern ``minicloud.*`` and hide an upward import.
+        ``plans.model.Plan`` is a name in ``plans.model``, and the line
+        names that module. Read as a module of its own, a name would be
+        judged by whatever pattern its dotted name happens to match (a
+        name in ``mixed``, which its room names exactly, by none).
         """
         imports = _imports({
             f'{PACKAGE}.minicloud.heat': '''
-                from heat_upgrade_tests.minicloud.plan import Plan
+                from heat_upgrade_tests.plans.model import Plan
                 ''',
-            f'{PACKAGE}.minicloud.plan': 'Plan = object\n',
+            f'{PACKAGE}.plans.model': 'Plan = object\n',
         })
         self.assertEqual(
-            [f'{PACKAGE}.minicloud.heat -> {PACKAGE}.minicloud.plan '
+            [f'{PACKAGE}.minicloud.heat -> {PACKAGE}.plans.model '
              '(room services may not import room plans)'],
             violations(imports))
 
@@ -554,14 +552,14 @@ class ViolationsTest(testtools.TestCase):
                 from heat_upgrade_tests import exceptions
 
                 def series():
-                    from heat_upgrade_tests.minicloud import plan
-                    return plan, exceptions
+                    from heat_upgrade_tests.plans import upgrade
+                    return upgrade, exceptions
                 ''',
             f'{PACKAGE}.exceptions': '',
-            f'{PACKAGE}.minicloud.plan': '',
+            f'{PACKAGE}.plans.upgrade': '',
         })
         self.assertEqual(
-            [f'{PACKAGE}.releases -> {PACKAGE}.minicloud.plan '
+            [f'{PACKAGE}.releases -> {PACKAGE}.plans.upgrade '
              '(room ground may not import room plans)'],
             violations(imports))
 
@@ -569,15 +567,15 @@ class ViolationsTest(testtools.TestCase):
     def test_upward_module_level_import_is_reported(self):
         """A module-level upward import is reported: plans to phases."""
         imports = _imports({
-            f'{PACKAGE}.minicloud.driver': '''
+            f'{PACKAGE}.plans.driver': '''
                 from heat_upgrade_tests import phases
-                from heat_upgrade_tests.minicloud import plans
+                from heat_upgrade_tests.plans import model
                 ''',
-            f'{PACKAGE}.minicloud.plans': '',
+            f'{PACKAGE}.plans.model': '',
             f'{PACKAGE}.phases': '',
         })
         self.assertEqual(
-            [f'{PACKAGE}.minicloud.driver -> {PACKAGE}.phases '
+            [f'{PACKAGE}.plans.driver -> {PACKAGE}.phases '
              '(room plans may not import room phases)'],
             violations(imports))
 

@@ -15,9 +15,9 @@ import tempfile
 import testtools
 
 from heat_upgrade_tests import config
-from heat_upgrade_tests.minicloud import pairs
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import pairs
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.phases import base
 
 GOLDEN_DIR = Path(__file__).parent / 'golden' / 'plans'
@@ -26,14 +26,14 @@ SEED = 20261207
 
 def printed(name: str) -> str:
     """Plan ``name`` on its default pair, as a run with SEED prints it."""
-    plan = plans.get(name)
+    plan = model.get(name)
     with tempfile.TemporaryDirectory() as tmp:
         conf = config.load(config_files=[])
         conf.set_override('work_dir', str(Path(tmp) / 'run'), 'minicloud')
         old, new = pairs.resolve(plan, None, None, Path(tmp) / 'cache',
                                  Path(tmp) / 'logs')
-        run = plan_mod.UpgradeRun(conf, old, new, plan=plan, echo=False,
-                                  seed=SEED)
+        run = upgrade.UpgradeRun(conf, old, new, plan=plan, echo=False,
+                                 seed=SEED)
         return run.render() + '\n'
 
 
@@ -41,7 +41,7 @@ class PlanGoldenTest(testtools.TestCase):
 
     @base.idempotent_id('5c0f6f2e-8a3b-4b1e-9d57-1f2c8e7a4d10')
     def test_every_shipped_plan_prints_as_its_golden_file(self):
-        shipped = sorted(plans.load_all())
+        shipped = sorted(model.load_all())
         self.assertEqual(shipped, sorted(
             p.stem for p in GOLDEN_DIR.glob('*.txt')),
             'a golden file for each shipped plan, and none for another')
@@ -52,7 +52,7 @@ class PlanGoldenTest(testtools.TestCase):
 
 def write_golden_files() -> None:
     GOLDEN_DIR.mkdir(parents=True, exist_ok=True)
-    for name in plans.load_all():
+    for name in model.load_all():
         (GOLDEN_DIR / f'{name}.txt').write_text(printed(name))
         print(f'wrote {GOLDEN_DIR / name}.txt')
 

@@ -9,8 +9,8 @@ import testtools
 
 from heat_upgrade_tests import cmd
 from heat_upgrade_tests import config
-from heat_upgrade_tests.minicloud import pairs
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import pairs
 from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.phases import base
 
@@ -18,7 +18,7 @@ from heat_upgrade_tests.tests.phases import base
 DRILL_MOMENTS = ('old-heat-up', 'pre-upgrade', 'heat-down', 'all-down',
                  'no-api', 'keystone-up', 'during-upgrade', 'db-synced',
                  'new-heat-up', 'post-upgrade', 'destroy')
-LABELS = plans.Labels({'heat': {'old': '2026.1 (26.0.2)',
+LABELS = model.Labels({'heat': {'old': '2026.1 (26.0.2)',
                                 'new': '2026.2 (27.0.1)'},
                        'keystone': {'old': '2026.1 (29.1.0)',
                                     'new': '2026.2 (30.0.0)'},
@@ -36,15 +36,15 @@ class ShippedPlansTest(testtools.TestCase):
 
     @base.idempotent_id('06ca5f98-1f68-414c-9f3b-71b92cace857')
     def test_the_three_plans_load(self):
-        found = plans.load_all()
+        found = model.load_all()
         for name in ('full', 'service-by-service', 'skip-level'):
             self.assertIn(name, found)
-        listing = plans.listing(found).splitlines()
+        listing = model.listing(found).splitlines()
         self.assertEqual(len(found), len(listing))
 
     @base.idempotent_id('8a8420b2-7bb3-46d7-bfbd-bda1c8f8e52e')
     def test_every_plan_ends_with_an_always_destroy(self):
-        for plan in plans.load_all().values():
+        for plan in model.load_all().values():
             last = plan.flat()[-1]
             self.assertEqual(('phase', 'destroy', True, 'destroy'),
                              (last.action, last.name, last.always,
@@ -52,19 +52,19 @@ class ShippedPlansTest(testtools.TestCase):
 
     @base.idempotent_id('3fa7c188-df5a-4911-a2ed-32ee313761d4')
     def test_full_keeps_every_drill_moment_and_grenade_order(self):
-        plan = plans.get('full')
+        plan = model.get('full')
         self.assertLessEqual(set(DRILL_MOMENTS), set(plan.moments()))
         self.assertEqual(('keystone', 'swift', 'neutron',
                           'heat-upgrade-tests', 'heat'),
                          plan.groups()['upgrade'].order)
-        names = [plans.describe(s, LABELS) for s in plan.flat()]
+        names = [model.describe(s, LABELS) for s in plan.flat()]
         for name in ('stop Keystone: no API answers', 'no-api phase',
                      'start Keystone', 'start Swift 2026.2 (2.38.3)',
                      'neutron-db-manage upgrade heads with Neutron 2026.2 '
                      '(29.0.0)', 'start Neutron 2026.2 (29.0.0)',
                      'during-upgrade phase',
                      'db_sync with Heat 2026.2 (27.0.1)',
-                     plans.INTEGRITY_TITLE, 'start Heat 2026.2 (27.0.1)'):
+                     model.INTEGRITY_TITLE, 'start Heat 2026.2 (27.0.1)'):
             self.assertIn(name, names)
         self.assertLess(names.index('stop Keystone: no API answers'),
                         names.index('no-api phase'))
@@ -75,7 +75,7 @@ class ShippedPlansTest(testtools.TestCase):
 
     @base.idempotent_id('f7aab453-f1ca-400e-9ae5-51abbf6e433a')
     def test_full_in_a_callers_order(self):
-        plan = plans.get('full')
+        plan = model.get('full')
         order = ('heat-upgrade-tests', 'keystone', 'swift', 'neutron',
                  'heat')
         members = [s.member for s in plan.flat({'upgrade': order})
@@ -86,12 +86,12 @@ class ShippedPlansTest(testtools.TestCase):
                                            'heat-upgrade-tests'),
                     ('keystone', 'heat-upgrade-tests', 'heat'),
                     ('keystone', 'nova', 'heat', 'heat-upgrade-tests')):
-            self.assertRaises(plans.PlanError, plan.flat, {'upgrade': bad})
-        self.assertRaises(plans.PlanError, plan.flat, {'nope': order})
+            self.assertRaises(model.PlanError, plan.flat, {'upgrade': bad})
+        self.assertRaises(model.PlanError, plan.flat, {'nope': order})
 
     @base.idempotent_id('d3236958-0655-4569-92a0-42f9b9b0d575')
     def test_service_by_service_keystone_first_verified_with_old_heat(self):
-        plan = plans.get('service-by-service')
+        plan = model.get('service-by-service')
         self.assertEqual('old', plan.keystone)
         flat = plan.flat()
         actions = [(s.action, str(s.ref or s.name)) for s in flat]
@@ -117,14 +117,14 @@ class ShippedPlansTest(testtools.TestCase):
         order = plan.groups()['services'].order
         self.assertEqual(('keystone', 'swift', 'cinder', 'glance',
                           'neutron', 'placement', 'nova', 'heat'), order)
-        text = plans.render(plan, LABELS)
+        text = model.render(plan, LABELS)
         self.assertIn('(cinder: not on the mini-cloud', text)
         self.assertNotIn('(swift: not on the mini-cloud', text)
 
     @base.idempotent_id('a24518d2-8c8c-47d0-a3c3-5e4d927fd4d5')
     def test_skip_level_installs_no_release_between(self):
-        plan = plans.get('skip-level')
-        self.assertEqual((plans.SLURP,), plan.paths)
+        plan = model.get('skip-level')
+        self.assertEqual((model.SLURP,), plan.paths)
         old, new = pairs.resolve(plan, None, None, Path('/nonexistent'),
                                  Path('/nonexistent'))
         self.assertEqual(('2025.1', '2026.1'),
@@ -138,8 +138,8 @@ class ShippedPlansTest(testtools.TestCase):
 
     @base.idempotent_id('caa7d790-6824-494f-a0af-ab7925070211')
     def test_render_numbers_every_step(self):
-        plan = plans.get('full')
-        text = plans.render(plan, LABELS)
+        plan = model.get('full')
+        text = model.render(plan, LABELS)
         numbered = [line for line in text.splitlines()
                     if line.strip()[:1].isdigit()]
         self.assertEqual(len(plan.flat()), len(numbered))
@@ -157,7 +157,7 @@ class PlanDataTest(testtools.TestCase):
 
     def error(self, text: str) -> str:
         path = self.write(text)
-        return str(self.assertRaises(plans.PlanError, plans.load, path))
+        return str(self.assertRaises(model.PlanError, model.load, path))
 
     @base.idempotent_id('b945db10-27c9-4ff0-a77c-acd330cc0b67')
     def test_a_new_plan_is_data_only(self):
@@ -173,11 +173,11 @@ class PlanDataTest(testtools.TestCase):
               - stop: heat-engine@old
               - stop: heat
         ''')
-        plan = plans.get('rolling', path.parent)
+        plan = model.get('rolling', path.parent)
         refs = [s.ref for s in plan.flat() if s.ref]
-        self.assertIn(plans.ServiceRef('heat-engine', 'new', 2), refs)
-        self.assertIn(plans.ServiceRef('heat', None, None), refs)
-        names = [plans.describe(s, LABELS) for s in plan.flat()]
+        self.assertIn(model.ServiceRef('heat-engine', 'new', 2), refs)
+        self.assertIn(model.ServiceRef('heat', None, None), refs)
+        names = [model.describe(s, LABELS) for s in plan.flat()]
         self.assertIn('start heat-engine#2 2026.2 (27.0.1)', names)
         self.assertIn('stop every Heat', names)
         self.assertIn('wait 1s', names)
@@ -224,7 +224,7 @@ class PlanDataTest(testtools.TestCase):
 
     @base.idempotent_id('a9ebe50d-5404-4ce4-84b0-7c74f2b646a9')
     def test_unknown_plan_names_the_known_ones(self):
-        exc = self.assertRaises(plans.PlanError, plans.get, 'rolling-bus')
+        exc = self.assertRaises(model.PlanError, model.get, 'rolling-bus')
         self.assertIn("unknown plan 'rolling-bus'; plans: full", str(exc))
 
 
@@ -233,25 +233,25 @@ class PairsTest(testtools.TestCase):
     @base.idempotent_id('1809078f-aa12-4f23-8a0a-0348c937b794')
     def test_defaults(self):
         nowhere = Path('/nonexistent')
-        old, new = pairs.resolve(plans.get('full'), None, None, nowhere,
+        old, new = pairs.resolve(model.get('full'), None, None, nowhere,
                                  nowhere)
         self.assertEqual(('2026.1', '2026.2'),
                          (old.series.name, new.series.name))
-        old, new = pairs.resolve(plans.get('full'), '2025.2', None,
+        old, new = pairs.resolve(model.get('full'), '2025.2', None,
                                  nowhere, nowhere)
         self.assertEqual('2026.1', new.series.name)
 
     @base.idempotent_id('4670cbb6-a6b6-4032-8b52-00a26b501d51')
     def test_supported_paths(self):
-        full = plans.get('full')
-        self.assertEqual(plans.N_1, pairs.check(full, side('2025.2'),
+        full = model.get('full')
+        self.assertEqual(model.N_1, pairs.check(full, side('2025.2'),
                                                 side('2026.1')))
-        self.assertEqual(plans.SLURP, pairs.check(full, side('2025.1'),
+        self.assertEqual(model.SLURP, pairs.check(full, side('2025.1'),
                                                   side('2026.1')))
 
     @base.idempotent_id('a30a630c-ab4c-4487-96f6-e8e3236d6621')
     def test_unsupported_pair_refused_unless_asked(self):
-        full = plans.get('full')
+        full = model.get('full')
         exc = self.assertRaises(pairs.PairError, pairs.check, full,
                                 side('2025.2'), side('2026.2'))
         message = str(exc)
@@ -268,7 +268,7 @@ class PairsTest(testtools.TestCase):
 
     @base.idempotent_id('0defd219-b825-408b-a55f-15f011d61c8d')
     def test_skip_level_refuses_n_1_and_backwards(self):
-        skip = plans.get('skip-level')
+        skip = model.get('skip-level')
         exc = self.assertRaises(pairs.PairError, pairs.check, skip,
                                 side('2026.1'), side('2026.2'))
         self.assertIn('plan skip-level upgrades slurp pairs', str(exc))
@@ -311,7 +311,7 @@ class UpgradeCommandTest(testtools.TestCase):
         self.assertEqual(0, cmd.main(['upgrade', '--list-plans']))
         self.out.seek(0)
         lines = self.out.read().splitlines()
-        self.assertEqual(len(plans.load_all()), len(lines))
+        self.assertEqual(len(model.load_all()), len(lines))
         self.assertTrue(lines[0].startswith('full '))
 
     @base.idempotent_id('4fef0837-2b95-4c78-9247-d65ed9640b01')

@@ -5,7 +5,7 @@ import time
 
 import testtools
 
-from heat_upgrade_tests.minicloud import progress
+from heat_upgrade_tests.plans import progress
 
 
 class FakeTerminal(io.StringIO):

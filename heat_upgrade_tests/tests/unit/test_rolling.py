@@ -8,9 +8,9 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import disruption
-from heat_upgrade_tests.minicloud import mixing
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import disruption
+from heat_upgrade_tests.plans import mixing
+from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.runreport import html
 from heat_upgrade_tests.tests.phases import base
 from heat_upgrade_tests.tests.unit import test_runner
@@ -20,8 +20,8 @@ class RollingPlansTest(testtools.TestCase):
 
     @base.idempotent_id('72d31a47-d27f-4ba4-add8-3f4312e7c6ca')
     def test_rolling_plans_load(self):
-        mixed = plans.get('rolling-mixed')
-        vhost = plans.get('rolling-vhost')
+        mixed = model.get('rolling-mixed')
+        vhost = model.get('rolling-vhost')
         self.assertEqual(2, [s.name for s in mixed.flat()].count('mixed'))
         self.assertEqual({}, mixed.budget)
         self.assertEqual({'unavailable_seconds': {'heat': 5.0},
@@ -36,32 +36,32 @@ class RollingPlansTest(testtools.TestCase):
         stop = [s for s in mixed.flat() if s.action == 'stop' and
                 str(s.ref) == 'heat-engine@old']
         self.assertTrue(stop[0].always)
-        self.assertEqual({}, plans.get('full').budget)
+        self.assertEqual({}, model.get('full').budget)
 
     @base.idempotent_id('ed6fc90b-bc9d-440a-96dc-d7877a406b0e')
     def test_same_seed_same_plan(self):
-        plan = plans.get('rolling-mixed')
+        plan = model.get('rolling-mixed')
         labels = test_runner.LABELS
         renders = {}
         for seed in range(20):
-            one = plans.vary(plan, seed)
-            two = plans.vary(plan, seed)
+            one = model.vary(plan, seed)
+            two = model.vary(plan, seed)
             self.assertEqual(one[1:], two[1:])
-            self.assertEqual(plans.render(one[0], labels, one[1]),
-                             plans.render(two[0], labels, two[1]))
+            self.assertEqual(model.render(one[0], labels, one[1]),
+                             model.render(two[0], labels, two[1]))
             renders[seed] = one[1]['retire']
         # Both engines' retirement orders occur over twenty seeds.
         self.assertEqual({('old-api', 'old-engine'),
                           ('old-engine', 'old-api')}, set(renders.values()))
         # A caller's order wins over the seed's.
-        _, orders, notes = plans.vary(plan, 3, {'retire': ('old-api',
+        _, orders, notes = model.vary(plan, 3, {'retire': ('old-api',
                                                            'old-engine')})
         self.assertEqual(('old-api', 'old-engine'), orders['retire'])
         self.assertFalse([n for n in notes if n.startswith('retire')])
 
     @base.idempotent_id('90ccec39-3c8d-45ad-8c8b-3fd17e32b6a7')
     def test_runner_prints_and_uses_the_seed(self):
-        plan = plans.get('rolling-vhost')
+        plan = model.get('rolling-vhost')
         run = test_runner.FakeRun(plan, seed=42)
         again = test_runner.FakeRun(plan, seed=42)
         self.assertIn('seed 42 (replay with --seed 42)', run.render())
@@ -330,8 +330,8 @@ class MatrixFindingTest(testtools.TestCase):
 
     @base.idempotent_id('c3e8a0d4-1b7f-4f2e-9a65-2d4c8e1f7b93')
     def test_a_predicted_finding_is_no_fault(self):
-        from heat_upgrade_tests.minicloud import matrix
-        from heat_upgrade_tests.minicloud import runner
+        from heat_upgrade_tests.plans import matrix
+        from heat_upgrade_tests.plans import runner
         finding = 'FINDING: old and new engines cannot share one bus, ...'
         run = types.SimpleNamespace(
             mixed_outcomes=[{'finding': finding}],

@@ -9,13 +9,13 @@ import testtools
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import sources
 from heat_upgrade_tests.installs import venvs
-from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import runner
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import runner
 from heat_upgrade_tests.tests.phases import base
 
 
 # Heat's releases O and N; the others' (Keystone's) KO and KN.
-LABELS = plans.Labels({'heat': {'old': 'O', 'new': 'N'},
+LABELS = model.Labels({'heat': {'old': 'O', 'new': 'N'},
                        **{name: {'old': 'KO', 'new': 'KN'}
                           for name in ('keystone', 'swift', 'neutron')}})
 
@@ -73,7 +73,7 @@ class RunnerTest(testtools.TestCase):
 
     @base.idempotent_id('fe6ae4e0-2824-42a6-8b6c-b1be9561b348')
     def test_full_plan_in_grenade_moments(self):
-        run = FakeRun(plans.get('full'))
+        run = FakeRun(model.get('full'))
         run.walk(self.hooks(run, ('heat-down', 'db-synced', 'destroy')))
         self.assertEqual([
             'migrate heat@old', 'start heat@old', 'phase pre-upgrade',
@@ -93,23 +93,23 @@ class RunnerTest(testtools.TestCase):
     def test_a_callers_order_of_the_group(self):
         order = ('heat-upgrade-tests', 'keystone', 'swift', 'neutron',
                  'heat')
-        run = FakeRun(plans.get('full'), orders={'upgrade': order})
+        run = FakeRun(model.get('full'), orders={'upgrade': order})
         self.assertEqual(order, run.upgrade_order)
         run.walk()
         self.assertLess(run.calls.index('phase during-upgrade'),
                         run.calls.index('start keystone@new'))
-        self.assertRaises(plans.PlanError, FakeRun, plans.get('full'),
+        self.assertRaises(model.PlanError, FakeRun, model.get('full'),
                           orders={'upgrade': ('heat',)})
 
     @base.idempotent_id('bce448e5-1663-48c8-9857-20944d56fca6')
     def test_a_failed_phase_ends_the_walk_but_destroy_runs(self):
-        run = FakeRun(plans.get('full'), failing={'post-upgrade'})
+        run = FakeRun(model.get('full'), failing={'post-upgrade'})
         exc = self.assertRaises(exceptions.UpgradeTestError, run.walk)
         self.assertIn('post-upgrade', str(exc))
         self.assertEqual(['phase post-upgrade', 'phase destroy'],
                          run.calls[-2:])
         self.assertFalse(run.ok)
-        run = FakeRun(plans.get('full'), failing={'pre-upgrade'})
+        run = FakeRun(model.get('full'), failing={'pre-upgrade'})
         self.assertRaises(exceptions.UpgradeTestError, run.walk)
         self.assertEqual(['phase pre-upgrade', 'phase destroy'],
                          run.calls[-2:])
@@ -117,25 +117,25 @@ class RunnerTest(testtools.TestCase):
 
     @base.idempotent_id('a1a7bba2-9a31-47bc-a200-47ffd8d1545e')
     def test_the_first_failure_is_raised_even_if_destroy_fails(self):
-        run = FakeRun(plans.get('full'), failing={'no-api', 'destroy'})
+        run = FakeRun(model.get('full'), failing={'no-api', 'destroy'})
         exc = self.assertRaises(exceptions.UpgradeTestError, run.walk)
         self.assertIn('no-api', str(exc))
         self.assertEqual([False, False], [s.ok for s in run.steps[-2:]])
 
     @base.idempotent_id('f2f7dcc0-bba2-4075-b9a9-9446af7e7a69')
     def test_a_keep_going_failure_is_recorded_and_its_moment_comes(self):
-        run = FakeRun(plans.get('full'), failing={'integrity'})
+        run = FakeRun(model.get('full'), failing={'integrity'})
         run.walk(self.hooks(run, ('db-synced',)))
         self.assertIn('hook db-synced', run.calls)
         self.assertEqual('phase destroy', run.calls[-1])
         self.assertFalse(run.ok)
         failed = [s for s in run.steps if not s.ok]
-        self.assertEqual([plans.INTEGRITY_TITLE], [s.name for s in failed])
+        self.assertEqual([model.INTEGRITY_TITLE], [s.name for s in failed])
         self.assertIn('integrity checks failed', failed[0].detail)
 
     @base.idempotent_id('eb9f2ca9-3924-48df-b116-0270ed94fcca')
     def test_a_failing_hook_fails_the_run(self):
-        run = FakeRun(plans.get('full'))
+        run = FakeRun(model.get('full'))
 
         def boom(ctx):
             raise exceptions.UpgradeTestError('drill broke')
@@ -146,7 +146,7 @@ class RunnerTest(testtools.TestCase):
 
     @base.idempotent_id('8f9b0a14-1687-48ba-b488-821a439e2028')
     def test_an_interrupt_runs_nothing_more(self):
-        run = FakeRun(plans.get('full'))
+        run = FakeRun(model.get('full'))
 
         def interrupt(ctx):
             raise KeyboardInterrupt()
@@ -156,7 +156,7 @@ class RunnerTest(testtools.TestCase):
 
     @base.idempotent_id('e7cda45f-6b82-4ad3-8393-25f149fcd753')
     def test_hooks_at_unknown_moments_are_refused(self):
-        run = FakeRun(plans.get('skip-level'))
+        run = FakeRun(model.get('skip-level'))
         exc = self.assertRaises(exceptions.ConfigError, run.check_moments,
                                 {'verified-new-keystone': print})
         self.assertIn('has no moment verified-new-keystone', str(exc))
@@ -177,7 +177,7 @@ class RunnerTest(testtools.TestCase):
               - stop: heat-engine@old
               - integrity: {only: [schema]}
         '''))
-        run = FakeRun(plans.load(path))
+        run = FakeRun(model.load(path))
         run.walk()
         self.assertEqual([
             'start heat@old', 'start heat-engine@new#2',

@@ -9,7 +9,7 @@ import testtools
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import venvs
-from heat_upgrade_tests.minicloud import plan as plan_mod
+from heat_upgrade_tests.plans import upgrade
 
 
 class FailedBuildTest(testtools.TestCase):
@@ -57,7 +57,7 @@ class LineByLineLogTest(testtools.TestCase):
             f'    if "first test" in open({log!r}).read():\n'
             f'        open({seen!r}, "w").close(); break\n'
             f'    time.sleep(0.1)\n')
-        plan_mod.run_command([sys.executable, '-c', script], 'a phase',
-                             Path(log), echo=False, timeout=60)
+        upgrade.run_command([sys.executable, '-c', script], 'a phase',
+                            Path(log), echo=False, timeout=60)
         self.assertTrue(os.path.exists(seen),
                         'the line reached the log only at the end')

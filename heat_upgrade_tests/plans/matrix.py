@@ -12,10 +12,10 @@ from pathlib import Path
 import time
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import driver
-from heat_upgrade_tests.minicloud import pairs
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import driver
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import pairs
+from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests import releases
 
 
@@ -36,12 +36,12 @@ class Cell:
         return 'PASS' if self.ok else 'FIND' if self.finding else 'FAIL'
 
 
-def combinations() -> list[tuple[plans.Plan, pairs.Side, pairs.Side]]:
+def combinations() -> list[tuple[model.Plan, pairs.Side, pairs.Side]]:
     """(plan, old, new) for every plan and every pair it runs."""
     known = releases.load_series()
     sides = [pairs.series_side(name, known) for name in known]
     out = []
-    for plan in plans.load_all().values():
+    for plan in model.load_all().values():
         for old in sides:
             for new in sides:
                 if new.index > old.index and (
@@ -61,7 +61,7 @@ def main(conf) -> int:
             base_dir / f'{plan.name}-{old.series.name}-{new.series.name}'),
             'minicloud')
         start = time.monotonic()
-        run = plan_mod.UpgradeRun(conf, old, new, plan=plan)
+        run = upgrade.UpgradeRun(conf, old, new, plan=plan)
         error = ''
         try:
             run.preflight()

@@ -1,10 +1,10 @@
 """The one runner of every plan: steps timed, hooks at moments, cleanup.
 
-``PlanRunner`` walks a plan's steps (``plans.Plan.flat``), prints and times
+``PlanRunner`` walks a plan's steps (``model.Plan.flat``), prints and times
 each one, runs the drills' hook of a step's ``moment`` right after it,
 records every outcome, and stops what it started whatever happened. What a
 step does is left to the subclass's ``do_*`` methods: the real mini-cloud
-(``plan.UpgradeRun``) or a fake in the unit tests, so the rules of the
+(``upgrade.UpgradeRun``) or a fake in the unit tests, so the rules of the
 walk are tested without starting a service.
 
 The rules: the first failed step ends the walk (a ``keep_going`` step's
@@ -19,8 +19,8 @@ import time
 from typing import Any
 
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.minicloud import progress
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import progress
 
 Hook = Callable[[Any], None]
 
@@ -36,13 +36,13 @@ class StepResult:
 class PlanRunner:
     """Runs ``plan`` with ``labels`` naming its releases."""
 
-    def __init__(self, plan: plans.Plan, echo: bool = True,
+    def __init__(self, plan: model.Plan, echo: bool = True,
                  orders: Mapping[str, tuple[str, ...]] | None = None,
                  seed: int | None = None):
         # What the plan lets vary, drawn from the seed (printed with the
         # plan, so that a run can be replayed with --seed).
-        self.seed = plans.draw_seed() if seed is None else int(seed)
-        plan, orders, self.variations = plans.vary(plan, self.seed, orders)
+        self.seed = model.draw_seed() if seed is None else int(seed)
+        plan, orders, self.variations = model.vary(plan, self.seed, orders)
         self.plan = plan
         self.name = plan.name
         self.echo = echo
@@ -55,17 +55,17 @@ class PlanRunner:
 
     # -- what the subclass provides ----------------------------------------
     @property
-    def labels(self) -> plans.Labels:
+    def labels(self) -> model.Labels:
         raise NotImplementedError
 
-    def do_start(self, ref: plans.ServiceRef,
+    def do_start(self, ref: model.ServiceRef,
                  bus: str | None = None) -> str | None:
         raise NotImplementedError
 
-    def do_stop(self, ref: plans.ServiceRef) -> str | None:
+    def do_stop(self, ref: model.ServiceRef) -> str | None:
         raise NotImplementedError
 
-    def do_migrate(self, ref: plans.ServiceRef) -> str | None:
+    def do_migrate(self, ref: model.ServiceRef) -> str | None:
         raise NotImplementedError
 
     def do_phase(self, phase: str) -> str | None:
@@ -74,10 +74,10 @@ class PlanRunner:
     def do_integrity(self, only: list[str]) -> str | None:
         raise NotImplementedError
 
-    def do_switch(self, endpoint: str, ref: plans.ServiceRef) -> str | None:
+    def do_switch(self, endpoint: str, ref: model.ServiceRef) -> str | None:
         raise NotImplementedError
 
-    def do_wait_for(self, ref: plans.ServiceRef,
+    def do_wait_for(self, ref: model.ServiceRef,
                     timeout: float) -> str | None:
         raise NotImplementedError
 
@@ -115,19 +115,19 @@ class PlanRunner:
     def upgrade_order(self) -> tuple[str, ...]:
         """The order of the plan's first group (the full plan's upgrade)."""
         for name, group in self.plan.groups().items():
-            return plans.check_order(self.plan, group,
+            return model.check_order(self.plan, group,
                                      self.orders.get(name))
         return ()
 
     def render(self) -> str:
-        text = plans.render(self.plan, self.labels, self.orders)
+        text = model.render(self.plan, self.labels, self.orders)
         text += f'\n    seed {self.seed} (replay with --seed {self.seed})'
         if self.variations:
             text += '; drawn: ' + '; '.join(self.variations)
         return text
 
     # -- the walk ----------------------------------------------------------
-    def _action(self, step: plans.Step) -> Callable[[], str | None]:
+    def _action(self, step: model.Step) -> Callable[[], str | None]:
         ref, args = step.ref, step.args
         if step.action == 'start' and step.bus:
             return lambda: self.do_start(ref, bus=step.bus)
@@ -147,7 +147,7 @@ class PlanRunner:
             return lambda: self.do_wait_for(ref, args['timeout'])
         if step.action == 'wait':
             return lambda: self.do_sleep(args['seconds'])
-        raise plans.PlanError(f'no runner for step {step.action}')
+        raise model.PlanError(f'no runner for step {step.action}')
 
     def walk(self, hooks: Mapping[str, Hook] | None = None,
              context: Any = None) -> None:
@@ -167,7 +167,7 @@ class PlanRunner:
                 self.say(f'==> {step.member}')
             try:
                 try:
-                    self.step(plans.describe(step, self.labels),
+                    self.step(model.describe(step, self.labels),
                               self._action(step))
                 except Exception:
                     if not step.keep_going:

@@ -15,12 +15,12 @@ import sys
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import leaks
-from heat_upgrade_tests.minicloud import pairs
-from heat_upgrade_tests.minicloud import plan as plan_mod
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import pairs
+from heat_upgrade_tests.plans import upgrade
 
 
-def resolve_pair(conf, plan: plans.Plan | None = None,
+def resolve_pair(conf, plan: model.Plan | None = None,
                  allow_unsupported: bool = False
                  ) -> tuple[pairs.Side, pairs.Side]:
     """The releases to upgrade from and to; bad ones are one-line errors.
@@ -28,7 +28,7 @@ def resolve_pair(conf, plan: plans.Plan | None = None,
     ``[minicloud] from_series`` and ``to_series`` hold a series or a Heat
     source tree (``2026.2=~/src/heat`` names the tree's series).
     """
-    plan = plan or plans.get(plans.DEFAULT_PLAN)
+    plan = plan or model.get(model.DEFAULT_PLAN)
     opts = conf.minicloud
     cache = Path(os.path.expanduser(opts.cache_dir))
     logs = Path(os.path.expanduser(opts.work_dir)).parent / 'source-logs'
@@ -40,7 +40,7 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt(f'signal {signum}')
 
 
-def summary(plan: plan_mod.UpgradeRun) -> str:
+def summary(plan: upgrade.UpgradeRun) -> str:
     """A human summary of the run: steps, phases, schema, memory, logs."""
     lines = ['', '=' * 72,
              f'Heat upgrade ({plan.name} plan) {plan.old_side.label} -> '
@@ -80,7 +80,7 @@ def summary(plan: plan_mod.UpgradeRun) -> str:
     return '\n'.join(lines)
 
 
-def _budget(plan: plan_mod.UpgradeRun) -> str:
+def _budget(plan: upgrade.UpgradeRun) -> str:
     budget = plan.plan.budget
     parts = [f'{k} {v:g}s unavailable' for k, v in budget.get(
         'unavailable_seconds', {}).items()]
@@ -90,7 +90,7 @@ def _budget(plan: plan_mod.UpgradeRun) -> str:
     return ', '.join(parts)
 
 
-def write_report(plan: plan_mod.UpgradeRun) -> Path | None:
+def write_report(plan: upgrade.UpgradeRun) -> Path | None:
     if not plan.run_dir.is_dir():
         return None
     path = plan.run_dir / 'report.json'
@@ -136,15 +136,15 @@ def write_html(run_dir: Path) -> Path | None:
 
 
 def list_plans() -> int:
-    print(plans.listing(plans.load_all()))
+    print(model.listing(model.load_all()))
     return 0
 
 
 def main(conf, plan_name: str | None = None,
          allow_unsupported: bool = False, seed: int | None = None) -> int:
-    plan = plans.get(plan_name or plans.DEFAULT_PLAN)
+    plan = model.get(plan_name or model.DEFAULT_PLAN)
     old, new = resolve_pair(conf, plan, allow_unsupported)
-    run = plan_mod.UpgradeRun(conf, old, new, plan=plan, seed=seed)
+    run = upgrade.UpgradeRun(conf, old, new, plan=plan, seed=seed)
     run.preflight()  # a busy port or missing package: one line, no run
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:

@@ -32,18 +32,18 @@ from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
-from heat_upgrade_tests.minicloud import disruption
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
-from heat_upgrade_tests.minicloud import memory
-from heat_upgrade_tests.minicloud import mixing
-from heat_upgrade_tests.minicloud import pairs
-from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import ports
-from heat_upgrade_tests.minicloud import progress
-from heat_upgrade_tests.minicloud import runner
 from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests.minicloud import services
+from heat_upgrade_tests.plans import disruption
+from heat_upgrade_tests.plans import memory
+from heat_upgrade_tests.plans import mixing
+from heat_upgrade_tests.plans import model
+from heat_upgrade_tests.plans import pairs
+from heat_upgrade_tests.plans import progress
+from heat_upgrade_tests.plans import runner
 from heat_upgrade_tests import processes
 from heat_upgrade_tests import releases
 
@@ -126,12 +126,12 @@ def _side(value) -> pairs.Side:
 class UpgradeRun(runner.PlanRunner):
     """One plan, from ``old`` to ``new``, on one fresh mini-cloud."""
 
-    def __init__(self, conf, old, new, plan: plans.Plan | str | None = None,
+    def __init__(self, conf, old, new, plan: model.Plan | str | None = None,
                  echo: bool = True,
                  orders: Mapping[str, tuple[str, ...]] | None = None,
                  seed: int | None = None):
-        if not isinstance(plan, plans.Plan):
-            plan = plans.get(plan or plans.DEFAULT_PLAN)
+        if not isinstance(plan, model.Plan):
+            plan = model.get(plan or model.DEFAULT_PLAN)
         super().__init__(plan, echo=echo, orders=orders, seed=seed)
         self.conf = conf
         self.old_side, self.new_side = _side(old), _side(new)
@@ -181,14 +181,14 @@ class UpgradeRun(runner.PlanRunner):
         return {'old': self.old_side, 'new': self.new_side}
 
     @property
-    def labels(self) -> plans.Labels:
+    def labels(self) -> model.Labels:
         names = {name: {key: f'{side.series.name} '
                              f'({side.series.version(name)})'
                         for key, side in self.sides.items()}
                  for name, cls in services.REGISTRY.items()
                  if cls.versioned}
         names['heat'] = {key: side.label for key, side in self.sides.items()}
-        return plans.Labels(names)
+        return model.Labels(names)
 
     @property
     def db_versions(self) -> dict[str, str]:
@@ -271,7 +271,7 @@ class UpgradeRun(runner.PlanRunner):
         return f'{", ".join(n for n, _, _ in wanted.values())} in ' \
                f'{self.cache_dir}'
 
-    def release(self, ref: plans.ServiceRef) -> service.Release | None:
+    def release(self, ref: model.ServiceRef) -> service.Release | None:
         """The installed release a step names (None: not named)."""
         if ref.release is None:
             return None
@@ -321,14 +321,14 @@ class UpgradeRun(runner.PlanRunner):
             parser.write(f)
 
     # -- the steps ------------------------------------------------------------
-    def do_start(self, ref: plans.ServiceRef,
+    def do_start(self, ref: model.ServiceRef,
                  bus: str | None = None) -> str:
         detail = self.cloud.service(ref.service).start(
             self.release(ref), ref.service, ref.instance, bus)
         self.memory.sample()
         return detail
 
-    def do_stop(self, ref: plans.ServiceRef) -> str:
+    def do_stop(self, ref: model.ServiceRef) -> str:
         self.memory.sample()
         engines = len(self.cloud.heat.engines())
         detail = self.cloud.service(ref.service).stop(
@@ -356,7 +356,7 @@ class UpgradeRun(runner.PlanRunner):
         return (f'Heat served again after '
                 f'{time.monotonic() - start:.1f}s')
 
-    def do_migrate(self, ref: plans.ServiceRef) -> str:
+    def do_migrate(self, ref: model.ServiceRef) -> str:
         return self.cloud.service(ref.service).migrate(self.release(ref))
 
     def do_phase(self, phase: str) -> str:
@@ -579,7 +579,7 @@ class UpgradeRun(runner.PlanRunner):
                     f'exit {result.returncode}')) + f' (see {report})')
         return f'report {report}'
 
-    def do_switch(self, endpoint: str, ref: plans.ServiceRef) -> str:
+    def do_switch(self, endpoint: str, ref: model.ServiceRef) -> str:
         port = self.cloud.heat.api_port(ref.instance or 1)
         url = f'http://{self.cloud.host}:{port}'
         changed = self.cloud.switch_endpoint(endpoint, url)
@@ -587,7 +587,7 @@ class UpgradeRun(runner.PlanRunner):
             self.heat_url = url
         return f'{changed} endpoint(s) now at {url}'
 
-    def do_wait_for(self, ref: plans.ServiceRef, timeout: float) -> str:
+    def do_wait_for(self, ref: model.ServiceRef, timeout: float) -> str:
         if ref.service == 'keystone':
             url = self.cloud.keystone.auth_url
         else:

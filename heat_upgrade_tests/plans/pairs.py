@@ -13,7 +13,7 @@ from pathlib import Path
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import sources
-from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.plans import model
 from heat_upgrade_tests import releases
 
 ALLOW_OPTION = '--allow-unsupported-pair'
@@ -119,9 +119,9 @@ def path_kind(old: Side, new: Side) -> str | None:
     """``n-1``, ``slurp`` or None (not a supported upgrade path)."""
     distance = new.index - old.index
     if distance == 1:
-        return plans.N_1
+        return model.N_1
     if distance == 2 and old.series.slurp and new.series.slurp:
-        return plans.SLURP
+        return model.SLURP
     return None
 
 
@@ -141,7 +141,7 @@ def why_unsupported(old: Side, new: Side) -> str:
             f'anyway')
 
 
-def check(plan: plans.Plan, old: Side, new: Side,
+def check(plan: model.Plan, old: Side, new: Side,
           allow_unsupported: bool = False) -> str:
     """The pair's kind; PairError when the plan should not run it."""
     if new.index <= old.index:
@@ -163,7 +163,7 @@ def check(plan: plans.Plan, old: Side, new: Side,
 
 def _default_new(kind: str, known: dict[str, releases.Series]) -> str:
     names = list(known)
-    if kind == plans.N_1:
+    if kind == model.N_1:
         return names[-1]
     for name in reversed(names):
         index = names.index(name)
@@ -174,7 +174,7 @@ def _default_new(kind: str, known: dict[str, releases.Series]) -> str:
 
 def _default_old(new: Side, kind: str,
                  known: dict[str, releases.Series]) -> Side:
-    back = 2 if kind == plans.SLURP else 1
+    back = 2 if kind == model.SLURP else 1
     index = new.index - back
     if index < 0:
         raise PairError(f'no series known {back} before {new.series.name}')
@@ -182,7 +182,7 @@ def _default_old(new: Side, kind: str,
     return series_side(name, known)
 
 
-def resolve(plan: plans.Plan, from_spec: str | None, to_spec: str | None,
+def resolve(plan: model.Plan, from_spec: str | None, to_spec: str | None,
             cache_dir: Path, log_dir: Path,
             allow_unsupported: bool = False) -> tuple[Side, Side]:
     """The (old, new) pair of a run of ``plan``, checked."""
@@ -192,7 +192,7 @@ def resolve(plan: plans.Plan, from_spec: str | None, to_spec: str | None,
         new = side(to_spec, known, cache_dir, log_dir)
     elif from_spec:
         old = side(from_spec, known, cache_dir, log_dir)
-        step = 2 if kind == plans.SLURP else 1
+        step = 2 if kind == model.SLURP else 1
         names = list(known)
         if old.index + step >= len(names):
             raise PairError(f'no series known {step} after '
