@@ -152,7 +152,7 @@ def bench_cloud(args, rounds: rounds_mod.Rounds, results: dict) -> None:
     conf.set_override('work_dir', args.work_dir, 'minicloud')
     conf.set_override('from_series', args.from_series, 'minicloud')
     conf.set_override('to_series', args.to_series, 'minicloud')
-    plan = model.load(HERE / 'plans' / 'bench.yaml')
+    plan = model.load(HERE / 'plans' / 'bench.yaml', framed=False)
     old, new = driver.resolve_pair(conf, plan)
     run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     run.preflight()

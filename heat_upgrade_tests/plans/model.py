@@ -2,8 +2,21 @@
 
 A plan is an ordered list of steps from a small vocabulary, so that a new
 way of upgrading is a new file, never new runner code, and so that what a
-run will do can be printed before it starts. Each step has exactly one of
-these keys:
+run will do can be printed before it starts.
+
+Every plan opens and closes the same way, in grenade's fixed moments, so
+the loader adds those steps itself (``OPENING`` and ``CLOSING``) and a
+plan file holds only what varies: before its steps, the old Heat's
+``db_sync``, the old Heat started (moment ``old-heat-up``), the
+``pre-upgrade`` and ``verify`` phases (moments ``pre-upgrade`` and
+``verified``); after them, the ``post-upgrade`` phase (moment
+``post-upgrade``) and the ``destroy`` phase, run even after a failure
+(moment ``destroy``). A file that writes one of them itself is refused,
+so that nothing runs twice. ``load(path, framed=False)`` reads a plan
+that is a whole run of its own (the benchmarks', the failure drills'):
+as written, nothing added.
+
+Each step has exactly one of these keys:
 
 ``start: SERVICE@RELEASE[#N]`` / ``stop: SERVICE[@RELEASE][#N]``
     a process of a service of the ``old`` or ``new`` release. SERVICE is
@@ -122,7 +135,11 @@ class Step:
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """A named, described list of steps, as read from its file."""
+    """A named, described list of steps, as read from its file.
+
+    ``steps`` is the whole run: the file's steps between ``OPENING`` and
+    ``CLOSING``, unless the plan was read as written (``framed=False``).
+    """
 
     name: str
     summary: str
@@ -184,6 +201,33 @@ class Plan:
         return [s.moment for s in self.flat() if s.moment]
 
 
+# The fixed opening and closing of every upgrade plan: grenade's fixed
+# moments. Grenade makes its resources on the old cloud and verifies
+# them before it upgrades anything, and verifies and destroys them once
+# everything is upgraded, whatever the order in between; the drills
+# hook these moments. Declared once here and added by the
+# loader, so that no plan file can lose one or write it differently.
+OPENING = (
+    Step('migrate', ref=ServiceRef('heat', 'old')),
+    Step('start', ref=ServiceRef('heat', 'old'), moment='old-heat-up'),
+    Step('phase', name=state.PRE_UPGRADE, moment='pre-upgrade'),
+    # Repeatable and read-only: the stacks as pre-upgrade left them.
+    Step('phase', name=state.VERIFY, moment='verified'),
+)
+CLOSING = (
+    Step('phase', name=state.POST_UPGRADE, moment='post-upgrade'),
+    # Even after a failure: nothing is left behind.
+    Step('phase', name=state.DESTROY, always=True, moment='destroy'),
+)
+FIXED_MOMENTS = tuple(s.moment for s in OPENING + CLOSING if s.moment)
+# What of the opening and closing runs once in a run, so that a plan file
+# may not write it anywhere. The verify phase is read-only and may run
+# again (a plan verifies after each service it upgrades), and the old
+# Heat may be started again once stopped; neither at a fixed moment.
+RUN_ONCE = (('migrate', 'heat@old'), ('phase', state.PRE_UPGRADE),
+            ('phase', state.POST_UPGRADE), ('phase', state.DESTROY))
+
+
 def check_order(plan: Plan, group: Step,
                 order: tuple[str, ...] | None) -> tuple[str, ...]:
     """The order to run ``group`` in; a caller's must name each member once.
@@ -233,8 +277,15 @@ def get(name: str, directory: Path | None = None) -> Plan:
                         + ', '.join(known))
 
 
-def load(path: Path) -> Plan:
-    """Read and check one plan file; errors name the file and the step."""
+def load(path: Path, framed: bool = True) -> Plan:
+    """Read and check one plan file; errors name the file and the step.
+
+    ``framed``: the plan is its file's steps between ``OPENING`` and
+    ``CLOSING``, and a file that writes one of those is refused. False
+    reads a plan that is a whole run of its own (not an upgrade in
+    grenade's moments: the benchmarks' plan, the failure drills' short
+    upgrades), as written.
+    """
     path = Path(path)
     try:
         doc = yaml.safe_load(path.read_text())
@@ -267,6 +318,9 @@ def load(path: Path) -> Plan:
         raise PlanError(f'{where}: default_pair {default_pair} is not one '
                         f'of its paths')
     steps = tuple(_steps(where, doc['steps'], nested=False))
+    if framed:
+        _refuse_fixed_steps(where, steps)
+        steps = OPENING + steps + CLOSING
     budget = _budget(where, doc.get('budget'))
     shuffle_checks = doc.get('shuffle_checks', False)
     if not isinstance(shuffle_checks, bool):
@@ -284,6 +338,31 @@ def load(path: Path) -> Plan:
     if twice:
         raise PlanError(f'{where}: moment(s) {", ".join(twice)} used twice')
     return plan
+
+
+def _refuse_fixed_steps(where: str, steps: tuple[Step, ...]) -> None:
+    """A one-line error for a step the loader adds itself (or its moment).
+
+    A file written before the loader added them would otherwise run the
+    old Heat's db_sync, pre-upgrade or destroy twice.
+    """
+    for number, step in enumerate(steps, 1):
+        written = [(f'{where} step {number}', step)] + [
+            (f'{where} step {number} ({step.group}: {member})', inner)
+            for member, inner_steps in step.members.items()
+            for inner in inner_steps]
+        for at, inner in written:
+            what = (inner.action, str(inner.ref or inner.name))
+            if what in RUN_ONCE:
+                found = f'{what[0]}: {what[1]}'
+            elif inner.moment in FIXED_MOMENTS:
+                found = f'moment {inner.moment}'
+            else:
+                continue
+            raise PlanError(
+                f'{at}: {found} belongs to the opening and closing the '
+                f'loader adds to every plan (grenade\'s fixed moments); a '
+                f'plan file holds only what varies')
 
 
 def _budget(where: str, value) -> dict:

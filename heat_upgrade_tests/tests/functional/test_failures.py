@@ -130,7 +130,7 @@ def _conf(work: Path, **minicloud):
 @functools.cache
 def engine_killed() -> Outcome:
     conf = _conf(WORK_DIR)
-    plan = model.load(PLANS / 'engine-killed.yaml')
+    plan = model.load(PLANS / 'engine-killed.yaml', framed=False)
     old, new = driver.resolve_pair(conf, plan)
     run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     killer = EngineKiller()
@@ -228,7 +228,7 @@ DB_PAIR = ('2025.2', '2026.1')
 @functools.cache
 def db_behind() -> Outcome:
     conf = _conf(DB_WORK_DIR, from_series=DB_PAIR[0], to_series=DB_PAIR[1])
-    plan = model.load(PLANS / 'db-behind.yaml')
+    plan = model.load(PLANS / 'db-behind.yaml', framed=False)
     old, new = driver.resolve_pair(conf, plan)
     run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     try:

@@ -91,7 +91,8 @@ class Outcome:
 @functools.cache
 def restarted() -> Outcome:
     conf = test_failures._conf(WORK_DIR)
-    plan = model.load(test_failures.PLANS / 'restarts.yaml')
+    plan = model.load(test_failures.PLANS / 'restarts.yaml',
+                      framed=False)
     old, new = driver.resolve_pair(conf, plan)
     run = upgrade.UpgradeRun(conf, old, new, plan=plan)
     restarter = Restarter()

@@ -50,6 +50,22 @@ class ShippedPlansTest(testtools.TestCase):
                              (last.action, last.name, last.always,
                               last.moment), plan.name)
 
+    @base.idempotent_id('6878cff0-36e4-4dfb-9916-a7f832f73e8a')
+    def test_the_loader_opens_and_closes_every_shipped_plan(self):
+        """Each shipped plan is its file's steps between the fixed ones.
+
+        The files write none of the opening and closing: the loader adds
+        them, so a plan file holds only what varies.
+        """
+        for plan in model.load_all().values():
+            opening, closing = len(model.OPENING), len(model.CLOSING)
+            self.assertEqual(model.OPENING, plan.steps[:opening], plan.name)
+            self.assertEqual(model.CLOSING, plan.steps[-closing:],
+                             plan.name)
+            written = model.load(plan.path, framed=False)
+            self.assertEqual(plan.steps[opening:-closing], written.steps,
+                             plan.name)
+
     @base.idempotent_id('3fa7c188-df5a-4911-a2ed-32ee313761d4')
     def test_full_keeps_every_drill_moment_and_grenade_order(self):
         plan = model.get('full')
@@ -221,6 +237,93 @@ class PlanDataTest(testtools.TestCase):
             paths: [n-2]
             steps: [{phase: verify}]
         '''))
+
+    @base.idempotent_id('1101b43b-7a6d-4acc-ad21-fd7ec0fb21dd')
+    def test_the_loader_adds_the_opening_and_closing(self):
+        """A plan of one step runs seven: grenade's fixed moments around it.
+
+        The steps declared in code are those every plan file used to
+        write, to the letter, so that no run changed when they moved.
+        """
+        path = self.write('''
+            name: x
+            summary: y
+            steps:
+              - phase: no-api
+        ''')
+        plan = model.load(path)
+        self.assertEqual(
+            ['db_sync with Heat 2026.1 (26.0.2)',
+             'start Heat 2026.1 (26.0.2)', 'pre-upgrade phase',
+             'verify phase', 'no-api phase', 'post-upgrade phase',
+             'destroy phase'],
+            [model.describe(s, LABELS) for s in plan.flat()])
+        self.assertEqual(['old-heat-up', 'pre-upgrade', 'verified',
+                          'post-upgrade', 'destroy'], plan.moments())
+        self.assertEqual(['no-api'], [s.name for s in model.load(
+            path, framed=False).steps])
+        as_written = self.write('''
+            name: x
+            summary: y
+            steps:
+              - migrate: heat@old
+              - start: heat@old
+                moment: old-heat-up
+              - phase: pre-upgrade
+                moment: pre-upgrade
+              - phase: verify
+                moment: verified
+              - phase: post-upgrade
+                moment: post-upgrade
+              - phase: destroy
+                always: true
+                moment: destroy
+        ''')
+        self.assertEqual(model.OPENING + model.CLOSING,
+                         model.load(as_written, framed=False).steps)
+
+    @base.idempotent_id('3ce9b699-69a3-4829-b075-2d7352f834f1')
+    def test_a_file_writing_the_opening_or_closing_is_refused(self):
+        """A fixed step written in a file is a one-line error naming it.
+
+        Otherwise it would run twice: the old Heat's db_sync, pre-upgrade,
+        post-upgrade and destroy run once, and the fixed moments are
+        hooked once.
+        """
+        cases = (
+            '- migrate: heat@old',
+            '- {start: heat@old, moment: old-heat-up}',
+            '- phase: pre-upgrade',
+            '- {phase: verify, moment: verified}',
+            '- {phase: post-upgrade, keep_going: true}',
+            '- {phase: destroy, always: true}',
+            '- {phase: no-api, moment: destroy}',
+            '- {group: g, order: [a], members: {a: [{phase: destroy}]}}',
+        )
+        for step in cases:
+            message = self.error(f'name: x\nsummary: y\nsteps:\n'
+                                 f'  - phase: no-api\n  {step}\n')
+            self.assertIn('plan p.yaml step 2', message, step)
+            self.assertIn('the opening and closing the loader adds',
+                          message, step)
+            self.assertNotIn('\n', message)
+
+    @base.idempotent_id('ed1cae5e-85b9-4690-a04e-d50a69aaa5ae')
+    def test_verify_again_and_the_old_heat_restarted_are_allowed(self):
+        """What may repeat is not taken for the opening written again.
+
+        The verify phase is read-only (plans verify after each service);
+        the old Heat may be started again once stopped.
+        """
+        path = self.write('''
+            name: x
+            summary: y
+            steps:
+              - {phase: verify, moment: verified-again}
+              - stop: heat@old
+              - start: heat@old
+        ''')
+        self.assertIn('verified-again', model.load(path).moments())
 
     @base.idempotent_id('a9ebe50d-5404-4ce4-84b0-7c74f2b646a9')
     def test_unknown_plan_names_the_known_ones(self):
