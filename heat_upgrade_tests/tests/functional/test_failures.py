@@ -30,8 +30,8 @@ from heat_upgrade_tests import leaks
 from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.tests.functional import test_interrupt
-from heat_upgrade_tests.tests.phases import base
 
 WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-failures'
 PLANS = Path(__file__).resolve().parent / 'plans'

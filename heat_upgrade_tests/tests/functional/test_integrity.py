@@ -21,9 +21,9 @@ from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.tests.functional import integrity_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 DEFAULT_PAIR = ('2026.1', '2026.2')
 

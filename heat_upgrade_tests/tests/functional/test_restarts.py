@@ -21,8 +21,8 @@ import testtools
 from heat_upgrade_tests.minicloud import driver
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.tests.functional import test_failures
-from heat_upgrade_tests.tests.phases import base
 
 WORK_DIR = test_failures.WORK_DIR.parent / 'functional-restarts'
 STARTED = 'running the phase tests of'

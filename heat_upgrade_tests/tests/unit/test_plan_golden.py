@@ -18,7 +18,7 @@ from heat_upgrade_tests import config
 from heat_upgrade_tests.minicloud import pairs
 from heat_upgrade_tests.minicloud import plan as plan_mod
 from heat_upgrade_tests.minicloud import plans
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 GOLDEN_DIR = Path(__file__).parent / 'golden' / 'plans'
 SEED = 20261207

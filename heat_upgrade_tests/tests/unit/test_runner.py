@@ -11,7 +11,7 @@ from heat_upgrade_tests.installs import sources
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import plans
 from heat_upgrade_tests.minicloud import runner
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 # Heat's releases O and N; the others' (Keystone's) KO and KN.
