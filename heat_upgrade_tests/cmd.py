@@ -5,184 +5,23 @@ busy port) are printed as one line and exit non-zero; no traceback.
 """
 
 import argparse
-import io
 import logging
 import os
 from pathlib import Path
-import subprocess
 import sys
-import tempfile
 
-import subunit
-import testtools
-
-import heat_upgrade_tests
-from heat_upgrade_tests import check_order
 from heat_upgrade_tests.checks import base as checks_base
-from heat_upgrade_tests import clients
 from heat_upgrade_tests import config
-from heat_upgrade_tests import copies
-from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import cli as integrity_cli
-from heat_upgrade_tests.integrity import phase as integrity_phase
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import command as phase_command
 from heat_upgrade_tests import state as state_mod
-
-PACKAGE_DIR = Path(heat_upgrade_tests.__file__).resolve().parent
-
-
-def preflight(conf, phase: str) -> None:
-    """Fail fast, in one line, on what would make every test of a phase fail.
-
-    Checks the configuration, the cloud, the state files, and whether Heat
-    is up or down as the phase needs.
-    """
-    checks = checks_base.selected_checks(conf)
-    if phase != phases.PRE_UPGRADE:
-        for _check, _copy, name in copies.state_names(conf, checks):
-            state = state_mod.CheckState(conf.phases.state_dir, name)
-            if phase == phases.DESTROY and not state.exists():
-                continue
-            state.load(phase)
-    if phase == phases.NO_API:
-        return  # every API is down: nothing to ask
-    session = phases.Session(conf)
-    conn = session.conn
-    if any(c.wants_admin() for c in checks.values()):
-        session.admin_conn  # unreachable raises; a missing entry skips
-    probe = conf.timeouts.heat_down_probe_timeout
-    if phase == phases.DURING_UPGRADE:
-        clients.verify_heat_down(conn, probe)
-        return
-    clients.verify_heat_up(conn, probe)
-    # heat-api answers GET / alone: an engine must serve too.
-    session.engine_watch(conn, f'before the {phase} phase')([])
-
 
 # The grenade hooks run every step by name, the name of its tox env
 # (``tools/tox -e NAME``, or ``HEAT_UPGRADE_TESTS_PHASE_CMD NAME``): the
 # phase command takes Heat's own tests under those names too.
 HEAT_TESTS_STEPS = {'heat-tests-before': 'before',
                     'heat-tests-after': 'after'}
-
-
-def stestr_command(phase: str, concurrency: int) -> list[str]:
-    """The stestr command line that runs one phase's generated tests.
-
-    It runs in a directory of its own, which holds the stestr repository.
-    """
-    module = phase.replace('-', '_')
-    return [sys.executable, '-m', 'stestr',
-            '--test-path', str(PACKAGE_DIR / 'tests' / 'phases'),
-            '--top-dir', str(PACKAGE_DIR.parent), 'run',
-            '--concurrency', str(concurrency),
-            rf'heat_upgrade_tests\.tests\.phases\.test_{module}\.']
-
-
-def run_phase(conf, phase: str) -> int:
-    """Preflight, then run the phase's tests under stestr; its exit code."""
-    engines.clear_not_serving(conf.phases.state_dir)
-    preflight(conf, phase)
-    # post-upgrade: the database checks come first, before any stack moves.
-    integrity_code = integrity_phase.before(conf, phase)
-    tests_phase = phase
-    hold = integrity_phase.held(phase)
-    if hold:
-        # Nothing is updated or deleted on a schema the new code does not
-        # match: post-upgrade runs the read-only checks instead; destroy
-        # deletes nothing.
-        print(f'==> {phase}: HELD, no stack is updated or deleted: {hold}',
-              flush=True)
-        if phase == phases.DESTROY:
-            _print_left(conf, phase)
-            return 1
-        tests_phase = phases.VERIFY
-        print(f'==> {phase}: running the read-only checks (the verify '
-              f'phase\'s) instead', flush=True)
-    env = dict(os.environ)
-    env[config.CONFIG_ENV] = os.pathsep.join(
-        os.path.abspath(f) for f in conf.config_file)
-    results = conf.phases.results_dir
-    with tempfile.TemporaryDirectory(prefix='hut-stestr-') as tmp:
-        run_dir = Path(os.path.expanduser(results)) / phase if results \
-            else Path(tmp)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        each = conf.phases.stacks_per_check
-        print(f'==> {phase}: running the phase tests of '
-              f'{len(checks_base.selected_checks(conf))} checks'
-              + (f' ({each} stacks each)' if each > 1 else '') + '; upgrade '
-              f'from series {conf.cloud.from_series or "unknown"} to '
-              f'{conf.cloud.to_series or "unknown"}', flush=True)
-        seed = conf.phases.check_order_seed
-        if seed is not None:
-            print(f'==> {phase}: checks in the order of check_order_seed '
-                  f'{seed}: ' + ' '.join(check_order.phase_order(conf)),
-                  flush=True)
-            env.update(check_order.stestr_env(seed))
-        code = subprocess.call(
-            stestr_command(tests_phase, conf.phases.concurrency), env=env,
-            cwd=run_dir)
-        if code == 1 and _nothing_failed(run_dir):
-            # stestr exits 1 when every test skipped: nothing failed.
-            print(f'==> {phase}: every test was skipped; nothing failed',
-                  flush=True)
-            code = 0
-        if results:
-            _keep_results(run_dir, phase)
-    # Known findings are skips, not failures: say them again at the end,
-    # where nobody scrolling a green run can miss them.
-    for line in phases.known_findings(conf, phase):
-        print(line, flush=True)
-    if hold:
-        _print_left(conf, phase)
-        return 1
-    # pre-upgrade: record the checks' rows for post-upgrade's database check.
-    return integrity_phase.after(conf, phase, code or integrity_code)
-
-
-def _print_left(conf, phase: str) -> None:
-    """The stacks a held phase left for a later destroy, one a line."""
-    left = []
-    for _check, _copy, name in copies.state_names(
-            conf, checks_base.selected_checks(conf)):
-        state = state_mod.CheckState(conf.phases.state_dir, name)
-        try:
-            record = (state.load(phase).get('record') or {})
-        except exceptions.StateError:
-            continue
-        stack = record.get('stack')
-        if stack and not record.get('destroyed'):
-            left.append(f'  {stack["name"]} ({stack["id"]}) of check {name}')
-    print(f'==> {phase}: {len(left)} stack(s) left for a later destroy, '
-          f'once the database is at the new Heat\'s head:', flush=True)
-    for line in left:
-        print(line, flush=True)
-
-
-def _nothing_failed(run_dir: Path) -> bool:
-    """Whether the last stestr run ran tests and none failed."""
-    stream = subprocess.run(
-        [sys.executable, '-m', 'stestr', 'last', '--subunit'],
-        cwd=run_dir, capture_output=True).stdout
-    summary = testtools.StreamSummary()
-    summary.startTestRun()
-    subunit.ByteStreamToStreamResult(
-        io.BytesIO(stream), non_subunit_name='stdout').run(summary)
-    summary.stopTestRun()
-    return summary.testsRun > 0 and summary.wasSuccessful()
-
-
-def _keep_results(run_dir: Path, phase: str) -> None:
-    """Leave subunit and junit results where Zuul collects them."""
-    subunit = run_dir / f'{phase}.subunit'
-    with open(subunit, 'wb') as out:
-        subprocess.call([sys.executable, '-m', 'stestr', 'last',
-                         '--subunit'], stdout=out, cwd=run_dir)
-    junit = Path(sys.executable).parent / 'subunit2junitxml'
-    with open(subunit, 'rb') as src, \
-            open(run_dir / f'{phase}.xml', 'wb') as out:
-        subprocess.call([str(junit)], stdin=src, stdout=out)
 
 
 def render_report(directory: str, output: str | None) -> int:
@@ -227,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
     phase = sub.add_parser('phase', help='run one phase against a cloud')
     phase.add_argument(
-        'phase', choices=phases.PHASES + tuple(HEAT_TESTS_STEPS),
+        'phase', choices=state_mod.PHASES + tuple(HEAT_TESTS_STEPS),
         help='a phase, or one of the grenade hooks\' steps that run '
              'Heat\'s own tests (named as their tox envs: the same as the '
              'heat-tests command before or after)')
@@ -329,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.phase in HEAT_TESTS_STEPS:
                 from heat_upgrade_tests import heat_tests
                 return heat_tests.run(conf, HEAT_TESTS_STEPS[args.phase])
-            return run_phase(conf, args.phase)
+            return phase_command.run_phase(conf, args.phase)
         if args.command == 'integrity':
             return integrity_cli.main(conf, args)
         if args.command == 'prune-venvs':

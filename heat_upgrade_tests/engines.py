@@ -19,9 +19,9 @@ nothing about the engines. This module asks three witnesses, each bounded:
 
 ``probe()`` asks them all and returns a ``Liveness``; ``require_engine()``
 raises ``EngineNotServing`` (one line) when no engine serves. The phases
-call it before they start (``cmd.preflight``) and whenever a wait sees no
-progress (``clients.StackOps.poll``); the rolling plans may call it to
-learn which engines share the bus.
+call it before they start (``phases.command.preflight``) and whenever a
+wait sees no progress (``clients.StackOps.poll``); the rolling plans may
+call it to learn which engines share the bus.
 """
 
 import dataclasses

@@ -36,6 +36,10 @@ DESTROY = 'destroy'
 PHASES = (PRE_UPGRADE, VERIFY, DURING_UPGRADE, NO_API, MIXED,
           POST_UPGRADE, DESTROY)
 PHASE_ORDER = PHASES
+# The package of the phases' generated stestr modules: the one place their
+# test ids are made (the phase command) and read (the report, the mixed
+# phase's observer).
+SUITE_PACKAGE = 'heat_upgrade_tests.phases.suite'
 
 
 class CheckState:
@@ -151,3 +155,13 @@ def _refuse_secrets(value: Any, check: str, path: str = '') -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _refuse_secrets(item, check, f'{path}[{index}]')
+
+
+def suite_module(phase: str) -> str:
+    """The generated stestr module of ``phase`` (``...suite.test_verify``)."""
+    return f'{SUITE_PACKAGE}.test_{phase.replace("-", "_")}'
+
+
+def is_phase_test(test_id: str) -> bool:
+    """Whether ``test_id`` is one of the phases' generated tests."""
+    return test_id.startswith(SUITE_PACKAGE + '.')

@@ -31,7 +31,7 @@ _RESOURCE = re.compile(r' heat\.engine\.resource \[[^\]]*\] '
                        r'(?:creating|updating|deleting) ')
 # What the mixed phase must have made the engines do: each resource
 # operation is at least one check_resource cast the bus hands to any
-# worker (see tests/phases/test_mixed.py for why this is enough).
+# worker (see phases/suite/test_mixed.py for why this is enough).
 MIN_RESOURCE_OPERATIONS = 40
 # A phase test the stestr output names as failed.
 _FAILED_TEST = re.compile(

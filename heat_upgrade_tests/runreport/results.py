@@ -47,7 +47,6 @@ KNOWN = 'known'
 UNEXPECTED = 'unexpected'
 MISSING = 'missing'
 KNOWN_PREFIX = 'KNOWN FINDING'
-PHASE_TEST_PREFIX = 'heat_upgrade_tests.tests.phases.'
 
 
 @dataclasses.dataclass
@@ -231,7 +230,7 @@ def _phase_tests(path: Path) -> dict[str, TestResult]:
     """The check name -> result of a phase's stream."""
     tests = {}
     for test in read_subunit(path.read_bytes()).values():
-        if not test.test_id.startswith(PHASE_TEST_PREFIX):
+        if not state.is_phase_test(test.test_id):
             continue
         name = test.name
         tests[name[len('test_'):] if name.startswith('test_') else name] \

@@ -11,10 +11,10 @@ import re
 import testtools
 
 from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 PHASE_ORDER = ('pre-upgrade', 'during-upgrade', 'post-upgrade')
 

@@ -27,11 +27,11 @@ import testtools
 from heat_upgrade_tests import config
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import leaks
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import driver
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import test_interrupt
-from heat_upgrade_tests.tests.phases import base
 
 WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-failures'
 PLANS = Path(__file__).resolve().parent / 'plans'

@@ -25,11 +25,11 @@ import fixtures
 import testtools
 import yaml
 
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 UPGRADE_DIR = grenade_drills.REPO_ROOT / 'devstack' / 'upgrade'
 CHECK = grenade_drills.CHECKS[0]

@@ -19,11 +19,11 @@ import testtools
 
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import integrity_drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 DEFAULT_PAIR = ('2026.1', '2026.2')
 

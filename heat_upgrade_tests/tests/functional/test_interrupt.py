@@ -15,8 +15,8 @@ import time
 import fixtures
 import testtools
 
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import memory
-from heat_upgrade_tests.tests.phases import base
 
 PORT_OPTIONS = ('keystone_port', 'heat_api_port', 'heat_cfn_port',
                 'mysql_port', 'rabbit_port', 'rabbit_dist_port', 'epmd_port',

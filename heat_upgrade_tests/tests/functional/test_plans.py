@@ -27,12 +27,12 @@ import tarfile
 
 import testtools
 
-from heat_upgrade_tests import check_order
 from heat_upgrade_tests import config
+from heat_upgrade_tests.phases import check_order
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests import releases
 from heat_upgrade_tests.tests.functional import test_interrupt
-from heat_upgrade_tests.tests.phases import base
 
 WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-plans'
 SOURCES = Path(config.CACHE_HOME).expanduser() / 'sources'

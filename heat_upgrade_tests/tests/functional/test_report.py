@@ -19,12 +19,12 @@ import subprocess
 import testtools
 
 from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.runreport import html as html_mod
 from heat_upgrade_tests.runreport import results as results_mod
 from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import drills
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 BROWSER_TIMEOUT = 120
 INSTALL_TIMEOUT = 900

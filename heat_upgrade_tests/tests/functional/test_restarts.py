@@ -18,11 +18,11 @@ import traceback
 
 import testtools
 
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import driver
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import test_failures
-from heat_upgrade_tests.tests.phases import base
 
 WORK_DIR = test_failures.WORK_DIR.parent / 'functional-restarts'
 STARTED = 'running the phase tests of'

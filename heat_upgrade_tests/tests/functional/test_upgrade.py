@@ -9,18 +9,18 @@ import testtools
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.integrity import environments
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import runner
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import memory
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import catalogue_drills
 from heat_upgrade_tests.tests.functional import scenario as scenario_mod
 from heat_upgrade_tests.tests.functional.scenario import scenario
-from heat_upgrade_tests.tests.phases import base
 
 # Each phase's hook of a check that may declare, by not implementing it,
 # that the check has nothing to do in that phase.
-OPTIONAL_HOOKS = {phases.DURING_UPGRADE: 'verify_heat_down',
-                  phases.NO_API: 'verify_no_api'}
+OPTIONAL_HOOKS = {runner.DURING_UPGRADE: 'verify_heat_down',
+                  runner.NO_API: 'verify_no_api'}
 
 
 def declared_skip(check: type[checks_base.ResourceCheck],
@@ -60,12 +60,12 @@ def expected_skips(plan, phase: str) -> dict[str, str]:
         known = [k for k in check.known_failures
                  if k.applies(phase, old, new)]
         if known:
-            skips[name] = f'{phases.KNOWN_FINDING} ({known[0].reason})'
+            skips[name] = f'{runner.KNOWN_FINDING} ({known[0].reason})'
             continue
         declared = declared_skip(check, phase)
         if declared:
             skips[name] = declared
-    if phase == phases.DESTROY and 'mixed' not in plan.phase_runs:
+    if phase == runner.DESTROY and 'mixed' not in plan.phase_runs:
         # The destroy phase's own test of what a mixed phase left, in a
         # plan without one.
         skips['mixed_phase_stacks'] = 'the mixed phase left no stack'

@@ -7,8 +7,8 @@ import testtools
 
 from heat_upgrade_tests.installs import cache
 from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests import releases
-from heat_upgrade_tests.tests.phases import base
 
 
 class PruneTest(testtools.TestCase):

@@ -6,9 +6,9 @@ import unittest
 import fixtures
 import testtools
 
-from heat_upgrade_tests import check_order
+from heat_upgrade_tests.phases import check_order
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
-from heat_upgrade_tests.tests.phases import base
 
 NAMES = [f'check_{i:02d}' for i in range(24)]
 

@@ -14,7 +14,7 @@ import fixtures
 import testtools
 import yaml
 
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 class CommandErrorsTest(testtools.TestCase):

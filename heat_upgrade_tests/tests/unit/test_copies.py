@@ -14,7 +14,7 @@ from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import runner
 from heat_upgrade_tests import state
 from heat_upgrade_tests.tests.unit import test_phases
 
@@ -86,7 +86,7 @@ class CopiesThroughPhasesTest(testtools.TestCase):
         self.addCleanup(setattr, test_phases.FakeCheck, 'fail_in', set())
 
     def run_phase(self, phase, copy=1):
-        phases.run_check_phase(self.session, test_phases.FakeCheck,
+        runner.run_check_phase(self.session, test_phases.FakeCheck,
                                phase=phase, copy=copy)
 
     def doc(self, name):
@@ -144,7 +144,7 @@ class CopiesThroughPhasesTest(testtools.TestCase):
                 'reason': 'bug 1', 'from_series': '*', 'to_series': '*',
                 'error': f'broke in {name}'}}
             st.save(doc)
-        lines = phases.known_findings(self.conf, 'post-upgrade', ['fake'])
+        lines = runner.known_findings(self.conf, 'post-upgrade', ['fake'])
         self.assertEqual(2, len(lines))
         self.assertIn('broke in fake__copy2', lines[1])
 
@@ -157,7 +157,7 @@ class GeneratedTestsTest(testtools.TestCase):
     """The phase tests generated per check and copy."""
 
     def generated(self, stacks_per_check):
-        from heat_upgrade_tests.tests.phases import base as phase_base
+        from heat_upgrade_tests.phases.suite import base as phase_base
         conf = config.load(config_files=[])
         conf.set_override('enabled_checks', ['values_and_outputs'],
                           'phases')

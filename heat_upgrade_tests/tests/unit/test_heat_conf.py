@@ -15,7 +15,7 @@ from oslo_config import cfg
 import testtools
 
 from heat_upgrade_tests.minicloud import heat
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 class HeatConfTest(testtools.TestCase):

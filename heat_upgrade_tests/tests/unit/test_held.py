@@ -10,9 +10,8 @@ import uuid
 import fixtures
 import testtools
 
-from heat_upgrade_tests import cmd
 from heat_upgrade_tests import config
-from heat_upgrade_tests.integrity import phase as integrity_phase
+from heat_upgrade_tests.phases import command
 from heat_upgrade_tests import state as state_mod
 
 
@@ -34,20 +33,19 @@ class HeldPhaseTest(testtools.TestCase):
         state.save(doc)
         self.calls = []
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.cmd.preflight', lambda conf, phase: None))
+            'heat_upgrade_tests.phases.command.preflight',
+            lambda conf, phase: None))
 
         def before(conf, phase):
-            integrity_phase._HELD[phase] = 'database at c6214ca60943, ' \
-                                           'not at the head'
-            return 1
+            return 1, 'database at c6214ca60943, not at the head'
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.integrity.phase.before', before))
-        self.addCleanup(integrity_phase._HELD.clear)
+            'heat_upgrade_tests.phases.integrity.before', before))
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.cmd.subprocess.call',
+            'heat_upgrade_tests.phases.command.subprocess.call',
             lambda argv, **kw: self.calls.append(argv) or 0))
         self.useFixture(fixtures.MonkeyPatch(
-            'heat_upgrade_tests.cmd._nothing_failed', lambda d: False))
+            'heat_upgrade_tests.phases.command._nothing_failed',
+            lambda d: False))
         self.out = self.useFixture(fixtures.StringStream('stdout')).stream
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', self.out))
 
@@ -56,9 +54,9 @@ class HeldPhaseTest(testtools.TestCase):
         return self.out.read()
 
     def test_post_upgrade_runs_the_read_only_checks(self):
-        self.assertEqual(1, cmd.run_phase(self.conf, 'post-upgrade'))
+        self.assertEqual(1, command.run_phase(self.conf, 'post-upgrade'))
         self.assertEqual(1, len(self.calls))
-        self.assertIn(r'heat_upgrade_tests\.tests\.phases\.test_verify\.',
+        self.assertIn(r'^heat_upgrade_tests\.phases\.suite\.test_verify\.',
                       self.calls[0])
         text = self.output()
         self.assertIn('HELD, no stack is updated or deleted: database at '
@@ -67,7 +65,7 @@ class HeldPhaseTest(testtools.TestCase):
         self.assertIn('hut-v-1 (sid) of check values_and_outputs', text)
 
     def test_destroy_deletes_nothing(self):
-        self.assertEqual(1, cmd.run_phase(self.conf, 'destroy'))
+        self.assertEqual(1, command.run_phase(self.conf, 'destroy'))
         self.assertEqual([], self.calls)
         self.assertIn('hut-v-1 (sid) of check values_and_outputs',
                       self.output())

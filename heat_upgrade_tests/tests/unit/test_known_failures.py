@@ -9,7 +9,7 @@ import testtools
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import runner
 from heat_upgrade_tests import releases
 from heat_upgrade_tests import state
 from heat_upgrade_tests.tests.unit import test_phases
@@ -116,7 +116,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
         self.addCleanup(setattr, KnownCheck, 'fail_in', set())
 
     def run_phase(self, phase):
-        phases.run_check_phase(self.session, KnownCheck, phase=phase)
+        runner.run_check_phase(self.session, KnownCheck, phase=phase)
 
     def doc(self):
         return state.CheckState(self.conf.phases.state_dir,
@@ -133,7 +133,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
         self.assertEqual('known-failure', doc['phases']['during-upgrade'])
         note = doc['known_findings']['during-upgrade']
         self.assertEqual('Heat bug 1: stays down', note['reason'])
-        lines = phases.known_findings(self.conf, 'during-upgrade', ['fake'])
+        lines = runner.known_findings(self.conf, 'during-upgrade', ['fake'])
         self.assertEqual(1, len(lines))
         self.assertTrue(lines[0].startswith(
             'KNOWN FINDING: fake in during-upgrade (from * to 2026.2)'))
@@ -147,7 +147,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
         doc = self.doc()
         self.assertEqual('passed', doc['phases']['during-upgrade'])
         self.assertIn('during-upgrade', doc['unexpected_successes'])
-        lines = phases.known_findings(self.conf, 'during-upgrade', ['fake'])
+        lines = runner.known_findings(self.conf, 'during-upgrade', ['fake'])
         self.assertIn('UNEXPECTED PASS: fake in during-upgrade', lines[0])
         self.assertIn('narrow or remove the declaration', lines[0])
 
@@ -157,7 +157,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
         KnownCheck.fail_in = {'verify_heat_down'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'during-upgrade')
-        self.assertEqual([], phases.known_findings(
+        self.assertEqual([], runner.known_findings(
             self.conf, 'during-upgrade', ['fake']))
 
     def test_unknown_series_assumes_the_failure_applies(self):
@@ -197,7 +197,7 @@ class KnownDestroyTest(testtools.TestCase):
         self.addCleanup(setattr, DestroyKnownCheck, 'fail_in', set())
 
     def run_phase(self, phase):
-        phases.run_check_phase(self.session, DestroyKnownCheck, phase=phase)
+        runner.run_check_phase(self.session, DestroyKnownCheck, phase=phase)
 
     def test_a_known_destroy_failure_never_hides_a_real_one(self):
         self.run_phase('pre-upgrade')
@@ -217,8 +217,8 @@ class KnownDestroyTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'destroy')
         self.assertIn('KNOWN FINDING (cannot delete)', str(exc))
-        self.assertEqual([], phases.known_findings(
+        self.assertEqual([], runner.known_findings(
             self.conf, 'post-upgrade', ['fake']))
-        lines = phases.known_findings(self.conf, 'destroy', ['fake'])
+        lines = runner.known_findings(self.conf, 'destroy', ['fake'])
         self.assertEqual(1, len(lines))
         self.assertIn('KNOWN FINDING: fake in destroy', lines[0])

@@ -7,7 +7,7 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests.minicloud import neutron
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 class _Server:

@@ -9,7 +9,7 @@ import testtools
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import runner
 from heat_upgrade_tests import state
 
 
@@ -88,7 +88,7 @@ class PhasesTest(testtools.TestCase):
         self.addCleanup(setattr, FakeCheck, 'skip_reason', None)
 
     def run_phase(self, phase):
-        phases.run_check_phase(self.session, FakeCheck, phase=phase)
+        runner.run_check_phase(self.session, FakeCheck, phase=phase)
 
     def doc(self):
         return state.CheckState(self.conf.phases.state_dir,
@@ -182,7 +182,7 @@ class PhasesTest(testtools.TestCase):
         class Quiet(FakeCheck):
             update = base.NoUpdate('nothing to change')
         self.run_phase('pre-upgrade')
-        phases.run_check_phase(self.session, Quiet, phase='post-upgrade')
+        runner.run_check_phase(self.session, Quiet, phase='post-upgrade')
         self.assertEqual('verify_upgraded', FakeCheck.calls[-1])
 
     def test_a_record_field_the_check_does_not_declare_is_refused(self):
@@ -229,7 +229,7 @@ class NeedsAdminTest(testtools.TestCase):
         FakeCheck.calls = []
 
     def run_phase(self, check, phase, admin):
-        phases.run_check_phase(FakeSession(self.conf, admin), check,
+        runner.run_check_phase(FakeSession(self.conf, admin), check,
                                phase=phase)
 
     def test_pre_upgrade_without_admin_is_a_skip_carried_on(self):
@@ -253,7 +253,7 @@ class NeedsAdminTest(testtools.TestCase):
         self.run_phase(AdminCheck, 'pre-upgrade', object())
         session = FakeSession(self.conf, object())
         exc = self.assertRaises(exceptions.CheckSkipped,
-                                phases.run_check_phase, session, AdminCheck,
+                                runner.run_check_phase, session, AdminCheck,
                                 phase='no-api')
         self.assertEqual([True], session.offline)
         self.assertIn('has no data-plane probe', str(exc))

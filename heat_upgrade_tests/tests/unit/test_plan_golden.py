@@ -15,10 +15,10 @@ import tempfile
 import testtools
 
 from heat_upgrade_tests import config
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import pairs
 from heat_upgrade_tests.plans import upgrade
-from heat_upgrade_tests.tests.phases import base
 
 GOLDEN_DIR = Path(__file__).parent / 'golden' / 'plans'
 SEED = 20261207

@@ -9,10 +9,10 @@ import testtools
 
 from heat_upgrade_tests import cmd
 from heat_upgrade_tests import config
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import pairs
 from heat_upgrade_tests import releases
-from heat_upgrade_tests.tests.phases import base
 
 # Every moment the drill sets hook into, on the full plan.
 DRILL_MOMENTS = ('old-heat-up', 'pre-upgrade', 'heat-down', 'all-down',

@@ -8,11 +8,11 @@ import fixtures
 import testtools
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import disruption
 from heat_upgrade_tests.plans import mixing
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.runreport import html
-from heat_upgrade_tests.tests.phases import base
 from heat_upgrade_tests.tests.unit import test_runner
 
 
@@ -188,7 +188,7 @@ class MixingTest(testtools.TestCase):
 
     @base.idempotent_id('163dc765-0a08-4b05-9113-05e4f3c02797')
     def test_failed_tests_named_from_the_output(self):
-        out = ('{0} heat_upgrade_tests.tests.phases.test_mixed.MixedTest.'
+        out = ('{0} heat_upgrade_tests.phases.suite.test_mixed.MixedTest.'
                'test_crossings[id-1c90] [91.2s] ... FAILED\n'
                '{1} heat_upgrade_tests...test_resource_load [3s] ... ok\n')
         self.assertEqual(['test_crossings'], mixing.failed_tests(out))
@@ -290,8 +290,8 @@ class MixedPhaseRulesTest(testtools.TestCase):
         self.addCleanup(setattr, self.check, 'fail_in', set())
 
     def run_phase(self, phase):
-        from heat_upgrade_tests import phases
-        phases.run_check_phase(self.session, self.check, phase=phase)
+        from heat_upgrade_tests.phases import runner
+        runner.run_check_phase(self.session, self.check, phase=phase)
 
     def doc(self):
         from heat_upgrade_tests import state

@@ -9,9 +9,9 @@ import testtools
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import sources
 from heat_upgrade_tests.installs import venvs
+from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
 from heat_upgrade_tests.plans import runner
-from heat_upgrade_tests.tests.phases import base
 
 
 # Heat's releases O and N; the others' (Keystone's) KO and KN.

@@ -20,7 +20,7 @@ import testtools
 from heat_upgrade_tests.runreport import html as html_mod
 from heat_upgrade_tests.runreport import results
 
-PREFIX = 'heat_upgrade_tests.tests.phases'
+PREFIX = 'heat_upgrade_tests.phases.suite'
 T0 = datetime.datetime(2026, 12, 1, tzinfo=datetime.timezone.utc)
 
 

@@ -7,7 +7,7 @@ import testtools
 
 from heat_upgrade_tests.checks import swift_container
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 class NoApiTest(testtools.TestCase):

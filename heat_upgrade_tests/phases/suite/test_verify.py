@@ -1,7 +1,7 @@
 """The verify phase of every check: read-only, repeatable (see
 heat_upgrade_tests.phases)."""
 
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 @base.generate

@@ -1,7 +1,7 @@
 """The during-upgrade phase: stacks' resources live on with Heat down."""
 
 from heat_upgrade_tests import clients
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 @base.generate

@@ -12,7 +12,7 @@ while the old and new ``heat-engine`` share one bus:
 
 The phase tests add a load of resource operations and create, update and
 delete cycles, so that each stack operation lands on either engine
-(``tests/phases/test_mixed.py``); which engine served what is read from
+(``phases/suite/test_mixed.py``); which engine served what is read from
 the engines' logs by the upgrade run (``plans/mixing.py``).
 
 A new stack of the mixed phase is written into the check's state before

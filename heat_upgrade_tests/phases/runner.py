@@ -16,7 +16,7 @@ from heat_upgrade_tests import clients
 from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests import mixed
+from heat_upgrade_tests.phases import mixed
 from heat_upgrade_tests import state as state_mod
 
 # The phases, named once in the ground (state.py).

@@ -26,8 +26,8 @@ and the destroy phase deletes whatever they left.
 from pathlib import Path
 import uuid
 
-from heat_upgrade_tests import mixed
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases import mixed
+from heat_upgrade_tests.phases.suite import base
 
 TEMPLATES = Path(__file__).parent / 'templates'
 LOAD_COUNT = 16

@@ -1,7 +1,7 @@
 """The destroy phase of every check (see heat_upgrade_tests.phases)."""
 
-from heat_upgrade_tests import mixed
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases import mixed
+from heat_upgrade_tests.phases.suite import base
 
 
 @base.generate

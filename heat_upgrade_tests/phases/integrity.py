@@ -15,9 +15,11 @@ from heat_upgrade_tests.integrity import environments
 from heat_upgrade_tests.integrity import report
 from heat_upgrade_tests.integrity import rows
 from heat_upgrade_tests.integrity import runner
+from heat_upgrade_tests import state
 
-PRE_UPGRADE = 'pre-upgrade'
-POST_UPGRADE = 'post-upgrade'
+PRE_UPGRADE = state.PRE_UPGRADE
+POST_UPGRADE = state.POST_UPGRADE
+DESTROY = state.DESTROY
 
 
 def _enabled(conf) -> bool:
@@ -25,35 +27,25 @@ def _enabled(conf) -> bool:
     return bool(opts.database_connection) and opts.database_checks
 
 
-DESTROY = 'destroy'
-# Set by ``before`` when the database is not at the new Heat's head: the
-# stack-changing part of the phase must not run (``held``).
-_HELD: dict[str, str] = {}
+def before(conf, phase: str) -> tuple[int, str | None]:
+    """post-upgrade: the database checks, first; (1 when one failed, hold).
 
-
-def held(phase: str) -> str | None:
-    """Why ``phase`` must change no stack (the schema-head finding)."""
-    return _HELD.get(phase)
-
-
-def before(conf, phase: str) -> int:
-    """post-upgrade: the database checks, first; 1 when one failed.
-
-    destroy: the schema-head check alone. When the database is behind (or
-    past) the new Heat's head, ``held(phase)`` says so: nothing may be
-    updated or deleted on a schema the new code does not match.
+    destroy: the schema-head check alone. ``hold`` is why the phase must
+    change no stack, or None: when the database is behind (or past) the
+    new Heat's head, nothing may be updated or deleted on a schema the
+    new code does not match.
     """
     opts = conf.integrity
     if phase not in (POST_UPGRADE, DESTROY) or not (
             opts.database_connection):
-        return 0
+        return 0, None
     checks = [runner.SCHEMA, runner.ROWS] if opts.database_checks else []
     if opts.upgrade_status_check:
         checks.append(runner.UPGRADE_STATUS)
     if phase == DESTROY:
         checks = [runner.SCHEMA] if opts.database_checks else []
     if not checks:
-        return 0
+        return 0, None
     new = opts.new_heat or environments.heat_manage_python()
     missing = None
     if new is None:
@@ -79,17 +71,18 @@ def before(conf, phase: str) -> int:
         result.add(report.Finding('integrity', report.FAILED, str(exc)))
     if missing is not None:
         result.add(missing)
+    hold = None
     for finding in result.findings:
         if finding.check == 'schema-head' and (
                 finding.status == report.FAILED):
-            _HELD[phase] = finding.summary
+            hold = finding.summary
     print(result.render(), flush=True)
     if conf.phases.results_dir:
         result.write(Path(conf.phases.results_dir).expanduser() /
                      f'integrity-{phase}.json')
     if phase == DESTROY:
-        return 1 if held(phase) else 0
-    return 0 if result.ok else 1
+        return (1 if hold else 0), hold
+    return (0 if result.ok else 1), hold
 
 
 def after(conf, phase: str, code: int) -> int:

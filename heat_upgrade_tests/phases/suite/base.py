@@ -15,19 +15,19 @@ from tempest.lib import decorators
 import testtools
 from testtools import testcase
 
-from heat_upgrade_tests import check_order
 from heat_upgrade_tests.checks import base as checks_base
 from heat_upgrade_tests import config
 from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
-from heat_upgrade_tests import phases
+from heat_upgrade_tests.phases import check_order
+from heat_upgrade_tests.phases import runner
 
 
 @functools.cache
-def session() -> phases.Session:
+def session() -> runner.Session:
     """One configuration and set of connections per test process."""
-    return phases.Session(config.load())
+    return runner.Session(config.load())
 
 
 class PhaseTestCase(testtools.TestCase):
@@ -52,7 +52,7 @@ def _make_test(check: type[checks_base.ResourceCheck], phase: str,
                copy: int = 1):
     def test(self):
         try:
-            phases.run_check_phase(session(), check, phase=phase, copy=copy)
+            runner.run_check_phase(session(), check, phase=phase, copy=copy)
         except exceptions.CheckSkipped as exc:
             self.skipTest(str(exc))
     test.__doc__ = check.description

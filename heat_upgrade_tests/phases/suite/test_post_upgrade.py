@@ -1,6 +1,6 @@
 """The post-upgrade phase of every check (see heat_upgrade_tests.phases)."""
 
-from heat_upgrade_tests.tests.phases import base
+from heat_upgrade_tests.phases.suite import base
 
 
 @base.generate
