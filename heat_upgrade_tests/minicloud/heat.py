@@ -292,11 +292,12 @@ class HeatService(service.Service):
     migrate_tool = 'db_sync'
     port_options = ('heat_api_port',)
     starts_with_cloud = False
+    has_database = True
+    uses_bus = True
 
     def __init__(self, cloud):
         super().__init__(cloud)
         self.conf_file = cloud.run_dir / 'etc' / 'heat' / 'heat.conf'
-        self.db_url: str | None = None
         # (process, release key, instance) -> its running fixture.
         self.processes: dict[tuple[str, str, int], fixtures.Fixture] = {}
         self.api: HeatApi | None = None
@@ -315,14 +316,11 @@ class HeatService(service.Service):
         return f'http://{self.cloud.host}:{self.cloud.opts.heat_cfn_port}'
 
     def prepare(self) -> None:
+        """Its database and bus user, then the deployment's heat.conf."""
+        super().prepare()
         cloud = self.cloud
-        self.db_url = cloud.db.create_database('heat', 'heat',
-                                               cloud.password('db_heat'))
-        cloud.rabbit.add_user('heat', cloud.password('rabbit'))
         render_heat_conf(
-            self.conf_file,
-            transport_url=cloud.rabbit.transport_url(
-                'heat', cloud.password('rabbit')),
+            self.conf_file, transport_url=self.transport_url(),
             db_url=self.db_url, auth_url=cloud.auth_url, host=cloud.host,
             api_port=cloud.opts.heat_api_port,
             heat_password=cloud.password('heat'),
@@ -356,14 +354,13 @@ class HeatService(service.Service):
         """
         path = self.conf_file.parent / f'bus-{bus}.conf'
         if not path.exists():
-            rabbit, password = self.cloud.rabbit, self.cloud.password(
-                'rabbit')
             vhost = f'heat-{bus}'
-            rabbit.add_vhost(vhost)
-            rabbit.add_user('heat', password, vhost)
-            url = rabbit.transport_url('heat', password, vhost)
-            datafiles.write_private(path,
-                                    f'[DEFAULT]\ntransport_url = {url}\n')
+            self.cloud.rabbit.add_vhost(vhost)
+            self.cloud.rabbit.add_user(self.name, self._bus_password(),
+                                       vhost)
+            datafiles.write_private(
+                path, f'[DEFAULT]\ntransport_url = '
+                      f'{self.transport_url(vhost)}\n')
         return path
 
     # -- the protocol -------------------------------------------------------

@@ -413,14 +413,7 @@ class KeystoneService(service.Service):
     title = 'Keystone'
     migrate_tool = 'keystone-manage db_sync'
     port_options = ('keystone_port',)
-
-    def __init__(self, cloud):
-        super().__init__(cloud)
-        self.db_url: str | None = None
-
-    def prepare(self) -> None:
-        self.db_url = self.cloud.db.create_database(
-            'keystone', 'keystone', self.cloud.password('db_keystone'))
+    has_database = True
 
     def start(self, release, process=None, instance=None, bus=None) -> str:
         cloud = self.cloud

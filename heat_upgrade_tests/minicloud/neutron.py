@@ -217,23 +217,14 @@ class NeutronService(service.Service):
     title = 'Neutron'
     migrate_tool = 'neutron-db-manage upgrade heads'
     port_options = ('neutron_port',)
-
-    def __init__(self, cloud):
-        super().__init__(cloud)
-        self.db_url: str | None = None
-
-    def prepare(self) -> None:
-        cloud = self.cloud
-        self.db_url = cloud.db.create_database(
-            'neutron', 'neutron', cloud.password('db_neutron'))
-        cloud.rabbit.add_user('neutron', cloud.password('rabbit_neutron'))
+    has_database = True
+    uses_bus = True
 
     def start(self, release, process=None, instance=None, bus=None) -> str:
         cloud = self.cloud
         self.serve(release, lambda: Neutron(
             release.venv, cloud.run_dir / 'neutron', self.db_url,
-            cloud.rabbit.transport_url('neutron',
-                                       cloud.password('rabbit_neutron')),
+            self.transport_url(),
             cloud.auth_url, cloud.password('neutron'), cloud.host,
             cloud.opts.neutron_port, cloud.log_dir,
             start_timeout=cloud.opts.service_timeout, db=cloud.db,

@@ -81,18 +81,43 @@ class Service:
     # Of a release (releases.yaml names one per series); False: the
     # machine's binaries (MariaDB, RabbitMQ), for the whole run.
     versioned: ClassVar[bool] = True
+    # A database of its own in the run's MariaDB, named after it
+    # (``db_url`` once prepared).
+    has_database: ClassVar[bool] = False
+    # A user of its own on the run's RabbitMQ, named after it
+    # (``transport_url()`` once prepared).
+    uses_bus: ClassVar[bool] = False
 
     def __init__(self, cloud: 'cloud_mod.MiniCloud'):
         self.cloud = cloud
         # The fixture running it (the services with one), once started.
         self.server: fixtures.Fixture | None = None
+        self.db_url: str | None = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return cls.process_names or (cls.name,)
 
     def prepare(self) -> None:
-        """Its databases, bus users and configuration, before any start."""
+        """Its database and bus user, before any start.
+
+        As ``has_database`` and ``uses_bus`` say; a service writing a
+        configuration of its own extends it (``super().prepare()`` first).
+        """
+        cloud = self.cloud
+        if self.has_database:
+            self.db_url = cloud.db.create_database(
+                self.name, self.name, cloud.password(f'db_{self.name}'))
+        if self.uses_bus:
+            cloud.rabbit.add_user(self.name, self._bus_password())
+
+    def transport_url(self, vhost: str = '/') -> str:
+        """Its oslo.messaging URL on the run's RabbitMQ (``vhost``)."""
+        return self.cloud.rabbit.transport_url(self.name,
+                                               self._bus_password(), vhost)
+
+    def _bus_password(self) -> str:
+        return self.cloud.password(f'rabbit_{self.name}')
 
     def start(self, release: Release | None, process: str | None = None,
               instance: int | None = None, bus: str | None = None) -> str:
