@@ -302,7 +302,8 @@ class StackOps:
         if tags:
             attrs['tags'] = ','.join(tags)  # the API takes a string
         try:
-            stack = self._unavailable_again(
+            stack = self._engine_answers(
+                f'the create of stack {name}',
                 self.conn.orchestration.create_stack,
                 name=name, is_rollback_disabled=True,
                 timeout_mins=max(1, int(self.timeout // 60)), **attrs)
@@ -319,7 +320,8 @@ class StackOps:
         before = self.get(stack_id)
         events = self.own_events(before, 'UPDATE')
         try:
-            self._unavailable_again(
+            self._engine_answers(
+                f'the update of stack {before.name}',
                 self.conn.orchestration.update_stack,
                 before, timeout_mins=max(1, int(self.timeout // 60)),
                 **attrs)
@@ -371,6 +373,25 @@ class StackOps:
         return now is not None and any(
             now.get(status, 0) > events_before.get(status, 0)
             for status in ends)
+
+    def _engine_answers(self, what: str, call, *args, **kwargs):
+        """``call``, a request for an engine; one line if none answers it.
+
+        heat-api holds a create or an update until an engine takes it (up
+        to Heat's ``rpc_response_timeout``): a client timeout means none
+        did (an engine killed, or deaf). The engines are asked, and
+        ``engines`` raises naming them when none serves; otherwise the
+        timeout is the error. Either way one line, not the client's chain
+        of tracebacks.
+        """
+        try:
+            return self._unavailable_again(call, *args, **kwargs)
+        except ks_exc.ConnectionError as exc:
+            unanswered = _first_line(exc)
+        if self.engines is not None:
+            self.engines([])
+        raise exceptions.UpgradeTestError(
+            f'Heat did not answer {what}: {unanswered}')
 
     def _unavailable_again(self, call, *args, idempotent: bool = False,
                            **kwargs):

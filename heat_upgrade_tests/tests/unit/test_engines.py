@@ -223,6 +223,47 @@ class NoProgressTest(testtools.TestCase):
         self.assertEqual('UPDATE_IN_PROGRESS', stack_ops.get('sid').status)
 
 
+class UnansweredRequestTest(testtools.TestCase):
+    """An update heat-api never answers (its engine killed): one line."""
+
+    def setUp(self):
+        super().setUp()
+        self.clock = self.useFixture(FakeClock())
+
+    def update(self, engine: bool) -> Exception:
+        orch = FakeOrchestration(engine=engine, status='UPDATE_COMPLETE')
+        orch.read_env_and_templates = lambda **kw: {}
+
+        def update_stack(stack, **kwargs):
+            raise ks_exc.ConnectTimeout(
+                'Request to http://127.0.0.1:28004/v1/p/stacks/x timed out')
+        orch.update_stack = update_stack
+        conn = types.SimpleNamespace(orchestration=orch)
+        stack_ops = ops(orch, no_progress=15,
+                        engines=lambda stuck: engines.require_engine(
+                            conn, None, None, where='check keystone_objects',
+                            stacks=stuck))
+        return self.assertRaises(exceptions.UpgradeTestError,
+                                 stack_ops.update, 'sid', 'template.yaml')
+
+    def test_no_engine_serving_names_it_without_the_client_chain(self):
+        exc = self.update(engine=False)
+        self.assertIsInstance(exc, engines.EngineNotServing)
+        self.assertIn('check keystone_objects: no heat-engine answered',
+                      str(exc))
+        # Raised outside the client's exception: no chain of tracebacks.
+        self.assertIsNone(exc.__context__)
+
+    def test_with_an_engine_serving_the_timeout_is_the_error(self):
+        exc = self.update(engine=True)
+        self.assertNotIsInstance(exc, engines.EngineNotServing)
+        self.assertEqual(
+            'Heat did not answer the update of stack '
+            'hut-keystone-objects-0123abcd: Request to '
+            'http://127.0.0.1:28004/v1/p/stacks/x timed out', str(exc))
+        self.assertIsNone(exc.__context__)
+
+
 class DroppedAuthTest(testtools.TestCase):
 
     def test_a_dropped_connection_is_asked_again_bounded(self):
