@@ -154,8 +154,6 @@ class UpgradeRun(runner.PlanRunner):
         self.phase_results: list[dict] = []
         self.heat_tests_problems: list[str] = []
         self.cloud: cloud_mod.MiniCloud | None = None
-        self.old: heat.HeatRelease | None = None
-        self.new: heat.HeatRelease | None = None
         # (service, 'old' | 'new') -> its installed release.
         self.releases: dict[tuple[str, str], service.Release] = {}
         self.memory = memory.PeakMemory()
@@ -195,13 +193,15 @@ class UpgradeRun(runner.PlanRunner):
         """Heat version -> the schema its db_sync left."""
         return self.cloud.heat.db_versions if self.cloud else {}
 
-    def heat_release(self, key: str) -> heat.HeatRelease:
-        release = {'old': self.old, 'new': self.new}[key]
-        if release is None:
-            raise exceptions.MiniCloudError(
-                f'the {key} Heat is not installed (virtual environments '
-                f'step not run)')
-        return release
+    @property
+    def old(self) -> heat.HeatRelease | None:
+        """The old Heat, once the virtual environments step ran."""
+        return self.releases.get(('heat', 'old'))
+
+    @property
+    def new(self) -> heat.HeatRelease | None:
+        """The new Heat, once the virtual environments step ran."""
+        return self.releases.get(('heat', 'new'))
 
     # -- preparation ----------------------------------------------------------
     def preflight(self) -> None:
@@ -258,11 +258,9 @@ class UpgradeRun(runner.PlanRunner):
         for key, side in self.sides.items():
             venv = side.venv if side.tree is not None else built[
                 ('heat', key)]
-            release = heat.HeatRelease(
+            self.releases[('heat', key)] = heat.HeatRelease(
                 side.series.name, side.series.heat_version, venv,
                 tree=side.tree)
-            setattr(self, key, release)
-            self.releases[('heat', key)] = release
         for (name, key), venv in built.items():
             if name not in ('heat', 'heat-tests'):
                 series = self.sides[key].series
