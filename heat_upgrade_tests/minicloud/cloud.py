@@ -132,7 +132,6 @@ class MiniCloud(fixtures.Fixture):
     rabbit = property(lambda self: self.services['rabbitmq'].server)
     keystone = property(lambda self: self.services['keystone'].server)
     heat = property(lambda self: self.services['heat'])
-    heat_conf = property(lambda self: self.heat.conf_file)
     heat_db_url = property(lambda self: self.heat.db_url)
     heat_api_url = property(lambda self: self.heat.url)
 

@@ -41,10 +41,6 @@ class HeatRelease(service.Release):
         return f'heat {self.version} ({self.series})'
 
     @property
-    def bin_dir(self) -> Path:
-        return self.venv / 'bin'
-
-    @property
     def etc_dir(self) -> Path:
         """Where pip put api-paste.ini, environment.d and templates.
 
