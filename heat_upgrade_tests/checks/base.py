@@ -13,11 +13,15 @@ records it) and a pass is reported as unexpected, so the gate stays green
 on known problems without hiding them.
 """
 
+import ast
+from collections.abc import Callable
 import dataclasses
 import importlib
+import inspect
 from pathlib import Path
 import pkgutil
 import sys
+import textwrap
 from typing import Any, ClassVar
 import uuid
 
@@ -62,12 +66,20 @@ class KnownFailure:
     ``from_series`` and ``to_series`` are ranges (see ``in_series_range``)
     of the series upgraded from and to; ``reason`` names the bug or the
     documented limitation, so the finding can be followed and removed.
+
+    A known refusal of the stack's delete (phase ``destroy``) may carry
+    its repair, so that nothing is left behind: ``refusal`` is text of
+    Heat's error, ``repair(check, ctx, record)`` undoes its cause through
+    the other services and returns what it did. The framework then
+    deletes the stack again, and still reports the refusal.
     """
 
     phase: str
     reason: str
     from_series: str = '*'
     to_series: str = '*'
+    refusal: str = ''
+    repair: Callable[..., str] | None = None
 
     def applies(self, phase: str, from_series: str | None,
                 to_series: str | None) -> bool:
@@ -164,25 +176,32 @@ class NoUpdate:
 class ResourceCheck:
     """One upgrade check: a stack made before the upgrade, used after it.
 
-    The contract, one hook per thing a phase does (Kubernetes' upgrade
-    tests: set up, test while upgrading, tear down):
+    The contract is six hooks; the framework (``phases/lifecycle.py``)
+    owns everything around them: the order, the stack's status, the
+    comparison of its outputs with those pre-upgrade recorded, the mixed
+    phase, the delete. As in Kubernetes' upgrade tests (set up, test while
+    upgrading, tear down):
 
-    ==============  ==================================================
-    pre-upgrade     ``create``, then (the phase checks the status)
-                    ``verify``
-    during-upgrade  ``verify_heat_down`` (Heat down, other APIs up)
-    no-api          ``verify_no_api`` (every API down; optional)
-    post-upgrade    ``verify_upgraded`` (status, the same outputs,
-                    ``verify`` again), then ``update``, whose
-                    default updates the stack and calls
-                    ``verify_updated``
-    destroy         ``destroy`` (delete), then ``verify_gone``
-    ==============  ==================================================
+    =======================  ==============================================
+    ``create``               make the stack (``create_stack``) and record
+                             what later phases need; pre-upgrade
+    ``verify``               read-only: what the stack made is sound and
+                             as recorded; wherever Heat serves
+    ``verify_outside_heat``  what the stack made, found through the other
+                             services, never Heat; with Heat down
+    ``update``               change the old stack through the new Heat and
+                             observe the effect (``update_stack`` does the
+                             update in one call), or ``NoUpdate('why')``
+    ``verify_gone``          after the delete: what the stack made outside
+                             Heat is gone
+    ``verify_data_plane``    with every API down: the workload still
+                             answers (optional)
+    =======================  ==============================================
 
     Every hook gets a ``CheckContext`` and the check's ``record`` (a
-    ``record_type``). Subclasses set the class attributes and override
-    the hooks they need; ``register`` refuses a check that says nothing
-    about its post-upgrade update.
+    ``record_type``). ``register`` refuses a check that overrides anything
+    else of this class (``HOOKS``, ``DECLARATIONS``), or that says nothing
+    about its update.
     """
 
     name: ClassVar[str]
@@ -201,19 +220,138 @@ class ResourceCheck:
     min_series: ClassVar[str | None] = None
     known_failures: ClassVar[tuple[KnownFailure, ...]] = ()
     # The stack's status once pre-upgrade is done, checked again after the
-    # upgrade (a check may leave its stack FAILED or SUSPENDED on purpose).
+    # upgrade (a check may leave its stack FAILED or SUSPENDED on purpose,
+    # or an update IN_PROGRESS for the plan to interrupt).
     expected_status: ClassVar[tuple[str, ...]] = ('CREATE_COMPLETE',)
     # What the check keeps between phases.
     record_type: ClassVar[type[CheckRecord]] = CheckRecord
-    # Template and environment of the default update (None: the
-    # create's); its parameters come from ``update_parameters``.
-    update_template: ClassVar[str | None] = None
-    update_environment: ClassVar[tuple[str, ...] | None] = None
     # What each phase proves, one sentence per phase, for the generated
     # check table of the docs; phases not named get a generic sentence.
     proves: ClassVar[dict[str, str]] = {}
 
-    # -- what the check needs -------------------------------------------
+    # -- the six hooks --------------------------------------------------
+    def create(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """Make the stack and record what later phases need.
+
+        The default makes it from ``template`` and ``environment`` with no
+        parameters. Override it to pass parameters
+        (``self.create_stack(ctx, record, {...})``) or to do more after
+        the stack is made (a signal, a snapshot, a suspend), recording
+        what later phases compare in ``record``.
+        """
+        self.create_stack(ctx, record)
+
+    def verify(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """Read-only: what the stack made is sound and as recorded.
+
+        Called wherever Heat serves the stack: pre-upgrade after create,
+        in the verify phase, and after the upgrade (before ``update``),
+        each time after the framework checked the stack's status and
+        before it compares the outputs with those recorded. It must change
+        nothing. Look at ``record`` and, where possible, at the resources
+        in their own service.
+        """
+
+    def verify_outside_heat(self, ctx: CheckContext,
+                            record: CheckRecord) -> None:
+        """What the stack made, found through its own service, not Heat.
+
+        Called with Heat down (during-upgrade) and in the verify phase.
+        The default says the check makes nothing outside Heat.
+        """
+        raise exceptions.CheckSkipped(
+            f'{self.name} makes nothing outside Heat to look for while Heat '
+            f'is down')
+
+    # Change the old stack through the new Heat, and observe the effect:
+    # a method calling ``update_stack`` (or signalling, resuming,
+    # restoring ...), or ``update = base.NoUpdate('why')``. ``register``
+    # refuses a check that leaves it unsaid.
+    update: ClassVar[Any] = None
+
+    def verify_gone(self, ctx: CheckContext, record: CheckRecord) -> None:
+        """After the framework deleted the stack: what it made is gone."""
+
+    def verify_data_plane(self, ctx: CheckContext,
+                          record: CheckRecord) -> None:
+        """With every API down, probe the workload itself (optional)."""
+        raise exceptions.CheckSkipped(
+            f'{self.name} has no data-plane probe')
+
+    # -- helpers for the hooks ------------------------------------------
+    def create_stack(self, ctx: CheckContext, record: CheckRecord,
+                     parameters: dict[str, Any] | None = None,
+                     tags: list[str] | None = None,
+                     wait: bool = True) -> str:
+        """Create the check's stack; record it at once; wait (bounded).
+
+        The stack is recorded (and saved) before the wait, so a create
+        that fails or hangs still leaves the destroy phase its id. With
+        ``wait`` the create is awaited and the outputs recorded.
+        """
+        name = self.stack_name(ctx)
+        params = dict(parameters or {})
+        stack_id = ctx.stacks.create(name, self.template_path(),
+                                     self.environment_paths(), params,
+                                     tags=tags)
+        record.stack = StackRef(id=stack_id, name=name)
+        record.parameters = params
+        if ctx.save:
+            ctx.save()
+        if wait:
+            ctx.stacks.wait_for(stack_id, 'CREATE')
+            record.outputs = ctx.stacks.outputs(stack_id)
+        return stack_id
+
+    def update_stack(self, ctx: CheckContext, record: CheckRecord,
+                     parameters: dict[str, Any] | None = None,
+                     template: str | None = None,
+                     environment: tuple[str, ...] | None = None,
+                     stacks: clients.StackOps | None = None
+                     ) -> dict[str, Any]:
+        """A full update, waited for (bounded); the outputs after it.
+
+        ``parameters`` are merged into the create's; ``template`` and
+        ``environment`` default to the create's; ``stacks`` may carry a
+        tighter bound than the context's.
+        """
+        stacks = stacks or ctx.stacks
+        merged = dict(record.parameters, **(parameters or {}))
+        stacks.update(record.stack.id, self.template_path(template),
+                      self.environment_paths(environment), merged)
+        return ctx.stacks.outputs(record.stack.id)
+
+    def verify_stack(self, ctx: CheckContext, record: CheckRecord,
+                     statuses: tuple[str, ...]) -> Any:
+        """The stack, failing unless its status is one of ``statuses``."""
+        stack = ctx.stacks.get(record.stack.id)
+        if stack.status not in statuses:
+            self.fail(f'stack {stack.name} is {stack.status} '
+                      f'({stack.status_reason}), expected '
+                      f'{" or ".join(statuses)}')
+        return stack
+
+    def fail(self, message: str) -> None:
+        raise exceptions.CheckFailed(f'check {self.name}: {message}')
+
+    def assert_equal(self, expected: Any, observed: Any, what: str) -> None:
+        if expected != observed:
+            self.fail(f'{what} differ: expected {expected!r}, '
+                      f'observed {observed!r}')
+
+    def template_path(self, name: str | None = None) -> Path:
+        return TEMPLATE_DIR / (name or self.template)
+
+    def environment_paths(self, names: tuple[str, ...] | None = None
+                          ) -> list[Path]:
+        return [TEMPLATE_DIR / e for e in (
+            self.environment if names is None else names)]
+
+    def stack_name(self, ctx: CheckContext) -> str:
+        """The stack's name: the check's, unique per run."""
+        return f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
+
+    # -- what the check needs (the framework asks) ----------------------
     @classmethod
     def runs_on_minicloud(cls) -> bool:
         """Whether the devstack-free mini-cloud has what the check needs."""
@@ -275,245 +413,64 @@ class ResourceCheck:
                        f'{", ".join(missing)}'
         return None
 
-    # -- template and parameters ----------------------------------------
-    def template_path(self, name: str | None = None) -> Path:
-        return TEMPLATE_DIR / (name or self.template)
 
-    def environment_paths(self, names: tuple[str, ...] | None = None
-                          ) -> list[Path]:
-        return [TEMPLATE_DIR / e for e in (
-            self.environment if names is None else names)]
+# What a check may override: the six hooks and the declarations above.
+HOOKS = ('create', 'verify', 'verify_outside_heat', 'update', 'verify_gone',
+         'verify_data_plane')
+DECLARATIONS = ('name', 'idempotent_id', 'description', 'template',
+                'environment', 'needs_admin', 'reads_as_admin',
+                'required_services', 'required_resource_types',
+                'min_series', 'known_failures', 'expected_status',
+                'record_type', 'proves')
+# Hooks of the contract before it was six, and what replaced them: a
+# method of one of these names would never be called.
+RETIRED = {
+    'create_parameters': 'pass the parameters to create_stack in create',
+    'update_parameters': 'pass them to update_stack in update',
+    'verify_updated': 'observe the effect in update, after update_stack',
+    'update_template': 'pass template= to update_stack in update',
+    'update_environment': 'pass environment= to update_stack in update',
+    'verify_heat_down': 'it is verify_outside_heat',
+    'verify_no_api': 'it is verify_data_plane',
+    'verify_upgraded': 'verify runs after the upgrade too',
+    'verify_unchanged': 'the verify phase is the framework\'s: verify and '
+                        'verify_outside_heat',
+    'destroy': 'the delete is the framework\'s; verify_gone after it (a '
+               'known refusal of the delete declares its repair in '
+               'KnownFailure)',
+    'run_pre_upgrade': 'the phases are the framework\'s',
+    'run_post_upgrade': 'the phases are the framework\'s',
+    'run_mixed': 'the mixed phase is the framework\'s',
+    'update_while_mixed': 'the mixed phase is the framework\'s',
+}
 
-    def stack_name(self, ctx: CheckContext) -> str:
-        """The stack's name: the check's, unique per run."""
-        return f'hut-{self.name.replace("_", "-")}-{ctx.run_id}'
 
-    def create_parameters(self, ctx: CheckContext) -> dict[str, Any]:
-        """Parameters of the stack ``create`` makes."""
-        return {}
+def plain_create(check: type[ResourceCheck]) -> bool:
+    """Whether the check's stack is exactly its template and parameters.
 
-    def update_parameters(self, ctx: CheckContext,
-                          record: CheckRecord) -> dict[str, Any]:
-        """Parameters the default update changes (merged into the create's).
-
-        {} keeps the create's parameters: an update of the template or the
-        environment only (``update_template``, ``update_environment``).
-        """
-        return {}
-
-    # -- the phases, in order (what the phase tests call) ---------------
-    def run_pre_upgrade(self, ctx: CheckContext,
-                        record: CheckRecord) -> None:
-        """create, the status the check expects, then verify."""
-        self.create(ctx, record)
-        if ctx.save:
-            ctx.save()
-        self.verify_stack(ctx, record, self.expected_status)
-        self.verify(ctx, record)
-
-    def run_post_upgrade(self, ctx: CheckContext,
-                         record: CheckRecord) -> None:
-        """verify_upgraded, then update (unless the check says NoUpdate)."""
-        self.verify_upgraded(ctx, record)
-        if not isinstance(self.update, NoUpdate):
-            self.update(ctx, record)
-
-    # -- mixed (rolling plans: old and new engines both serve) ------------
-    def run_mixed(self, ctx: CheckContext, record: CheckRecord,
-                  fresh_ctx: CheckContext, fresh: CheckRecord) -> None:
-        """While old and new engines share a bus (the mixed phase).
-
-        The stack pre-upgrade made is updated (``update_while_mixed``);
-        then a new stack of the check (``fresh``, named from
-        ``fresh_ctx``) lives its whole life while mixed: created and
-        verified as in pre-upgrade, updated with its effect observed as in
-        post-upgrade, deleted with what it made gone as in destroy.
-        Override it for a check whose life cannot be repeated so.
-        """
-        self.update_while_mixed(ctx, record)
-        self.run_pre_upgrade(fresh_ctx, fresh)
-        self.run_post_upgrade(fresh_ctx, fresh)
-        self.destroy(fresh_ctx, fresh)
-
-    def update_while_mixed(self, ctx: CheckContext,
-                           record: CheckRecord) -> None:
-        """The pre-upgrade stack updated while mixed; outputs unchanged.
-
-        An update with the create's template, environment and parameters:
-        every resource is checked again by whichever engine the traversal
-        reaches, the outputs stay what pre-upgrade recorded, and the later
-        phases then accept UPDATE_COMPLETE. Done for a stack of the
-        default create left CREATE_COMPLETE; a check with a stack in
-        another state (interrupted, failed, suspended) is left as it is.
-        """
-        # The class's: a stack already updated while mixed is accepted
-        # UPDATE_COMPLETE (``mixed.accept_mixed_update``), and updated again.
-        if tuple(type(self).expected_status) != ('CREATE_COMPLETE',) or (
-                _overrides(type(self), 'create')):
-            return
-        self.verify_stack(ctx, record, self.expected_status)
-        ctx.stacks.update(record.stack.id, self.template_path(),
-                          self.environment_paths(), record.parameters)
-        self._updated_while_mixed = True
-        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
-                          'outputs after an update while mixed')
-
-    # -- pre-upgrade ------------------------------------------------------
-    def create(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """Make the stack and record what later phases need.
-
-        The default creates it from ``template``, ``environment`` and
-        ``create_parameters`` and records its id, parameters and outputs
-        (``create_stack``). Override to do more (a snapshot, a suspend),
-        calling ``create_stack`` or ``super().create``.
-        """
-        self.create_stack(ctx, record)
-
-    def verify(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """Read-only checks that what the stack made is sound.
-
-        Pre-upgrade, after create (the phase has checked the status), and
-        again after the upgrade, before the update (``verify_upgraded``):
-        so it must change nothing. Look at ``record.outputs`` and, where
-        possible, at the resources in their own service.
-        """
-
-    # -- verify (read-only, any number of times) --------------------------
-    def verify_unchanged(self, ctx: CheckContext,
-                         record: CheckRecord) -> None:
-        """The verify phase: the stack and what it made, as left.
-
-        As pre-upgrade left them, and read-only: ``record`` is a copy and
-        ``ctx.save`` is None. Through Heat: the status and the outputs
-        pre-upgrade recorded, and ``verify``; through the other services:
-        what ``verify_heat_down`` finds. A check whose pre-upgrade leaves
-        its stack in another state (an update still running) overrides
-        this.
-        """
-        self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
-                          'outputs')
-        self.verify(ctx, record)
-        try:
-            self.verify_heat_down(ctx, record)
-        except exceptions.CheckSkipped:
-            pass  # it makes nothing outside Heat
-
-    # -- during-upgrade ---------------------------------------------------
-    def verify_heat_down(self, ctx: CheckContext,
-                         record: CheckRecord) -> None:
-        """With Heat down, find the physical resources via their service."""
-        raise exceptions.CheckSkipped(
-            f'{self.name} makes nothing outside Heat to look for while Heat '
-            f'is down')
-
-    def verify_no_api(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """With every API down, probe the data plane (optional)."""
-        raise exceptions.CheckSkipped(
-            f'{self.name} has no data-plane probe')
-
-    # -- post-upgrade -----------------------------------------------------
-    def verify_upgraded(self, ctx: CheckContext,
-                        record: CheckRecord) -> None:
-        """The new Heat shows the same stack: status, outputs, ``verify``.
-
-        Extend it (calling ``super().verify_upgraded``) with what only
-        an upgrade can change; the update comes after it, in ``update``.
-        """
-        self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record.outputs, ctx.stacks.outputs(record.stack.id),
-                          'outputs after the upgrade')
-        self.verify(ctx, record)
-
-    def update(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """Change the old stack through the new Heat; observe the effect.
-
-        The default: a stack update with ``update_template``,
-        ``update_environment`` and ``update_parameters`` (merged into the
-        create's), then ``verify_updated`` with the new outputs. Override
-        it for another change (a signal, resume, a restore, a rollback),
-        reusing ``update_stack``; or say ``update = base.NoUpdate('why')``.
-        """
-        outputs = self.update_stack(
-            ctx, record, self.update_parameters(ctx, record),
-            template=self.update_template,
-            environment=self.update_environment)
-        self.verify_updated(ctx, record, outputs)
-
-    def verify_updated(self, ctx: CheckContext, record: CheckRecord,
-                       outputs: dict[str, Any]) -> None:
-        """Observe the default update's effect (outside Heat if possible)."""
-
-    # -- destroy ----------------------------------------------------------
-    def destroy(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """Delete the stack; then its physical resources must be gone."""
-        ctx.stacks.delete(record.stack.id)
-        self.verify_gone(ctx, record)
-
-    def verify_gone(self, ctx: CheckContext, record: CheckRecord) -> None:
-        """After delete: what the stack made outside Heat is gone."""
-
-    # -- helpers ----------------------------------------------------------
-    def create_stack(self, ctx: CheckContext, record: CheckRecord,
-                     parameters: dict[str, Any] | None = None,
-                     tags: list[str] | None = None,
-                     wait: bool = True) -> str:
-        """Create the check's stack; record it at once; wait (bounded).
-
-        The stack is recorded (and saved) before the wait, so a create
-        that fails or hangs still leaves the destroy phase its id. With
-        ``wait`` the create is awaited and the outputs recorded.
-        """
-        name = self.stack_name(ctx)
-        params = self.create_parameters(ctx) if parameters is None else (
-            parameters)
-        stack_id = ctx.stacks.create(name, self.template_path(),
-                                     self.environment_paths(), params,
-                                     tags=tags)
-        record.stack = StackRef(id=stack_id, name=name)
-        record.parameters = params
-        if ctx.save:
-            ctx.save()
-        if wait:
-            ctx.stacks.wait_for(stack_id, 'CREATE')
-            record.outputs = ctx.stacks.outputs(stack_id)
-        return stack_id
-
-    def update_stack(self, ctx: CheckContext, record: CheckRecord,
-                     parameters: dict[str, Any] | None = None,
-                     template: str | None = None,
-                     environment: tuple[str, ...] | None = None,
-                     stacks: clients.StackOps | None = None
-                     ) -> dict[str, Any]:
-        """A full update, waited for (bounded); the outputs after it.
-
-        ``parameters`` are merged into the create's; ``template`` and
-        ``environment`` default to the create's; ``stacks`` may carry a
-        tighter bound than the context's.
-        """
-        stacks = stacks or ctx.stacks
-        merged = dict(record.parameters, **(parameters or {}))
-        stacks.update(record.stack.id, self.template_path(template),
-                      self.environment_paths(environment), merged)
-        return ctx.stacks.outputs(record.stack.id)
-
-    def verify_stack(self, ctx: CheckContext, record: CheckRecord,
-                     statuses: tuple[str, ...]) -> Any:
-        """The stack, failing unless its status is one of ``statuses``."""
-        stack = ctx.stacks.get(record.stack.id)
-        if stack.status not in statuses:
-            self.fail(f'stack {stack.name} is {stack.status} '
-                      f'({stack.status_reason}), expected '
-                      f'{" or ".join(statuses)}')
-        return stack
-
-    def fail(self, message: str) -> None:
-        raise exceptions.CheckFailed(f'check {self.name}: {message}')
-
-    def assert_equal(self, expected: Any, observed: Any, what: str) -> None:
-        if expected != observed:
-            self.fail(f'{what} differ: expected {expected!r}, '
-                      f'observed {observed!r}')
+    True when ``create`` is the default, or does nothing but call
+    ``create_stack`` (after an optional docstring). A create doing more (a
+    signal, tags, a snapshot, a suspend) leaves the stack in a state that
+    an update with the create's template and parameters could undo: the
+    mixed phase does not re-apply it, and the plain benchmark does not
+    replay it.
+    """
+    method = check.create
+    if method is ResourceCheck.create:
+        return True
+    function = ast.parse(textwrap.dedent(inspect.getsource(method))).body[0]
+    body = [statement for statement in function.body
+            if not (isinstance(statement, ast.Expr) and
+                    isinstance(statement.value, ast.Constant))]
+    if len(body) != 1 or not isinstance(body[0], ast.Expr):
+        return False
+    call = body[0].value
+    return (isinstance(call, ast.Call) and
+            isinstance(call.func, ast.Attribute) and
+            call.func.attr == 'create_stack' and
+            isinstance(call.func.value, ast.Name) and
+            call.func.value.id == 'self' and not call.keywords and
+            len(call.args) <= 3)
 
 
 def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
@@ -537,7 +494,7 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
             dataclasses.is_dataclass(cls.record_type)):
         raise TypeError(f'check {cls.name}: record_type must be a '
                         f'dataclass deriving from base.CheckRecord')
-    _validate_update_declaration(cls)
+    _validate_contract(cls)
     _validate_series_declarations(cls)
     _refuse_placeholders(cls)
     for other in _REGISTRY.values():
@@ -551,51 +508,51 @@ def register(cls: type[ResourceCheck]) -> type[ResourceCheck]:
 
 def _template_paths(cls: type[ResourceCheck]) -> list[Path]:
     return [TEMPLATE_DIR / cls.template] + [
-        TEMPLATE_DIR / e for e in cls.environment + (
-            cls.update_environment or ())] + (
-        [TEMPLATE_DIR / cls.update_template] if cls.update_template else [])
+        TEMPLATE_DIR / e for e in cls.environment]
 
 
-def _overrides(cls: type[ResourceCheck], method: str) -> bool:
-    return getattr(cls, method) is not getattr(ResourceCheck, method)
+def _validate_contract(cls: type[ResourceCheck]) -> None:
+    """Refuse a check overriding anything but the hooks and declarations.
 
-
-def _validate_update_declaration(cls: type[ResourceCheck]) -> None:
-    """Refuse a check that leaves its post-upgrade update unsaid.
-
-    Before this contract an empty ``update_parameters`` silently meant
-    "no update"; now a check says which of three it does: the default
-    update (``update_parameters`` or ``update_template`` or
-    ``update_environment``, observed in ``verify_updated``), an update of
-    its own (``update`` overridden), or ``update = base.NoUpdate('why')``.
+    The framework owns the rest (the order, the status, the outputs, the
+    mixed phase, the delete): a check overriding it would change what
+    every phase proves without saying so, and a method named after a
+    retired hook would silently never be called.
     """
-    update = getattr(cls, 'update')
-    default_inputs = (_overrides(cls, 'update_parameters') or
-                      cls.update_template is not None or
-                      cls.update_environment is not None)
+    for klass in cls.__mro__:
+        if klass in (ResourceCheck, object):
+            continue
+        for attr in vars(klass):
+            if attr in RETIRED:
+                raise TypeError(f'check {cls.name}: {attr} is no longer a '
+                                f'hook: {RETIRED[attr]}')
+            if (attr in vars(ResourceCheck) and not attr.startswith('__')
+                    and attr not in HOOKS + DECLARATIONS):
+                raise TypeError(
+                    f'check {cls.name} overrides {attr}, which is the '
+                    f'framework\'s; a check overrides only the hooks '
+                    f'({", ".join(HOOKS)}) and declares '
+                    f'{", ".join(DECLARATIONS)}')
+    update = cls.update
     if isinstance(update, NoUpdate):
         if not update.reason.strip():
             raise TypeError(f'check {cls.name}: NoUpdate needs a reason')
-        if default_inputs or _overrides(cls, 'verify_updated'):
-            raise TypeError(f'check {cls.name} says NoUpdate but declares '
-                            f'parts of the default update '
-                            f'(update_parameters, update_template, '
-                            f'update_environment or verify_updated)')
-        return
-    if not callable(update):
-        raise TypeError(f'check {cls.name}: update must be a method or '
-                        f'base.NoUpdate(reason), not {update!r}')
-    if _overrides(cls, 'update'):
-        return
-    if not default_inputs:
+    elif update is None:
         raise TypeError(
             f'check {cls.name} says nothing about its post-upgrade update: '
-            f'give the default update update_parameters (or an '
-            f'update_template), override update, or say update = '
-            f'base.NoUpdate("why")')
-    if not _overrides(cls, 'verify_updated'):
-        raise TypeError(f'check {cls.name}: the default update needs '
-                        f'verify_updated, where its effect is observed')
+            f'define update (self.update_stack(ctx, record, {{...}}) and '
+            f'what it changed), or say update = base.NoUpdate("why")')
+    elif not callable(update):
+        raise TypeError(f'check {cls.name}: update must be a method or '
+                        f'base.NoUpdate(reason), not {update!r}')
+    for known in cls.known_failures:
+        if (known.repair is None) != (not known.refusal):
+            raise TypeError(f'check {cls.name}: a known failure\'s repair '
+                            f'needs the refusal it repairs, and the other '
+                            f'way round')
+        if known.repair is not None and known.phase != 'destroy':
+            raise TypeError(f'check {cls.name}: only a refusal of the '
+                            f'delete (phase destroy) has a repair')
 
 
 def _refuse_placeholders(cls: type[ResourceCheck]) -> None:
