@@ -37,7 +37,7 @@ class StackUserChecks:
             self.fail(f'stack user {record.stack_user} of '
                       f'{self.stack_user_of} is gone from Keystone')
 
-    def verify_heat_down(self, ctx, record: StackUserRecord) -> None:
+    def verify_outside_heat(self, ctx, record: StackUserRecord) -> None:
         self.verify_stack_user(ctx, record)
 
     def verify_gone(self, ctx, record: StackUserRecord) -> None:
