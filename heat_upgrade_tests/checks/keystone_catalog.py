@@ -8,10 +8,16 @@ mini-cloud.)
 """
 
 from heat_upgrade_tests.checks import base
-from heat_upgrade_tests import exceptions
 
 CREATED = 'made by heat-upgrade-tests before the upgrade'
 UPDATED = 'updated by heat-upgrade-tests after the upgrade'
+
+
+def _disable_domain(check, ctx, record) -> str:
+    """Disable the stack's domain in Keystone, so Heat can delete it."""
+    domain_id = record.outputs['domain_id']
+    ctx.admin_conn.identity.update_domain(domain_id, is_enabled=False)
+    return f'domain {domain_id} disabled in Keystone'
 
 
 @base.register
@@ -30,7 +36,11 @@ class KeystoneCatalog(base.ResourceCheck):
                    'Keystone to delete the enabled domain without '
                    'disabling it first, Keystone refuses (HTTP 403) and '
                    'the stack is DELETE_FAILED; seen with Heat 26.0.2 and '
-                   '27.0.1'),
+                   '27.0.1',
+            # Nothing is left behind: the domain is disabled in Keystone
+            # and the delete retried; the refusal is still reported.
+            refusal='Cannot delete a domain that is enabled',
+            repair=_disable_domain),
     )
     proves = {
         'pre-upgrade': 'each object is in Keystone as the template says',
@@ -41,23 +51,24 @@ class KeystoneCatalog(base.ResourceCheck):
         'destroy': 'every object is gone from Keystone',
     }
 
-    def create_parameters(self, ctx):
-        return {'description': CREATED, 'service_type': f'hut-{ctx.run_id}',
-                'url': f'http://hut.invalid/{ctx.run_id}/v1'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {
+            'description': CREATED, 'service_type': f'hut-{ctx.run_id}',
+            'url': f'http://hut.invalid/{ctx.run_id}/v1'})
 
     def verify(self, ctx, record):
         self.verify_in_keystone(ctx, record, CREATED,
                                 record.parameters['url'])
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_in_keystone(ctx, record, CREATED,
                                 record.parameters['url'])
 
-    def update_parameters(self, ctx, record):
-        return {'description': UPDATED,
-                'url': f'http://hut.invalid/{ctx.run_id}/v2'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """New descriptions and URL, in place: the same ids in Keystone."""
+        outputs = self.update_stack(ctx, record, {
+            'description': UPDATED,
+            'url': f'http://hut.invalid/{ctx.run_id}/v2'})
         self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         self.verify_in_keystone(ctx, record, UPDATED,
@@ -95,28 +106,6 @@ class KeystoneCatalog(base.ResourceCheck):
              endpoint.url), 'the endpoint (service, region, interface, url)')
         self.assert_equal(record.parameters['service_type'],
                           found['service'].type, 'the service type')
-
-    def destroy(self, ctx, record):
-        """Delete the stack; work around the enabled-domain refusal.
-
-        When Heat cannot delete the enabled domain (the known finding), the
-        domain is disabled in Keystone and the delete retried, so nothing
-        is left behind; the refusal is then reported with its evidence.
-        """
-        stack_id = record.stack.id
-        try:
-            ctx.stacks.delete(stack_id)
-        except exceptions.UpgradeTestError as exc:
-            if 'Cannot delete a domain that is enabled' not in str(exc):
-                raise
-            ctx.admin_conn.identity.update_domain(
-                record.outputs['domain_id'], is_enabled=False)
-            ctx.stacks.delete(stack_id)
-            self.verify_gone(ctx, record)
-            self.fail(f'Heat could not delete the enabled domain '
-                      f'{record.outputs["domain_id"]} ({exc}); the stack '
-                      f'was deleted after disabling it in Keystone')
-        self.verify_gone(ctx, record)
 
     def verify_gone(self, ctx, record):
         left = [f'{kind} {obj.id}' for kind, obj in

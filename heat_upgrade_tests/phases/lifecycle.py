@@ -157,6 +157,5 @@ def whole_life(check: base.ResourceCheck, ctx: base.CheckContext,
     destroy.
     """
     pre_upgrade(check, ctx, record)
-    post_upgrade(check, ctx, record, statuses(check))
+    post_upgrade(check, ctx, record, statuses(check, upgraded=True))
     destroy(check, ctx, record)
-
