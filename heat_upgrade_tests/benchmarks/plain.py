@@ -10,9 +10,9 @@ sends no request of its own). What it does is derived, not written down:
 * the stacks: per check and copy, the check's own template and
   environment files (``template_path``, ``environment_paths``) with the
   parameters the framework's pre-upgrade recorded in that copy's state;
-* the update: the check's ``update_template`` / ``update_environment``
-  (or the create's) and its own ``update_parameters``, merged into the
-  create's as the framework merges them;
+* the update: the one ``update_stack`` call of the check's ``update``,
+  captured as it asks it (template, environment, and the parameters
+  merged into the create's as the framework merges them);
 * the reads: what the framework's default hooks read through Heat (the
   stack's status, then its outputs), in the same places.
 
@@ -35,30 +35,30 @@ from typing import Any
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import processes
 
-# Hooks whose default makes the calls the plain script makes. A check
-# overriding one of them does something else (and is not replayed);
-# ``verify`` and ``verify_updated`` may be overridden when they only
-# compare values (the request counts show it when they do not).
-DEFAULT_HOOKS = ('run_pre_upgrade', 'create', 'create_stack',
-                 'verify_unchanged', 'verify_heat_down', 'verify_upgraded',
-                 'run_post_upgrade', 'update', 'update_stack',
-                 'verify_stack', 'destroy', 'verify_gone', 'stack_name')
-
-
-# Hooks a replayable check may have of its own, if they only compare
-# the values they are given: they must not touch the context.
-VALUE_HOOKS = ('verify', 'verify_updated')
+# Hooks a replayable check leaves at their default: its own would make
+# calls (through other services) the plain script does not.
+DEFAULT_HOOKS = ('verify_outside_heat', 'verify_gone', 'verify_data_plane')
 
 
 def replayable(check: type[base.ResourceCheck]) -> str | None:
-    """Why the plain script cannot replay ``check``, or None."""
+    """Why the plain script cannot replay ``check``, or None.
+
+    Its stack must be its template and parameters (``base.plain_create``);
+    its ``verify`` must only compare values; its ``update`` must be one
+    ``update_stack`` call and comparisons of what it returned (or
+    ``NoUpdate``).
+    """
     own = [hook for hook in DEFAULT_HOOKS
            if getattr(check, hook) is not getattr(base.ResourceCheck, hook)]
+    if not base.plain_create(check):
+        own.insert(0, 'create')
+    if not isinstance(check.update, base.NoUpdate) and not _plain_update(
+            check):
+        own.append('update')
     if own:
         return f'hooks of its own: {", ".join(own)}'
-    calling = [hook for hook in VALUE_HOOKS if _uses_context(check, hook)]
-    if calling:
-        return f'{", ".join(calling)} calls the cloud'
+    if _uses_context(check, 'verify'):
+        return 'verify calls the cloud'
     if check.wants_admin():
         return 'needs admin credentials'
     if check.required_services:
@@ -66,6 +66,31 @@ def replayable(check: type[base.ResourceCheck]) -> str | None:
     if check.expected_status != ('CREATE_COMPLETE',):
         return f'leaves its stack {"/".join(check.expected_status)}'
     return None
+
+
+def _function(check: type[base.ResourceCheck], hook: str) -> ast.AST:
+    method = getattr(check, hook)
+    return ast.parse(textwrap.dedent(inspect.getsource(method))).body[0]
+
+
+def _plain_update(check: type[base.ResourceCheck]) -> bool:
+    """Whether ``update`` is one ``update_stack`` call, then comparisons.
+
+    The context may appear only in that call's arguments (a parameter
+    made from the run id); anywhere else it is a call to the cloud the
+    plain script would not make.
+    """
+    calls = [node for node in ast.walk(_function(check, 'update'))
+             if isinstance(node, ast.Call) and
+             isinstance(node.func, ast.Attribute) and
+             node.func.attr == 'update_stack']
+    if len(calls) != 1 or any(kw.arg == 'stacks'
+                              for kw in calls[0].keywords):
+        return False
+    inside = {id(node) for node in ast.walk(calls[0])}
+    return not any(isinstance(node, ast.Name) and node.id == 'ctx' and
+                   id(node) not in inside
+                   for node in ast.walk(_function(check, 'update')))
 
 
 def _uses_context(check: type[base.ResourceCheck], hook: str) -> bool:
@@ -76,11 +101,9 @@ def _uses_context(check: type[base.ResourceCheck], hook: str) -> bool:
     through a client) makes calls the plain script would not. The request
     counts of each round check this from the other side.
     """
-    method = getattr(check, hook)
-    if method is getattr(base.ResourceCheck, hook):
+    if getattr(check, hook) is getattr(base.ResourceCheck, hook):
         return False
-    tree = ast.parse(textwrap.dedent(inspect.getsource(method)))
-    function = tree.body[0]
+    function = _function(check, hook)
     return any(isinstance(node, ast.Name) and node.id == 'ctx'
                for statement in function.body
                for node in ast.walk(statement))
@@ -93,10 +116,49 @@ class PlainStack:
     check: type[base.ResourceCheck]
     copy: int
     parameters: dict[str, Any]
-    update_parameters: dict[str, Any]
+    update: 'CapturedUpdate | None'
     id: str | None = None
     name: str | None = None
     outputs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class CapturedUpdate:
+    """The stack update a check's ``update`` asks for, as it asks it."""
+
+    template: Any
+    environment: list[Any]
+    parameters: dict[str, Any]
+
+
+class _Captured(Exception):
+    pass
+
+
+class _Recorder:
+    """Stands for the context's stack operations while ``update`` runs.
+
+    Its one update is captured, and ends the hook before it compares
+    anything: the plain script makes that update itself.
+    """
+
+    def update(self, stack_id, template, environment, parameters):
+        raise _Captured(CapturedUpdate(template, list(environment),
+                                       dict(parameters)))
+
+
+def captured_update(check: type[base.ResourceCheck], conf, run_id: str,
+                    record: base.CheckRecord) -> CapturedUpdate | None:
+    """The update ``check.update`` asks for on ``record`` (None: NoUpdate)."""
+    if isinstance(check.update, base.NoUpdate):
+        return None
+    ctx = base.CheckContext(conf=conf, conn=None, admin_conn=None,
+                            stacks=_Recorder(), run_id=run_id)
+    try:
+        check().update(ctx, record)
+    except _Captured as captured:
+        return captured.args[0]
+    raise ValueError(f'{check.name}: its update made no stack update')
 
 
 def from_states(checks: dict[str, type[base.ResourceCheck]],
@@ -104,22 +166,16 @@ def from_states(checks: dict[str, type[base.ResourceCheck]],
     """The plain stacks, one per copy the framework's pre-upgrade made.
 
     ``docs``: the framework's state documents as its pre-upgrade left
-    them, by ``(check name, copy)``; the update's parameters come from the
-    check's own ``update_parameters`` on that record.
+    them, by ``(check name, copy)``; the update is the one the check's own
+    ``update`` asks for on that record (``captured_update``).
     """
     stacks = []
     for (name, copy), doc in sorted(docs.items()):
         check = checks[name]
         if doc.get('skipped') or not doc.get('record', {}).get('stack'):
             continue
-        instance = check()
         record = check.record_type.from_json(doc['record'])
-        ctx = base.CheckContext(conf=conf, conn=None, admin_conn=None,
-                                stacks=None, run_id=doc['run_id'])
-        update = {}
-        if not isinstance(check.update, base.NoUpdate):
-            update = dict(record.parameters,
-                          **instance.update_parameters(ctx, record))
+        update = captured_update(check, conf, doc['run_id'], record)
         stacks.append(PlainStack(check, copy, dict(record.parameters),
                                  update))
     return stacks
@@ -169,16 +225,13 @@ class PlainScript:
     def _post_upgrade(self, stack: PlainStack) -> None:
         self._status(stack)  # verify_upgraded: status, outputs
         self._outputs(stack)
-        check = stack.check()
-        if isinstance(check.update, base.NoUpdate):
+        if stack.update is None:
             return
-        attrs = self._files(check.template_path(check.update_template),
-                            check.environment_paths(
-                                check.update_environment))
+        attrs = self._files(stack.update.template, stack.update.environment)
         before = self._status(stack)
         self.conn.orchestration.update_stack(
             before, timeout_mins=max(1, int(self.timeout // 60)),
-            parameters=stack.update_parameters, **attrs)
+            parameters=stack.update.parameters, **attrs)
         self._wait(stack, 'UPDATE', since=before.updated_at)
         stack.outputs = self._outputs(stack)
 

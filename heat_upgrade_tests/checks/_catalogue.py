@@ -28,16 +28,11 @@ def proves(check: type[base.ResourceCheck]) -> dict[str, str]:
             status = ' or '.join(check.expected_status)
             found[phase] = f'the stack is {status}; its outputs are recorded'
         elif phase == 'verify':
-            if _overrides(check, 'verify_unchanged'):
-                found[phase] = ('read-only, between upgrade steps: its own '
-                                'verification of the state pre-upgrade '
-                                'left')
-            else:
-                found[phase] = ('read-only, between upgrade steps: the '
-                                'status and outputs pre-upgrade recorded, '
-                                'and what the other services show')
+            found[phase] = ('read-only, between upgrade steps: the '
+                            'status and outputs pre-upgrade recorded, '
+                            'and what the other services show')
         elif phase == 'during-upgrade' and not _overrides(
-                check, 'verify_heat_down'):
+                check, 'verify_outside_heat'):
             found[phase] = 'nothing: the stack makes nothing outside Heat'
         elif phase == 'post-upgrade':
             if isinstance(check.update, base.NoUpdate):

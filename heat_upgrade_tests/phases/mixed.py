@@ -5,10 +5,10 @@ upgrades ask what works while a cloud is half upgraded. Here, per check,
 while the old and new ``heat-engine`` share one bus:
 
 * the stack pre-upgrade made (with the old release) is updated, and its
-  outputs stay what they were (``ResourceCheck.update_while_mixed``);
+  outputs stay what they were (``lifecycle.mixed_update``);
 * a new stack of the check lives its whole life: created, verified,
   updated with the effect observed, deleted with what it made gone
-  (``ResourceCheck.run_mixed``, which a check may override).
+  (``lifecycle.whole_life``).
 
 The phase tests add a load of resource operations and create, update and
 delete cycles, so that each stack operation lands on either engine
@@ -28,9 +28,10 @@ from typing import Any
 import uuid
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.phases import lifecycle
 
 MIXED_STACKS = 'mixed_stacks'
-# Set once update_while_mixed updated the pre-upgrade stack: its status is
+# Set once the mixed phase updated the pre-upgrade stack: its status is
 # then UPDATE_COMPLETE, which the later phases accept.
 MIXED_UPDATED = 'mixed_updated'
 # The phase tests' own stacks (load, crossings), for the destroy phase: in
@@ -39,16 +40,15 @@ MIXED_UPDATED = 'mixed_updated'
 LEFTOVERS_FILE = Path('mixed-phase', 'stacks.json')
 
 
-def accept_mixed_update(check, doc: dict[str, Any]) -> None:
-    """After a mixed update, the later phases accept UPDATE_COMPLETE."""
-    if doc.get(MIXED_UPDATED) and 'CREATE_COMPLETE' in check.expected_status:
-        check.expected_status = tuple(check.expected_status) + (
-            'UPDATE_COMPLETE',)
-
-
-def step(check, ctx, doc: dict[str, Any], state):
+def step(check, ctx, doc: dict[str, Any]):
     """The mixed step of one check, as the phase runs it."""
     def run(ctx, record) -> None:
+        allowed = lifecycle.statuses(
+            check, updated_while_mixed=bool(doc.get(MIXED_UPDATED)))
+        if lifecycle.mixed_update(check, ctx, record, allowed):
+            doc[MIXED_UPDATED] = True
+            if ctx.save:
+                ctx.save()
         fresh = check.record_type()
         entry: dict[str, Any] = {}
 
@@ -62,11 +62,9 @@ def step(check, ctx, doc: dict[str, Any], state):
         fresh_ctx = dataclasses.replace(
             ctx, run_id=f'{ctx.run_id}m{uuid.uuid4().hex[:4]}',
             save=save_fresh)
-        check.run_mixed(ctx, record, fresh_ctx, fresh)
+        lifecycle.whole_life(check, fresh_ctx, fresh)
         if entry:
             entry['deleted'] = True
-        if getattr(check, '_updated_while_mixed', False):
-            doc[MIXED_UPDATED] = True
         if ctx.save:
             ctx.save()
     return run

@@ -16,6 +16,7 @@ from heat_upgrade_tests import clients
 from heat_upgrade_tests import copies
 from heat_upgrade_tests import engines
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.phases import lifecycle
 from heat_upgrade_tests.phases import mixed
 from heat_upgrade_tests import state as state_mod
 
@@ -138,9 +139,11 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     if doc.get('skipped'):
         raise exceptions.CheckSkipped(
             f'{doc["skipped"]} (skipped since pre-upgrade)')
-    mixed.accept_mixed_update(check, doc)
+    # Updated while mixed, the stack is UPDATE_COMPLETE from then on.
+    updated = bool(doc.get(mixed.MIXED_UPDATED))
     if phase == VERIFY:
-        _verify(session, check, state, doc)
+        _verify(session, check, state, doc,
+                lifecycle.statuses(check, updated_while_mixed=updated))
         return
     record = _record(check, state, doc)
     ctx = session.context(check, doc['run_id'],
@@ -157,10 +160,14 @@ def run_check_phase(session: Session, check_cls: type[base.ResourceCheck],
     missing_admin = None if phase == NO_API else check.admin_missing(ctx)
     if missing_admin:
         raise exceptions.CheckSkipped(missing_admin)
-    step = {DURING_UPGRADE: check.verify_heat_down,
-            NO_API: check.verify_no_api,
-            MIXED: mixed.step(check, ctx, doc, state),
-            POST_UPGRADE: check.run_post_upgrade}[phase]
+    after_upgrade = lifecycle.statuses(check, upgraded=True,
+                                       updated_while_mixed=updated)
+    step = {DURING_UPGRADE: functools.partial(lifecycle.during_upgrade,
+                                              check),
+            NO_API: functools.partial(lifecycle.no_api, check),
+            MIXED: mixed.step(check, ctx, doc),
+            POST_UPGRADE: functools.partial(lifecycle.post_upgrade, check,
+                                            allowed=after_upgrade)}[phase]
     _recorded(doc, state, phase, step, ctx, record,
               check.known_failure(phase, session.conf))
 
@@ -204,12 +211,13 @@ def _saver(state: state_mod.CheckState, doc: dict[str, Any],
 
 
 def _verify(session: Session, check: base.ResourceCheck,
-            state: state_mod.CheckState, doc: dict[str, Any]) -> None:
+            state: state_mod.CheckState, doc: dict[str, Any],
+            allowed: tuple[str, ...]) -> None:
     """The verify phase of one check: looks, never writes.
 
-    The check's ``verify_unchanged`` sees the stack through Heat and what
-    it made through the other services. Nothing is saved: the check works
-    on its own copy of the record, without ``save``.
+    The stack through Heat and what it made through the other services
+    (``lifecycle.verify_unchanged``). Nothing is saved: the check works on
+    its own copy of the record, without ``save``.
     """
     record = _record(check, state, copy.deepcopy(doc))
     _require_sound_stack(check, doc, record, VERIFY)
@@ -219,7 +227,7 @@ def _verify(session: Session, check: base.ResourceCheck,
         raise exceptions.CheckSkipped(missing_admin)
     known = check.known_failure(VERIFY, session.conf)
     try:
-        check.verify_unchanged(ctx, record)
+        lifecycle.verify_unchanged(check, ctx, record, allowed)
     except exceptions.CheckSkipped:
         raise
     except Exception as exc:
@@ -249,7 +257,8 @@ def _pre_upgrade(session: Session, check: base.ResourceCheck,
         doc['phases'][PRE_UPGRADE] = SKIPPED
         save()
         raise exceptions.CheckSkipped(reason)
-    _recorded(doc, state, PRE_UPGRADE, check.run_pre_upgrade, ctx, record,
+    _recorded(doc, state, PRE_UPGRADE,
+              functools.partial(lifecycle.pre_upgrade, check), ctx, record,
               check.known_failure(PRE_UPGRADE, session.conf))
 
 
@@ -356,7 +365,7 @@ def _destroy(check: base.ResourceCheck, ctx, doc: dict[str, Any],
             f'behind; run the destroy phase again with admin credentials')
 
     def destroy(ctx, record):
-        check.destroy(ctx, record)
+        lifecycle.destroy(check, ctx, record)
         record.destroyed = True
 
     _recorded(doc, state, DESTROY, destroy, ctx, record, known)

@@ -272,11 +272,11 @@ class Default(base.ResourceCheck):
     description = 'd'
     template = 'values_and_outputs.yaml'
 
-    def update_parameters(self, ctx, record):
-        return {'value': f'after-{ctx.run_id}'}
-
-    def verify_updated(self, ctx, record, outputs):
-        pass
+    def update(self, ctx, record):
+        outputs = self.update_stack(ctx, record,
+                                    {'value': f'after-{ctx.run_id}'})
+        self.assert_equal(f'after-{ctx.run_id}', outputs.get('value'),
+                          'the value after the update')
 
 
 class OwnCreate(Default):
@@ -285,8 +285,20 @@ class OwnCreate(Default):
 
 
 class UpdatesAgain(Default):
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        self.update_stack(ctx, record, {'value': 'once'})
         self.update_stack(ctx, record, {'value': 'again'})
+
+
+class ReadsAfterTheUpdate(Default):
+    def update(self, ctx, record):
+        self.update_stack(ctx, record, {'value': 'once'})
+        ctx.stacks.get(record.stack.id)
+
+
+class VerifiesThroughTheCloud(Default):
+    def verify(self, ctx, record):
+        ctx.stacks.get(record.stack.id)
 
 
 class Admin(Default):
@@ -305,17 +317,22 @@ class PlainTest(testtools.TestCase):
 
     def test_replayable(self):
         self.assertIsNone(plain.replayable(Default))
-        self.assertIn('create', plain.replayable(OwnCreate))
+        self.assertIsNone(plain.replayable(Quiet))
+        self.assertEqual('hooks of its own: create',
+                         plain.replayable(OwnCreate))
         self.assertEqual('needs admin credentials', plain.replayable(Admin))
-        self.assertEqual('verify_updated calls the cloud',
-                         plain.replayable(UpdatesAgain))
+        for check in (UpdatesAgain, ReadsAfterTheUpdate):
+            self.assertEqual('hooks of its own: update',
+                             plain.replayable(check))
+        self.assertEqual('verify calls the cloud',
+                         plain.replayable(VerifiesThroughTheCloud))
 
     def test_the_catalogue_has_replayable_checks(self):
         found = [n for n, c in base.all_checks().items()
                  if plain.replayable(c) is None]
         self.assertIn('values_and_outputs', found)
         self.assertNotIn('keystone_objects', found)
-        # Its verify_updated updates the stack once more.
+        # Its update updates the stack twice.
         self.assertNotIn('resource_chain', found)
 
     def test_stacks_from_the_framework_state(self):
@@ -337,10 +354,21 @@ class PlainTest(testtools.TestCase):
         self.assertEqual(2, len(stacks))
         first = stacks[0]
         self.assertEqual({'value': 'before', 'other': 1}, first.parameters)
-        # The check's own update_parameters, merged as the framework does.
+        # The update the check's own update asks for, merged into the
+        # create's parameters as the framework merges them.
         self.assertEqual({'value': 'after-r1', 'other': 1},
-                         first.update_parameters)
-        self.assertEqual({}, stacks[1].update_parameters)
+                         first.update.parameters)
+        self.assertEqual(Default().template_path(), first.update.template)
+        self.assertIsNone(stacks[1].update)
+
+    def test_an_update_asking_no_stack_update_is_named(self):
+        class Signals(Default):
+            def update(self, ctx, record):
+                pass
+        record = base.CheckRecord(stack=base.StackRef('i', 'n'))
+        exc = self.assertRaises(ValueError, plain.captured_update, Signals,
+                                None, 'r', record)
+        self.assertIn('made no stack update', str(exc))
 
 
 class FakeCloud:

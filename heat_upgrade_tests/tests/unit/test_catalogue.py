@@ -35,8 +35,8 @@ class CatalogueTest(testtools.TestCase):
         checks = base.all_checks()
         for name, drill in drills.all_drills().items():
             if drill.phase == 'during-upgrade':
-                self.assertIsNot(base.ResourceCheck.verify_heat_down,
-                                 checks[name].verify_heat_down, name)
+                self.assertIsNot(base.ResourceCheck.verify_outside_heat,
+                                 checks[name].verify_outside_heat, name)
 
     def test_a_drill_refuses_an_unknown_moment(self):
         self.assertRaises(ValueError, drills.Drill, 'x', 'f', 'lunch',

@@ -1,3 +1,5 @@
+import inspect
+import re
 import uuid
 
 import testtools
@@ -52,19 +54,95 @@ class RegistryTest(testtools.TestCase):
         self.assertIn('says nothing about its post-upgrade update', str(exc))
         self.assertIn('NoUpdate', str(exc))
 
-    def test_no_update_needs_a_reason_and_no_update_parts(self):
+    def test_no_update_needs_a_reason(self):
         exc = self.assertRaises(TypeError, base.register, self._declare(
             update=base.NoUpdate(' ')))
         self.assertIn('NoUpdate needs a reason', str(exc))
-        exc = self.assertRaises(TypeError, base.register, self._declare(
-            update_parameters=lambda self, ctx, record: {'label': 'x'}))
-        self.assertIn('says NoUpdate but declares', str(exc))
 
-    def test_the_default_update_must_be_observed(self):
-        exc = self.assertRaises(TypeError, base.register, self._declare(
-            update=base.ResourceCheck.update,
-            update_parameters=lambda self, ctx, record: {'label': 'x'}))
-        self.assertIn('needs verify_updated', str(exc))
+    def test_the_contract_is_six_hooks(self):
+        self.assertLessEqual(len(base.HOOKS), 6)
+        for hook in base.HOOKS:
+            self.assertIn(hook, vars(base.ResourceCheck), hook)
+        for name in base.DECLARATIONS:
+            self.assertIn(name, base.ResourceCheck.__annotations__, name)
+
+    def test_a_retired_hook_is_refused_with_what_replaced_it(self):
+        for name, advice in base.RETIRED.items():
+            exc = self.assertRaises(TypeError, base.register, self._declare(
+                **{name: lambda self, ctx, record: None}))
+            self.assertIn(f'{name} is no longer a hook', str(exc))
+            self.assertIn(advice, str(exc))
+
+    def test_overriding_the_frameworks_part_is_refused(self):
+        for name in ('verify_stack', 'create_stack', 'update_stack',
+                     'assert_equal', 'unsupported', 'stack_name',
+                     'known_failure'):
+            exc = self.assertRaises(TypeError, base.register, self._declare(
+                **{name: lambda self, *args: None}))
+            self.assertIn(f'overrides {name}, which is the framework\'s',
+                          str(exc))
+
+    def test_a_mixin_is_held_to_the_contract_too(self):
+        mixin = type('Mixin', (), {'verify_heat_down': lambda *a: None})
+        cls = type('Demo', (mixin, base.ResourceCheck), {
+            'name': 'demo_mixin', 'idempotent_id': str(uuid.uuid4()),
+            'description': 'demo', 'template': 'values_and_outputs.yaml',
+            'update': base.NoUpdate('a demo')})
+        exc = self.assertRaises(TypeError, base.register, cls)
+        self.assertIn('verify_heat_down is no longer a hook', str(exc))
+
+    def test_no_check_of_the_catalogue_overrides_outside_the_contract(self):
+        allowed = set(base.HOOKS + base.DECLARATIONS)
+        problems = []
+        for name, check in base.all_checks().items():
+            for klass in check.__mro__:
+                if klass in (base.ResourceCheck, object):
+                    continue
+                for attr in vars(klass):
+                    if attr in base.RETIRED or (
+                            attr in vars(base.ResourceCheck) and
+                            not attr.startswith('__') and
+                            attr not in allowed):
+                        problems.append(f'{name}: {klass.__name__}.{attr}')
+        self.assertEqual([], problems)
+
+    def test_every_template_a_check_names_exists(self):
+        problems = []
+        for name, check in base.all_checks().items():
+            source = inspect.getsource(inspect.getmodule(check))
+            for template in re.findall(r"'([a-z0-9_]+\.yaml)'", source):
+                if not (base.TEMPLATE_DIR / template).is_file():
+                    problems.append(f'{name}: {template}')
+        self.assertEqual([], problems)
+
+    def test_plain_create(self):
+        def one_call(self, ctx, record):
+            """A docstring is allowed."""
+            self.create_stack(ctx, record, {'label': 'x'})
+
+        def with_tags(self, ctx, record):
+            self.create_stack(ctx, record, {}, tags=['t'])
+
+        def and_more(self, ctx, record):
+            self.create_stack(ctx, record, {})
+            record.outputs = {}
+        self.assertTrue(base.plain_create(self._declare()))
+        self.assertTrue(base.plain_create(self._declare(create=one_call)))
+        self.assertFalse(base.plain_create(self._declare(create=with_tags)))
+        self.assertFalse(base.plain_create(self._declare(create=and_more)))
+        checks = base.all_checks()
+        self.assertTrue(base.plain_create(checks['nested_group']))
+        self.assertFalse(base.plain_create(checks['tags_and_preview']))
+
+    def test_a_repair_goes_with_a_refusal_of_the_delete(self):
+        def repair(check, ctx, record):
+            return 'repaired'
+        for known in (base.KnownFailure('destroy', 'bug', repair=repair),
+                      base.KnownFailure('destroy', 'bug', refusal='no'),
+                      base.KnownFailure('post-upgrade', 'bug', refusal='no',
+                                        repair=repair)):
+            self.assertRaises(TypeError, base.register, self._declare(
+                known_failures=(known,)))
 
     def test_every_check_of_the_catalogue_says_what_its_update_is(self):
         for name, check in base.all_checks().items():

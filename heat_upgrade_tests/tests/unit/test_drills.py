@@ -42,10 +42,16 @@ def assertion_texts(path: Path) -> list[str]:
     return found
 
 
+def framework_strings() -> list[str]:
+    """Every string of the framework's side of the check contract."""
+    return (all_strings(CHECKS_DIR / 'base.py') +
+            all_strings(Path(lifecycle.__file__)))
+
+
 class DrillsTest(testtools.TestCase):
 
     def test_own_drills_expect_text_of_the_checks_own_assertions(self):
-        base_strings = all_strings(CHECKS_DIR / 'base.py')
+        base_strings = framework_strings()
         problems = []
         for name, drill in drills.all_drills().items():
             if drill.asserts != 'own':
@@ -57,16 +63,18 @@ class DrillsTest(testtools.TestCase):
                                 f'of an assertion of {module.name}')
             if any(drill.expect in text for text in base_strings):
                 problems.append(f'{name}: {drill.expect!r} is also text of '
-                                f'checks/base.py: the base class could be '
-                                f'what fails')
+                                f'the framework (checks/base.py, '
+                                f'phases/lifecycle.py): it could be what '
+                                f'fails')
             if len(drill.expect) < 10:
                 problems.append(f'{name}: {drill.expect!r} is too short to '
                                 f'name one assertion')
         self.assertEqual([], problems)
 
     def test_output_drills_expect_the_output_comparison(self):
-        base_strings = all_strings(CHECKS_DIR / 'base.py')
-        self.assertIn('outputs after the upgrade', base_strings)
+        self.assertIn('outputs after the upgrade', framework_strings())
+        self.assertEqual('outputs after the upgrade',
+                         lifecycle.OUTPUTS_AFTER_UPGRADE)
         for name, drill in drills.all_drills().items():
             if drill.asserts == 'outputs':
                 self.assertEqual(drills.OUTPUTS_EXPECT, drill.expect, name)

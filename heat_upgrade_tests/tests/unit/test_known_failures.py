@@ -124,11 +124,11 @@ class KnownFailurePhaseTest(testtools.TestCase):
 
     def test_a_known_failure_is_a_reported_skip(self):
         self.run_phase('pre-upgrade')
-        KnownCheck.fail_in = {'verify_heat_down'}
+        KnownCheck.fail_in = {'verify_outside_heat'}
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'during-upgrade')
         self.assertIn('KNOWN FINDING (Heat bug 1: stays down)', str(exc))
-        self.assertIn('verify_heat_down broke', str(exc))
+        self.assertIn('verify_outside_heat broke', str(exc))
         doc = self.doc()
         self.assertEqual('known-failure', doc['phases']['during-upgrade'])
         note = doc['known_findings']['during-upgrade']
@@ -139,7 +139,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
             'KNOWN FINDING: fake in during-upgrade (from * to 2026.2)'))
         # The phases after it still run.
         self.run_phase('post-upgrade')
-        self.assertIn('verify_upgraded', KnownCheck.calls)
+        self.assertIn('update', KnownCheck.calls)
 
     def test_an_unexpected_pass_is_reported(self):
         self.run_phase('pre-upgrade')
@@ -154,7 +154,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
     def test_out_of_range_it_is_a_real_failure(self):
         self.conf.set_override('to_series', '2027.1', 'cloud')
         self.run_phase('pre-upgrade')
-        KnownCheck.fail_in = {'verify_heat_down'}
+        KnownCheck.fail_in = {'verify_outside_heat'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'during-upgrade')
         self.assertEqual([], runner.known_findings(
@@ -163,7 +163,7 @@ class KnownFailurePhaseTest(testtools.TestCase):
     def test_unknown_series_assumes_the_failure_applies(self):
         self.conf.clear_override('to_series', 'cloud')
         self.run_phase('pre-upgrade')
-        KnownCheck.fail_in = {'verify_heat_down'}
+        KnownCheck.fail_in = {'verify_outside_heat'}
         self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                           'during-upgrade')
 
@@ -175,10 +175,10 @@ class KnownFailurePhaseTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'post-upgrade')
         self.assertIn('KNOWN FINDING in pre-upgrade', str(exc))
-        self.assertNotIn('verify_upgraded', KnownCheck.calls)
+        self.assertNotIn('update', KnownCheck.calls)
         # destroy still cleans the stack up.
         self.run_phase('destroy')
-        self.assertIn('destroy', KnownCheck.calls)
+        self.assertIn('delete', KnownCheck.calls)
 
 
 class DestroyKnownCheck(test_phases.FakeCheck):
@@ -201,10 +201,10 @@ class KnownDestroyTest(testtools.TestCase):
 
     def test_a_known_destroy_failure_never_hides_a_real_one(self):
         self.run_phase('pre-upgrade')
-        DestroyKnownCheck.fail_in = {'verify_upgraded', 'destroy'}
+        DestroyKnownCheck.fail_in = {'outputs', 'delete'}
         exc = self.assertRaises(exceptions.CheckFailed, self.run_phase,
                                 'post-upgrade')
-        self.assertIn('verify_upgraded broke', str(exc))
+        self.assertIn('outputs broke', str(exc))
         # The destroy phase's known failure is its own, reported there.
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'destroy')
@@ -213,7 +213,7 @@ class KnownDestroyTest(testtools.TestCase):
     def test_a_known_destroy_failure_is_reported_by_the_destroy_phase(self):
         self.run_phase('pre-upgrade')
         self.run_phase('post-upgrade')
-        DestroyKnownCheck.fail_in = {'destroy'}
+        DestroyKnownCheck.fail_in = {'delete'}
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'destroy')
         self.assertIn('KNOWN FINDING (cannot delete)', str(exc))

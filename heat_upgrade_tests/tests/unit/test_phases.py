@@ -13,26 +13,73 @@ from heat_upgrade_tests.phases import runner
 from heat_upgrade_tests import state
 
 
+class FakeStacks:
+    """The project's StackOps, without a cloud.
+
+    What the framework asks of it is noted in the check's ``calls``
+    (``status``, ``outputs``, ``delete``) and fails when named in its
+    ``fail_in``, as the check's own hooks do (``check``: the class of the
+    last context).
+    """
+
+    timeout = 10
+    interval = 0.01
+    check: type = None
+
+    def __init__(self, outputs=None, status='CREATE_COMPLETE'):
+        self.outputs_now = {'x': 1} if outputs is None else outputs
+        self.status = status
+        self.deleted: list[str] = []
+
+    def create(self, name, template, environment, parameters, tags=None):
+        self.check.note('stack create')
+        return 'sid'
+
+    def wait_for(self, stack_id, action):
+        pass
+
+    def get(self, stack_id):
+        self.check.note('status')
+        return type('Stack', (), {'status': self.status, 'name': 'sname',
+                                  'status_reason': ''})()
+
+    def outputs(self, stack_id):
+        self.check.note('outputs')
+        return dict(self.outputs_now)
+
+    def update(self, stack_id, template, environment, parameters):
+        self.check.note('stack update')
+
+    def delete(self, stack_id):
+        self.check.note('delete')
+        self.deleted.append(stack_id)
+
+
 class FakeSession:
     """The project's Session, without a cloud.
 
     ``admin`` stands for the admin connection (None: the admin entry is
-    not usable).
+    not usable); ``stacks`` for the stack operations.
     """
 
-    def __init__(self, conf, admin=None):
+    def __init__(self, conf, admin=None, stacks=None):
         self.conf = conf
         self.admin = admin
+        self.stacks = stacks or FakeStacks()
         self.offline: list[bool] = []
 
     def context(self, check, run_id, save=None, offline=False):
         self.offline.append(offline)
+        self.stacks.check = type(check)
         return base.CheckContext(conf=self.conf, conn=None,
                                  admin_conn=None if offline else self.admin,
-                                 stacks=None, run_id=run_id, save=save)
+                                 stacks=self.stacks, run_id=run_id,
+                                 save=save)
 
 
 class FakeCheck(base.ResourceCheck):
+    """A check of the six hooks, each noting its call."""
+
     name = 'fake'
     idempotent_id = str(uuid.uuid4())
     description = 'fake'
@@ -41,10 +88,14 @@ class FakeCheck(base.ResourceCheck):
     fail_in: set = set()
     skip_reason = None
 
+    @classmethod
+    def note(cls, what):
+        cls.calls.append(what)
+        if what in cls.fail_in:
+            raise exceptions.CheckFailed(f'check fake: {what} broke')
+
     def _call(self, what):
-        type(self).calls.append(what)
-        if what in self.fail_in:
-            self.fail(f'{what} broke')
+        type(self).note(what)
 
     def unsupported(self, ctx):
         return self.skip_reason or super().unsupported(ctx)
@@ -55,23 +106,17 @@ class FakeCheck(base.ResourceCheck):
         self._call('create')
         record.outputs = {'x': 1}
 
-    def verify_stack(self, ctx, record, statuses):
-        self._call('verify_stack')
-
     def verify(self, ctx, record):
         self._call('verify')
 
-    def verify_heat_down(self, ctx, record):
-        self._call('verify_heat_down')
-
-    def verify_upgraded(self, ctx, record):
-        self._call('verify_upgraded')
+    def verify_outside_heat(self, ctx, record):
+        self._call('verify_outside_heat')
 
     def update(self, ctx, record):
         self._call('update')
 
-    def destroy(self, ctx, record):
-        self._call('destroy')
+    def verify_gone(self, ctx, record):
+        self._call('verify_gone')
 
 
 class PhasesTest(testtools.TestCase):
@@ -97,13 +142,14 @@ class PhasesTest(testtools.TestCase):
     def test_full_sequence(self):
         for phase in ('pre-upgrade', 'during-upgrade', 'post-upgrade'):
             self.run_phase(phase)
-        self.assertEqual(['create', 'verify_stack', 'verify',
-                          'verify_heat_down', 'verify_upgraded', 'update'],
+        self.assertEqual(['create', 'status', 'verify',
+                          'verify_outside_heat',
+                          'status', 'verify', 'outputs', 'update'],
                          FakeCheck.calls)
         # post-upgrade verifies and updates, and never deletes.
         self.assertFalse(self.doc()['record']['destroyed'])
         self.run_phase('destroy')
-        self.assertEqual('destroy', FakeCheck.calls[-1])
+        self.assertEqual(['delete', 'verify_gone'], FakeCheck.calls[-2:])
         doc = self.doc()
         self.assertTrue(doc['record']['destroyed'])
         self.assertEqual({'pre-upgrade': 'passed',
@@ -144,18 +190,19 @@ class PhasesTest(testtools.TestCase):
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'during-upgrade')
         self.run_phase('destroy')
-        self.assertEqual(['create', 'destroy'], FakeCheck.calls)
+        self.assertEqual(['create', 'delete', 'verify_gone'],
+                         FakeCheck.calls)
 
     def test_destroy_phase_cleans_up_after_a_failed_post_upgrade(self):
         self.run_phase('pre-upgrade')
-        FakeCheck.fail_in = {'verify_upgraded'}
+        FakeCheck.fail_in = {'outputs'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'post-upgrade')
-        self.assertNotIn('destroy', FakeCheck.calls)
+        self.assertNotIn('delete', FakeCheck.calls)
         self.assertNotIn('update', FakeCheck.calls)
         self.assertFalse(self.doc()['record']['destroyed'])
         self.run_phase('destroy')
-        self.assertEqual('destroy', FakeCheck.calls[-1])
+        self.assertEqual('verify_gone', FakeCheck.calls[-1])
         doc = self.doc()
         self.assertEqual('failed', doc['phases']['post-upgrade'])
         self.assertEqual('passed', doc['phases']['destroy'])
@@ -167,11 +214,11 @@ class PhasesTest(testtools.TestCase):
         exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                 'destroy')
         self.assertIn('no stack left to destroy', str(exc))
-        self.assertEqual(1, FakeCheck.calls.count('destroy'))
+        self.assertEqual(1, FakeCheck.calls.count('delete'))
 
     def test_a_failed_destroy_can_be_run_again(self):
         self.run_phase('pre-upgrade')
-        FakeCheck.fail_in = {'destroy'}
+        FakeCheck.fail_in = {'delete'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase, 'destroy')
         self.assertFalse(self.doc()['record']['destroyed'])
         FakeCheck.fail_in = set()
@@ -183,7 +230,8 @@ class PhasesTest(testtools.TestCase):
             update = base.NoUpdate('nothing to change')
         self.run_phase('pre-upgrade')
         runner.run_check_phase(self.session, Quiet, phase='post-upgrade')
-        self.assertEqual('verify_upgraded', FakeCheck.calls[-1])
+        self.assertEqual(['status', 'verify', 'outputs'],
+                         FakeCheck.calls[-3:])
 
     def test_a_record_field_the_check_does_not_declare_is_refused(self):
         self.run_phase('pre-upgrade')
@@ -273,37 +321,12 @@ class NeedsAdminTest(testtools.TestCase):
             exc = self.assertRaises(exceptions.CheckSkipped, self.run_phase,
                                     check, 'destroy', None)
             self.assertIn('its stack sname is left behind', str(exc))
-            self.assertEqual(['create', 'verify_stack', 'verify'],
+            self.assertEqual(['create', 'status', 'verify'],
                              FakeCheck.calls)
             # With admin back, destroy still cleans up.
             self.run_phase(check, 'destroy', object())
-            self.assertEqual('destroy', FakeCheck.calls[-1])
-
-
-class FakeStacks:
-    """StackOps of the project, seen read-only: status and outputs."""
-
-    def __init__(self, outputs):
-        self.outputs_now = outputs
-
-    def get(self, stack_id):
-        return type('Stack', (), {'status': 'CREATE_COMPLETE',
-                                  'name': 'sname', 'status_reason': ''})()
-
-    def outputs(self, stack_id):
-        return dict(self.outputs_now)
-
-
-class StackSession(FakeSession):
-
-    def __init__(self, conf, stacks):
-        super().__init__(conf)
-        self.stacks = stacks
-
-    def context(self, check, run_id, save=None, offline=False):
-        return base.CheckContext(conf=self.conf, conn=None, admin_conn=None,
-                                 stacks=self.stacks, run_id=run_id,
-                                 save=save)
+            self.assertEqual(['delete', 'verify_gone'],
+                             FakeCheck.calls[-2:])
 
 
 class VerifyPhaseTest(testtools.TestCase):
@@ -319,7 +342,7 @@ class VerifyPhaseTest(testtools.TestCase):
         self.conf.set_override('state_dir', os.path.join(tmp, 'state'),
                                'phases')
         self.stacks = FakeStacks({'x': 1})
-        self.session = StackSession(self.conf, self.stacks)
+        self.session = FakeSession(self.conf, stacks=self.stacks)
         FakeCheck.calls = []
         self.addCleanup(setattr, FakeCheck, 'fail_in', set())
 
@@ -330,8 +353,9 @@ class VerifyPhaseTest(testtools.TestCase):
         for _ in range(3):
             self.run_phase('verify')
         self.assertEqual(before, path.read_bytes())
-        self.assertEqual(['create', 'verify_stack', 'verify'] +
-                         ['verify_stack', 'verify', 'verify_heat_down'] * 3,
+        self.assertEqual(['create', 'status', 'verify'] +
+                         ['status', 'verify', 'outputs',
+                          'verify_outside_heat'] * 3,
                          FakeCheck.calls)
         # The later phases still run as if verify had not.
         self.run_phase('during-upgrade')

@@ -257,14 +257,6 @@ class DisruptionTest(testtools.TestCase):
             budget, 0))
 
 
-class _Stacks:
-    def __init__(self):
-        self.deleted = []
-
-    def delete(self, stack_id):
-        self.deleted.append(stack_id)
-
-
 class MixedPhaseRulesTest(testtools.TestCase):
     """The mixed phase's bookkeeping, with test_phases' fake check."""
 
@@ -275,23 +267,16 @@ class MixedPhaseRulesTest(testtools.TestCase):
         tmp = self.useFixture(fixtures.TempDir()).path
         self.conf = config.load(config_files=[])
         self.conf.set_override('state_dir', f'{tmp}/state', 'phases')
-        self.stacks = _Stacks()
-        session = test_phases.FakeSession(self.conf)
-        plain = session.context
-
-        def context(*args, **kwargs):
-            import dataclasses
-            return dataclasses.replace(plain(*args, **kwargs),
-                                       stacks=self.stacks)
-        session.context = context
-        self.session = session
+        self.session = test_phases.FakeSession(self.conf)
+        self.stacks = self.session.stacks
         self.check = test_phases.FakeCheck
         self.check.calls = []
         self.addCleanup(setattr, self.check, 'fail_in', set())
 
-    def run_phase(self, phase):
+    def run_phase(self, phase, check=None):
         from heat_upgrade_tests.phases import runner
-        runner.run_check_phase(self.session, self.check, phase=phase)
+        runner.run_check_phase(self.session, check or self.check,
+                               phase=phase)
 
     def doc(self):
         from heat_upgrade_tests import state
@@ -302,15 +287,45 @@ class MixedPhaseRulesTest(testtools.TestCase):
         self.run_phase('pre-upgrade')
         self.check.calls = []
         self.run_phase('mixed')
-        self.assertEqual(['create', 'verify_stack', 'verify',
-                          'verify_upgraded', 'update', 'destroy'],
+        # Its create does more than make the stack: the pre-upgrade stack
+        # is not updated while mixed.
+        self.assertEqual(['create', 'status', 'verify',
+                          'status', 'verify', 'outputs', 'update',
+                          'delete', 'verify_gone'],
                          self.check.calls)
         doc = self.doc()
         self.assertEqual('passed', doc['phases']['mixed'])
+        self.assertNotIn('mixed_updated', doc)
         self.assertEqual([{'id': 'sid', 'name': 'sname', 'deleted': True}],
                          doc['mixed_stacks'])
         self.run_phase('destroy')
-        self.assertEqual([], self.stacks.deleted)
+        # The new stack's delete, then the pre-upgrade stack's.
+        self.assertEqual(['sid', 'sid'], self.stacks.deleted)
+
+    @base.idempotent_id('0d6c2f4e-7a53-4e18-9b0c-5f1e3a8d2c64')
+    def test_a_plain_stack_is_updated_while_mixed_and_accepted_so(self):
+        from heat_upgrade_tests.tests.unit import test_phases
+
+        class Plain(test_phases.FakeCheck):
+            create = base.ResourceCheck.create
+        self.run_phase('pre-upgrade', Plain)
+        self.check.calls = []
+        self.run_phase('mixed', Plain)
+        self.assertEqual(['status', 'stack update', 'outputs'],
+                         self.check.calls[:3])
+        self.assertTrue(self.doc()['mixed_updated'])
+        # The later phases accept the UPDATE_COMPLETE it left; a stack
+        # nobody updated while mixed may not show it.
+        self.stacks.status = 'UPDATE_COMPLETE'
+        self.run_phase('post-upgrade', Plain)
+        from heat_upgrade_tests import state
+        path = state.CheckState(self.conf.phases.state_dir, 'fake').path
+        doc = self.doc()
+        del doc['mixed_updated']
+        path.write_text(__import__('json').dumps(doc))
+        exc = self.assertRaises(exceptions.CheckFailed, self.run_phase,
+                                'post-upgrade', Plain)
+        self.assertIn('is UPDATE_COMPLETE', str(exc))
 
     @base.idempotent_id('4a0f6e38-91c2-4b57-a3d1-6e2b8c9f0a17')
     def test_what_a_failed_mix_left_is_destroyed(self):
@@ -322,7 +337,7 @@ class MixedPhaseRulesTest(testtools.TestCase):
         self.assertFalse(doc['mixed_stacks'][0]['deleted'])
         self.check.fail_in = set()
         self.run_phase('destroy')
-        self.assertEqual(['sid'], self.stacks.deleted)
+        self.assertEqual(['sid', 'sid'], self.stacks.deleted)
         self.assertTrue(self.doc()['mixed_stacks'][0]['deleted'])
 
 
