@@ -22,8 +22,8 @@ class CfnTemplate(base.ResourceCheck):
                         'changes the joined value in place (same resource)',
     }
 
-    def create_parameters(self, ctx):
-        return {'Label': 'before'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'Label': 'before'})
 
     def verify(self, ctx, record):
         self.check_outputs(record.outputs)
@@ -38,10 +38,9 @@ class CfnTemplate(base.ResourceCheck):
         if not outputs.get('TestRef'):
             self.fail('TestRef (Ref of the TestResource) is empty')
 
-    def update_parameters(self, ctx, record):
-        return {'Label': 'after'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Label to after: the joined value changes, the same resources."""
+        outputs = self.update_stack(ctx, record, {'Label': 'after'})
         before = record.outputs
         self.assert_equal(before['RandomValue'], outputs.get('RandomValue'),
                           'RandomValue after the update')

@@ -36,20 +36,22 @@ class ConditionsConstraints(base.ResourceCheck):
                         'and grows the group to 3',
     }
 
-    def create_parameters(self, ctx):
-        return {'env_type': 'test', 'size': 2, 'prefix': 'hut'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'env_type': 'test', 'size': 2,
+                                        'prefix': 'hut'})
 
     def verify(self, ctx, record):
+        """The test branch, then Heat refuses what the constraints forbid.
+
+        The refused updates change nothing: Heat validates the parameters
+        before it touches the stack.
+        """
         outputs = record.outputs
         self.assert_equal('hut-test', outputs.get('mode'), 'mode')
         self.assert_equal(1, len(outputs.get('group_size') or []),
                           'members of the group in the test branch')
         if not outputs.get('test_only_id'):
             self.fail('the conditional output test_only_id is missing')
-
-    def verify_upgraded(self, ctx, record):
-        """The same stack, and the new Heat refuses what it must."""
-        super().verify_upgraded(ctx, record)
         for param, value, constraint in BAD_PARAMETERS:
             params = dict(record.parameters, **{param: value})
             body = _api.template_body(ctx.conn, self.template_path(),
@@ -62,10 +64,10 @@ class ConditionsConstraints(base.ResourceCheck):
                           f'the {constraint} constraint ({param}={value!r}): '
                           f'HTTP {status}: {message}')
 
-    def update_parameters(self, ctx, record):
-        return {'env_type': 'prod', 'size': 3}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """To prod, size 3: test_only swapped for prod_only, 3 members."""
+        outputs = self.update_stack(ctx, record,
+                                    {'env_type': 'prod', 'size': 3})
         self.assert_equal('hut-prod', outputs.get('mode'),
                           'mode after the update')
         self.assert_equal(3, len(outputs.get('group_size') or []),

@@ -37,12 +37,11 @@ class FailedStackRepaired(base.ResourceCheck):
                         'UPDATE_COMPLETE, the good resource kept',
     }
 
-    def create_parameters(self, ctx):
-        return {'fail': True, 'value': 'broken'}
-
     def create(self, ctx, record):
         """Create the stack and wait for it to fail (bounded)."""
-        stack_id = self.create_stack(ctx, record, wait=False)
+        stack_id = self.create_stack(ctx, record,
+                                     {'fail': True, 'value': 'broken'},
+                                     wait=False)
         stack = _api.wait_status(ctx, record, ('CREATE_FAILED',),
                                  passing=('CREATE_FAILED',))
         record.status_reason = stack.status_reason
@@ -54,6 +53,12 @@ class FailedStackRepaired(base.ResourceCheck):
                 for r in _api.resources(ctx.conn, record)}
 
     def verify(self, ctx, record):
+        """Heat shows the recorded failure and resource states, first."""
+        stack = self.verify_stack(ctx, record, self.expected_status)
+        self.assert_equal(record.status_reason, stack.status_reason,
+                          'the failure reason after the upgrade')
+        self.assert_equal(record.resources, self._states(ctx, record),
+                          'resource states after the upgrade')
         self.assert_equal({'good': 'CREATE_COMPLETE',
                            'flaky': 'CREATE_FAILED'}, record.resources,
                           'resource states of the failed stack')
@@ -61,19 +66,10 @@ class FailedStackRepaired(base.ResourceCheck):
             self.fail(f'the stack failed for another reason: '
                       f'{record.status_reason}')
 
-    def verify_upgraded(self, ctx, record):
-        """The same failure and resource states, then the same stack."""
-        stack = self.verify_stack(ctx, record, self.expected_status)
-        self.assert_equal(record.status_reason, stack.status_reason,
-                          'the failure reason after the upgrade')
-        self.assert_equal(record.resources, self._states(ctx, record),
-                          'resource states after the upgrade')
-        super().verify_upgraded(ctx, record)
-
-    def update_parameters(self, ctx, record):
-        return {'fail': False, 'value': 'repaired'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """fail to false: the failed resource repaired, the good one kept."""
+        outputs = self.update_stack(ctx, record,
+                                    {'fail': False, 'value': 'repaired'})
         self.assert_equal('repaired', outputs.get('flaky'),
                           'the repaired resource\'s output')
         self.assert_equal(record.outputs['good_id'],

@@ -22,8 +22,6 @@ class GetFileRegistry(base.ResourceCheck):
                    'parameter_defaults.')
     template = 'get_file_registry.yaml'
     environment = ('get_file_registry_env.yaml',)
-    update_template = 'get_file_registry_update.yaml'
-    update_environment = ('get_file_registry_env_v2.yaml',)
     proves = {
         'pre-upgrade': 'get_file content, parameter_defaults and both kinds '
                        'of template resource resolve',
@@ -34,8 +32,8 @@ class GetFileRegistry(base.ResourceCheck):
                         'place (same id, same random string)',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'label': 'before'})
 
     def verify(self, ctx, record):
         outputs = record.outputs
@@ -50,10 +48,12 @@ class GetFileRegistry(base.ResourceCheck):
                 self.fail(f'{key} of the nested template is '
                           f'{outputs.get(key)!r}')
 
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """A new file, defaults and mapping: the nested stack kept, updated."""
+        outputs = self.update_stack(
+            ctx, record, {'label': 'after'},
+            template='get_file_registry_update.yaml',
+            environment=('get_file_registry_env_v2.yaml',))
         before = record.outputs
         random = before['mapped_value'].split(':')[-1]
         self.assert_equal(FILE_V2, outputs.get('file_content'),

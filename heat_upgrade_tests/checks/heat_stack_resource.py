@@ -27,20 +27,11 @@ class HeatStackResource(base.ResourceCheck):
         'destroy': 'the child stack is deleted with the parent',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'label': 'before'})
 
     def verify(self, ctx, record):
-        self.check_outputs(record.outputs)
-
-    def check_outputs(self, outputs, label='before'):
-        child = outputs.get('child_outputs') or {}
-        random = child.get('random_value')
-        self.assert_equal(f'{label}-{random}', child.get('labelled'),
-                          'the child\'s labelled output')
-
-    def verify_upgraded(self, ctx, record):
-        """The child stack is still there, then the same parent."""
+        """The child stack is still there, then the parent's outputs."""
         child_id = record.outputs['child_id']
         try:
             child = ctx.stacks.get(child_id)
@@ -49,12 +40,17 @@ class HeatStackResource(base.ResourceCheck):
         if child.status not in ('CREATE_COMPLETE', 'UPDATE_COMPLETE'):
             self.fail(f'child stack {child_id} is {child.status}: '
                       f'{child.status_reason}')
-        super().verify_upgraded(ctx, record)
+        self.check_outputs(record.outputs)
 
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
+    def check_outputs(self, outputs, label='before'):
+        child = outputs.get('child_outputs') or {}
+        random = child.get('random_value')
+        self.assert_equal(f'{label}-{random}', child.get('labelled'),
+                          'the child\'s labelled output')
 
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """label to after: the child updated in place (same id, random)."""
+        outputs = self.update_stack(ctx, record, {'label': 'after'})
         before = record.outputs
         self.assert_equal(before['child_id'], outputs.get('child_id'),
                           'the child stack id (it was replaced)')

@@ -45,8 +45,9 @@ class HotNewestVersion(base.ResourceCheck):
                         'conditional resource',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before', 'items': 'a,b,c', 'with_extra': False}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'label': 'before', 'items': 'a,b,c',
+                                        'with_extra': False})
 
     def verify(self, ctx, record):
         self.check_outputs(record.outputs)
@@ -59,10 +60,10 @@ class HotNewestVersion(base.ResourceCheck):
         self.assert_equal(f'{label}/{random}', outputs.get('labelled'),
                           'labelled (list_join)')
 
-    def update_parameters(self, ctx, record):
-        return {'label': 'after', 'items': 'c,d', 'with_extra': True}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """New label, list and condition: every function re-evaluated."""
+        outputs = self.update_stack(ctx, record, {
+            'label': 'after', 'items': 'c,d', 'with_extra': True})
         self.assert_equal(record.outputs['random_value'],
                           outputs.get('random_value'),
                           'random_value after the update')

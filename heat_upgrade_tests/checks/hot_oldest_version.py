@@ -23,8 +23,8 @@ class HotOldestVersion(base.ResourceCheck):
                         'string',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'label': 'before'})
 
     def verify(self, ctx, record):
         self.check_outputs(record.outputs)
@@ -42,10 +42,9 @@ class HotOldestVersion(base.ResourceCheck):
         if not joined.startswith(f'{label},'):
             self.fail(f'joined (Fn::Join) is {joined!r}')
 
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """label to after: the functions re-evaluated, the same random."""
+        outputs = self.update_stack(ctx, record, {'label': 'after'})
         self.assert_equal(record.outputs['random_value'],
                           outputs.get('random_value'),
                           'random_value after the update')

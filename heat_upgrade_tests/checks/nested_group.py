@@ -14,8 +14,8 @@ class NestedGroup(base.ResourceCheck):
     template = 'nested_group.yaml'
     environment = ('nested_group_env.yaml',)
 
-    def create_parameters(self, ctx):
-        return {'count': 3}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'count': 3})
 
     def verify(self, ctx, record):
         outputs = record.outputs
@@ -26,10 +26,9 @@ class NestedGroup(base.ResourceCheck):
             self.fail(f'the single template resource has no value: '
                       f'{outputs.get("single_value")!r}')
 
-    def update_parameters(self, ctx, record):
-        return {'count': 5}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """count to 5: two members added, the 3 existing ones kept."""
+        outputs = self.update_stack(ctx, record, {'count': 5})
         before = record.outputs
         values = outputs.get('member_values') or []
         refs = outputs.get('member_refs') or []
