@@ -19,20 +19,20 @@ class KeystoneObjects(base.ResourceCheck):
     needs_admin = True
     required_services = ('identity',)
 
-    def create_parameters(self, ctx):
-        return {'description': CREATED,
-                'project': ctx.conn.current_project_id}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record,
+                          {'description': CREATED,
+                           'project': ctx.conn.current_project_id})
 
     def verify(self, ctx, record):
         self.verify_in_keystone(ctx, record, CREATED)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_in_keystone(ctx, record, CREATED)
 
-    def update_parameters(self, ctx, record):
-        return {'description': UPDATED}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """New descriptions; the same objects carry them in Keystone."""
+        outputs = self.update_stack(ctx, record, {'description': UPDATED})
         self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         self.verify_in_keystone(ctx, record, UPDATED)

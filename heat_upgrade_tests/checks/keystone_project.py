@@ -30,13 +30,14 @@ class KeystoneProject(base.ResourceCheck):
                    'through Neutron)',
     }
 
-    def create_parameters(self, ctx):
-        return {'name': f'hut-project-{ctx.run_id}', 'description': CREATED}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'name': f'hut-project-{ctx.run_id}',
+                                        'description': CREATED})
 
     def verify(self, ctx, record):
         self.verify_project(ctx, record, CREATED)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_project(ctx, record, CREATED)
 
     def verify_project(self, ctx, record, description):
@@ -48,10 +49,9 @@ class KeystoneProject(base.ResourceCheck):
         self.assert_equal(description, project.description,
                           'the project\'s description in Keystone')
 
-    def update_parameters(self, ctx, record):
-        return {'description': UPDATED}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """A new description; the same project carries it in Keystone."""
+        outputs = self.update_stack(ctx, record, {'description': UPDATED})
         self.assert_equal(record.outputs, outputs,
                           'the project id after the update (replaced)')
         self.verify_project(ctx, record, UPDATED)

@@ -23,14 +23,15 @@ class NetworkResources(base.ResourceCheck):
         'destroy': 'every object is gone from Neutron',
     }
 
-    def create_parameters(self, ctx):
-        return {'description': 'made before the upgrade',
-                'port_name': f'hut-{ctx.run_id}'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record,
+                          {'description': 'made before the upgrade',
+                           'port_name': f'hut-{ctx.run_id}'})
 
     def verify(self, ctx, record):
-        self.verify_heat_down(ctx, record)
+        self.verify_outside_heat(ctx, record)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         network = ctx.conn.network
         ids = record.outputs
         found = {'network': network.find_network(ids['net_id'],
@@ -53,11 +54,11 @@ class NetworkResources(base.ResourceCheck):
         if ids['security_group_id'] not in found['port'].security_group_ids:
             self.fail('the port is no longer in the security group')
 
-    def update_parameters(self, ctx, record):
-        return {'description': 'updated after the upgrade',
-                'port_name': f'hut-{ctx.run_id}-renamed'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Rename the port, redescribe the group; Neutron has both."""
+        outputs = self.update_stack(
+            ctx, record, {'description': 'updated after the upgrade',
+                          'port_name': f'hut-{ctx.run_id}-renamed'})
         self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         network = ctx.conn.network

@@ -25,8 +25,8 @@ class ResourceChain(base.ResourceCheck):
                         'keeps the first two',
     }
 
-    def create_parameters(self, ctx):
-        return {'links': ','.join([LINK] * 3)}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'links': ','.join([LINK] * 3)})
 
     def verify(self, ctx, record):
         outputs = record.outputs
@@ -35,10 +35,10 @@ class ResourceChain(base.ResourceCheck):
                 self.fail(f'the chain does not hold 3 members: '
                           f'{key}={outputs.get(key)!r}')
 
-    def update_parameters(self, ctx, record):
-        return {'links': ','.join([LINK] * 5)}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Grow the chain to five, then shrink it to two; members kept."""
+        outputs = self.update_stack(ctx, record,
+                                    {'links': ','.join([LINK] * 5)})
         self._kept(record, outputs, 5, 3)
         self._kept(record, self.update_stack(
             ctx, record, {'links': ','.join([LINK] * 2)}), 2, 2)

@@ -29,7 +29,11 @@ class RouterFloatingIp(base.ResourceCheck):
         'destroy': 'the router and the floating IP are gone from Neutron',
     }
 
-    def create_parameters(self, ctx):
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, self._parameters(ctx))
+
+    def _parameters(self, ctx):
+        """The create's: the first external network, the router's name."""
         public = list(ctx.conn.network.networks(is_router_external=True))
         if not public:
             raise exceptions.CheckSkipped('no external network for the '
@@ -38,9 +42,9 @@ class RouterFloatingIp(base.ResourceCheck):
                 'router_name': f'hut-router-{ctx.run_id}'}
 
     def verify(self, ctx, record):
-        self.verify_heat_down(ctx, record)
+        self.verify_outside_heat(ctx, record)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         network = ctx.conn.network
         ids = record.outputs
         router = network.find_router(ids['router_id'], ignore_missing=True)
@@ -63,17 +67,17 @@ class RouterFloatingIp(base.ResourceCheck):
         self.assert_equal(ids['floating_ip_address'],
                           fip.floating_ip_address, 'the floating IP')
 
-    def update_parameters(self, ctx, record):
-        return {'router_name': f'hut-router-{ctx.run_id}-renamed'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Rename the router; Neutron has the new name, in place."""
+        outputs = self.update_stack(
+            ctx, record, {'router_name': f'hut-router-{ctx.run_id}-renamed'})
         self.assert_equal(record.outputs, outputs,
                           'ids after the update (objects were replaced)')
         self.assert_equal(f'hut-router-{ctx.run_id}-renamed',
                           ctx.conn.network.get_router(
                               outputs['router_id']).name,
                           'the router\'s name in Neutron')
-        self.verify_heat_down(ctx, record)
+        self.verify_outside_heat(ctx, record)
 
     def verify_gone(self, ctx, record):
         network = ctx.conn.network

@@ -22,14 +22,14 @@ class SecurityGroupRules(base.ResourceCheck):
         'destroy': 'the group is gone from Neutron',
     }
 
-    def create_parameters(self, ctx):
-        return {'port': 22, 'remote': '192.0.2.0/24'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'port': 22, 'remote': '192.0.2.0/24'})
 
     def verify(self, ctx, record):
         self.verify_rules(ctx, record.outputs['group_id'],
                           record.parameters)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify(ctx, record)
 
     def verify_rules(self, ctx, group_id, params):
@@ -46,15 +46,14 @@ class SecurityGroupRules(base.ResourceCheck):
         self.assert_equal([('tcp', port, port, params['remote'])], rules,
                           'the ingress rules of the group in Neutron')
 
-    def update_parameters(self, ctx, record):
-        return {'port': 443, 'remote': '198.51.100.0/24'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Another port and prefix; Neutron has exactly the new rule."""
+        parameters = {'port': 443, 'remote': '198.51.100.0/24'}
+        outputs = self.update_stack(ctx, record, parameters)
         self.assert_equal(record.outputs, outputs,
                           'the group id after the update (replaced)')
         self.verify_rules(ctx, outputs['group_id'],
-                          dict(record.parameters,
-                               **self.update_parameters(ctx, record)))
+                          dict(record.parameters, **parameters))
 
     def verify_gone(self, ctx, record):
         if ctx.conn.network.find_security_group(

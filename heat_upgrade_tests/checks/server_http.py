@@ -37,9 +37,10 @@ class ServerHttp(base.ResourceCheck):
     def url(self, record):
         return f'http://{record.outputs["floating_ip"]}/'
 
-    def create_parameters(self, ctx):
-        return dict(_gate.server_parameters(ctx.conn),
-                    message=f'hut-{ctx.run_id}')
+    def create(self, ctx, record):
+        self.create_stack(ctx, record,
+                          dict(_gate.server_parameters(ctx.conn),
+                               message=f'hut-{ctx.run_id}'))
 
     def verify(self, ctx, record):
         self.verify_http(record, BOOT_BOUND)
@@ -52,7 +53,7 @@ class ServerHttp(base.ResourceCheck):
                       f'{self.url(record)} with {message!r} (got '
                       f'{body!r})')
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         outputs = record.outputs
         server = ctx.conn.compute.find_server(outputs['server_id'],
                                               ignore_missing=True)
@@ -66,13 +67,13 @@ class ServerHttp(base.ResourceCheck):
         if outputs['security_group_id'] not in port.security_group_ids:
             self.fail('the port is no longer in the security group')
 
-    def verify_no_api(self, ctx, record):
+    def verify_data_plane(self, ctx, record):
         self.verify_http(record, 60)
 
-    def update_parameters(self, ctx, record):
-        return {'sg_description': 'updated after the upgrade'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """Redescribe the group; Neutron has it; the server still answers."""
+        outputs = self.update_stack(
+            ctx, record, {'sg_description': 'updated after the upgrade'})
         self.assert_equal(record.outputs, outputs, 'outputs after the '
                           'update (something was replaced)')
         group = ctx.conn.network.get_security_group(

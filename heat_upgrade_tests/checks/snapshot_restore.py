@@ -40,11 +40,8 @@ class SnapshotRestore(base.ResourceCheck):
                         '(old label, same random string)',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
-
     def create(self, ctx, record):
-        super().create(ctx, record)
+        self.create_stack(ctx, record, {'label': 'before'})
         url = f'{_api.stack_url(record)}/snapshots'
         snapshot = _api.call(ctx.conn, 'POST', url, {'name': 'hut-before'})
         record.snapshot = {'id': snapshot['id'], 'outputs': record.outputs}

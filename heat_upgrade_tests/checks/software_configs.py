@@ -40,11 +40,8 @@ class SoftwareConfigs(base.ResourceCheck):
         'destroy': 'the configs are gone from the API',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
-
     def create(self, ctx, record):
-        super().create(ctx, record)
+        self.create_stack(ctx, record, {'label': 'before'})
         record.configs = self.read_configs(ctx,
                                            record.outputs['config_ids'])
 
@@ -59,6 +56,15 @@ class SoftwareConfigs(base.ResourceCheck):
         return found
 
     def verify(self, ctx, record):
+        """Every config served unchanged, then what each one holds.
+
+        The read-back compares what Heat serves now with what create read
+        from it: it holds before the upgrade (the same Heat; configs are
+        immutable) as well as after it.
+        """
+        self.assert_equal(record.configs, self.read_configs(
+            ctx, record.outputs['config_ids']),
+            'software configs read back after the upgrade')
         self.check_configs(ctx, record, record.outputs)
 
     def check_configs(self, ctx, record, outputs, label='before'):
@@ -79,17 +85,9 @@ class SoftwareConfigs(base.ResourceCheck):
             self.fail(f'the multipart config does not hold its two parts: '
                       f'{mime[:300]!r}')
 
-    def verify_upgraded(self, ctx, record):
-        """Every config served unchanged, then the same stack."""
-        self.assert_equal(record.configs, self.read_configs(
-            ctx, record.outputs['config_ids']),
-            'software configs read back after the upgrade')
-        super().verify_upgraded(ctx, record)
-
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """A new label; the configs are replaced and the old ones gone."""
+        outputs = self.update_stack(ctx, record, {'label': 'after'})
         old, new = record.outputs['config_ids'], outputs['config_ids']
         for kind in old:
             if old[kind] == new[kind]:

@@ -24,8 +24,8 @@ class StackCheck(base.ResourceCheck):
                         'too; an update works after it',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'label': 'before'})
 
     def update(self, ctx, record):
         """A stack check by the new Heat, then an ordinary update."""
