@@ -25,11 +25,8 @@ class SuspendResume(base.ResourceCheck):
                         'RESUME_COMPLETE; an update then works',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
-
     def create(self, ctx, record):
-        super().create(ctx, record)
+        self.create_stack(ctx, record, {'label': 'before'})
         _api.action(ctx.conn, record, 'suspend')
         _api.wait_status(ctx, record, ('SUSPEND_COMPLETE',))
 

@@ -54,11 +54,8 @@ class SwiftContainer(base.ResourceCheck):
         'destroy': 'the container is gone from Swift',
     }
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
-
     def create(self, ctx, record):
-        super().create(ctx, record)
+        self.create_stack(ctx, record, {'label': 'before'})
         store = ctx.conn.object_store
         name = record.outputs['name']
         record.probe_body = f'made before the upgrade by {ctx.run_id}'
@@ -76,10 +73,10 @@ class SwiftContainer(base.ResourceCheck):
     def verify(self, ctx, record):
         self.verify_label(ctx, record, 'before')
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_label(ctx, record, 'before')
 
-    def verify_no_api(self, ctx, record):
+    def verify_data_plane(self, ctx, record):
         if not ctx.conf.phases.swift_serves_at_no_api:
             raise exceptions.CheckSkipped(NO_API_SKIP)
         body = _gate.http_get(record.probe_url, timeout=10)
@@ -109,10 +106,9 @@ class SwiftContainer(base.ResourceCheck):
         self.assert_equal(record.probe_body, body.decode(),
                           f'object {PROBE} in Swift')
 
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """A new label: Heat replaces the container; the old one is gone."""
+        outputs = self.update_stack(ctx, record, {'label': 'after'})
         # Heat's OS::Swift::Container allows no property to change in
         # place: a new label replaces the container. The new Heat must
         # make the new one with the label, and delete the old one.

@@ -22,7 +22,6 @@ class SwiftSignalHandle(base.ResourceCheck):
                    'and signalled through its temporary URL after it; the '
                    'update adds an OS::Heat::SwiftSignal on it.')
     template = 'swift_signal_handle.yaml'
-    update_template = 'swift_signal_handle_update.yaml'
     required_services = ('object-store',)
     required_resource_types = ('OS::Heat::SwiftSignalHandle',)
     proves = {
@@ -37,7 +36,7 @@ class SwiftSignalHandle(base.ResourceCheck):
     def verify(self, ctx, record):
         self.verify_container(ctx, record)
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_container(ctx, record)
 
     def verify_container(self, ctx, record):
@@ -48,7 +47,7 @@ class SwiftSignalHandle(base.ResourceCheck):
             self.fail(f'the handle\'s container {name} is gone from Swift')
 
     def update(self, ctx, record):
-        """PUT the signal to the handle's URL; then the default update."""
+        """PUT the signal to the handle's URL; an added SwiftSignal has it."""
         handle = _api.resource(ctx.conn, record, 'handle')
         url = (handle.get('attributes') or {}).get('endpoint')
         if not url:
@@ -66,9 +65,8 @@ class SwiftSignalHandle(base.ResourceCheck):
             self.fail(f'Swift refused the signal to the handle\'s '
                       f'temporary URL: {response.status_code} '
                       f'{response.text[:200]}')
-        super().update(ctx, record)
-
-    def verify_updated(self, ctx, record, outputs):
+        outputs = self.update_stack(
+            ctx, record, template='swift_signal_handle_update.yaml')
         self.assert_equal({'after': f'after-{ctx.run_id}'},
                           json.loads(outputs.get('data') or 'null'),
                           'the data of the SwiftSignal added after the '

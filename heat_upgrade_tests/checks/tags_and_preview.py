@@ -39,11 +39,9 @@ class TagsAndPreview(base.ResourceCheck):
     def tags(self, ctx):
         return [f'hut-{ctx.run_id}', 'hut-upgrade-tests']
 
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
-
     def create(self, ctx, record):
-        self.create_stack(ctx, record, tags=self.tags(ctx))
+        self.create_stack(ctx, record, {'label': 'before'},
+                          tags=self.tags(ctx))
         record.preview = self.preview(ctx, record)
 
     def preview(self, ctx, record):
@@ -69,7 +67,15 @@ class TagsAndPreview(base.ResourceCheck):
         return [s['id'] for s in stacks['stacks']]
 
     def verify(self, ctx, record):
+        """Found by its tags; previewed as create recorded it.
+
+        The preview is Heat's answer to the create's template and
+        parameters, which creates nothing: the same Heat (pre-upgrade, the
+        verify phase) answers as it did at create, the new one must too.
+        """
         self.verify_tags(ctx, record, self.tags(ctx))
+        self.assert_equal(record.preview, self.preview(ctx, record),
+                          'the preview by the new Heat')
         types = sorted(t for _, t in record.preview)
         self.assert_equal(['OS::Heat::None', 'OS::Heat::None',
                            'OS::Heat::RandomString', 'OS::Heat::TestResource'],
@@ -86,13 +92,6 @@ class TagsAndPreview(base.ResourceCheck):
                 self.fail(f'the stack is still found by its old tag {tag}')
         self.assert_equal(sorted(tags), sorted(ctx.stacks.get(
             stack_id).tags or []), 'the stack\'s tags')
-
-    def verify_upgraded(self, ctx, record):
-        """Found by its tags (``verify``) and previewed the same."""
-        self.verify_tags(ctx, record, self.tags(ctx))
-        self.assert_equal(record.preview, self.preview(ctx, record),
-                          'the preview by the new Heat')
-        super().verify_upgraded(ctx, record)
 
     def update(self, ctx, record):
         """Retag the stack (a PATCH): found by the new tag only."""

@@ -23,8 +23,8 @@ class UpdateRollback(base.ResourceCheck):
                         'upgrade; a good update then works',
     }
 
-    def create_parameters(self, ctx):
-        return {'value': 'before', 'fail': False}
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, {'value': 'before', 'fail': False})
 
     def update(self, ctx, record):
         """A failing update rolls back; then a good update works."""

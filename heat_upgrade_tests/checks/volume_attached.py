@@ -22,7 +22,11 @@ class VolumeAttached(base.ResourceCheck):
         'destroy': 'the volume is gone from Cinder',
     }
 
-    def create_parameters(self, ctx):
+    def create(self, ctx, record):
+        self.create_stack(ctx, record, self._parameters(ctx))
+
+    def _parameters(self, ctx):
+        """The create's: the gate's image and flavor, a description."""
         params = _gate.server_parameters(ctx.conn)
         return {'image': params['image'], 'flavor': params['flavor'],
                 'description': 'made before the upgrade'}
@@ -30,7 +34,7 @@ class VolumeAttached(base.ResourceCheck):
     def verify(self, ctx, record):
         self.verify_attached(ctx, record, 'made before the upgrade')
 
-    def verify_heat_down(self, ctx, record):
+    def verify_outside_heat(self, ctx, record):
         self.verify_attached(ctx, record, 'made before the upgrade')
 
     def verify_attached(self, ctx, record, description):
@@ -44,10 +48,10 @@ class VolumeAttached(base.ResourceCheck):
         self.assert_equal(description, volume.description,
                           'the volume\'s description in Cinder')
 
-    def update_parameters(self, ctx, record):
-        return {'description': 'updated after the upgrade'}
-
-    def verify_updated(self, ctx, record, outputs):
+    def update(self, ctx, record):
+        """A new description of the volume, seen in Cinder, still attached."""
+        outputs = self.update_stack(
+            ctx, record, {'description': 'updated after the upgrade'})
         self.assert_equal(record.outputs, outputs, 'ids after the update')
         self.verify_attached(ctx, record, 'updated after the upgrade')
 

@@ -59,10 +59,12 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
         record.outputs = ctx.stacks.outputs(stack_id)
 
     def verify(self, ctx, record):
+        # The handle's metadata first: it is what the outputs are made of
+        # (the framework compares them after verify).
+        self.verify_metadata(ctx, record)
         self.assert_equal({'1': record.signal},
                           json.loads(record.outputs.get('data') or 'null'),
                           'the wait condition\'s data')
-        self.verify_metadata(ctx, record)
         self.verify_stack_user(ctx, record)
 
     def verify_metadata(self, ctx, record):
@@ -70,8 +72,3 @@ class WaitConditionSignalled(_stack_user.StackUserChecks, base.ResourceCheck):
         self.assert_equal(record.signal,
                           (metadata.get('1') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
-
-    def verify_upgraded(self, ctx, record):
-        # The handle's metadata first: it is what the outputs are made of.
-        self.verify_metadata(ctx, record)
-        super().verify_upgraded(ctx, record)

@@ -23,7 +23,6 @@ class WaitHandleSignalledAfter(_stack_user.StackUserChecks,
                    'adds an OS::Heat::WaitCondition on it.')
     stack_user_of = 'the wait condition handle'
     template = 'wait_handle_signalled_after.yaml'
-    update_template = 'wait_handle_signalled_after_update.yaml'
     proves = {
         'during-upgrade': 'with Heat down, the handle\'s stack user is in '
                           'Keystone',
@@ -35,14 +34,15 @@ class WaitHandleSignalledAfter(_stack_user.StackUserChecks,
     }
 
     def create(self, ctx, record):
-        super().create(ctx, record)
+        self.create_stack(ctx, record)
         handle = _api.resource(ctx.conn, record, 'handle')
         record.stack_user = handle['physical_resource_id']
 
     def update(self, ctx, record):
-        """Signal the old handle; then the default update waits on it.
+        """Signal the old handle; then an update waits on it.
 
-        The update adds an OS::Heat::WaitCondition on the handle.
+        The update (``wait_handle_signalled_after_update.yaml``) adds an
+        OS::Heat::WaitCondition on the handle.
         Heat's API hands the signal to the engine and answers before the
         engine has stored it, so the handle's metadata is read once it
         holds the signal, within ``stack_timeout``, not right after.
@@ -63,9 +63,8 @@ class WaitHandleSignalledAfter(_stack_user.StackUserChecks,
                       f'came: {exc}')
         self.assert_equal(data, (metadata.get('after') or {}).get('data'),
                           'the signal data in the handle\'s metadata')
-        super().update(ctx, record)
-
-    def verify_updated(self, ctx, record, outputs):
+        outputs = self.update_stack(
+            ctx, record, template='wait_handle_signalled_after_update.yaml')
         self.assert_equal({'after': f'after-{ctx.run_id}'},
                           json.loads(outputs.get('data') or 'null'),
                           'the data of the wait condition added after the '

@@ -20,5 +20,5 @@ class NoApiTest(testtools.TestCase):
         record = swift_container.ContainerRecord(probe_url='http://x/')
         exc = self.assertRaises(exceptions.CheckSkipped,
                                 swift_container.SwiftContainer()
-                                .verify_no_api, ctx, record)
+                                .verify_data_plane, ctx, record)
         self.assertIn('grenade stops Swift', str(exc))
