@@ -49,36 +49,38 @@ class $cls(base.ResourceCheck):
                         'the label in place',
     }
 
-    # pre-upgrade: create (by default the stack from template and
-    # create_parameters, recorded), then verify.
-    def create_parameters(self, ctx):
-        return {'label': 'before'}
+    # The six hooks (base.HOOKS); the framework does the rest: the
+    # status, the outputs compared with those recorded, the mixed phase,
+    # the delete.
+    def create(self, ctx, record):
+        """Pre-upgrade: the stack, with its parameters (recorded)."""
+        self.create_stack(ctx, record, {'label': 'before'})
 
     def verify(self, ctx, record):
-        """Read-only: after create, and again after the upgrade."""
+        """Read-only: after create, in verify, and after the upgrade."""
         self.check_outputs(record.outputs)
 
     def check_outputs(self, outputs, label='before'):
         self.assert_equal(label, outputs.get('value'), 'value')
 
-    # def verify_heat_down(self, ctx, record):
+    # def verify_outside_heat(self, ctx, record):
     #     """With Heat down: find what the stack made in its own service."""
 
-    # post-upgrade: verify_upgraded (status, the same outputs, verify),
-    # then update: by default a stack update with update_parameters,
-    # observed in verify_updated. Override update for another change, or
-    # say update = base.NoUpdate('why').
-    def update_parameters(self, ctx, record):
-        return {'label': 'after'}
+    def update(self, ctx, record):
+        """Post-upgrade: change the old stack; observe the effect.
 
-    def verify_updated(self, ctx, record, outputs):
+        Or say update = base.NoUpdate('why') instead.
+        """
+        outputs = self.update_stack(ctx, record, {'label': 'after'})
         self.assert_equal(record.outputs['id'], outputs.get('id'),
                           'the resource (it was replaced)')
         self.check_outputs(outputs, label='after')
 
-    # destroy: the stack is deleted; then
     # def verify_gone(self, ctx, record):
-    #     """What the stack made outside Heat is gone."""
+    #     """After the delete: what the stack made outside Heat is gone."""
+
+    # def verify_data_plane(self, ctx, record):
+    #     """Every API down: the workload itself still answers."""
 ''')
 
 TEMPLATE = string.Template('''heat_template_version: 2018-08-31

@@ -76,11 +76,13 @@ def _function(check: type[base.ResourceCheck], hook: str) -> ast.AST:
 def _plain_update(check: type[base.ResourceCheck]) -> bool:
     """Whether ``update`` is one ``update_stack`` call, then comparisons.
 
-    The context may appear only in that call's arguments (a parameter
-    made from the run id); anywhere else it is a call to the cloud the
-    plain script would not make.
+    The context may appear in that call's arguments, and elsewhere only
+    as its run id (a value); anything else of it (its stacks, its
+    connections, the context handed on) is a call to the cloud the plain
+    script would not make.
     """
-    calls = [node for node in ast.walk(_function(check, 'update'))
+    function = _function(check, 'update')
+    calls = [node for node in ast.walk(function)
              if isinstance(node, ast.Call) and
              isinstance(node.func, ast.Attribute) and
              node.func.attr == 'update_stack']
@@ -88,9 +90,11 @@ def _plain_update(check: type[base.ResourceCheck]) -> bool:
                               for kw in calls[0].keywords):
         return False
     inside = {id(node) for node in ast.walk(calls[0])}
+    values = {id(node.value) for node in ast.walk(function)
+              if isinstance(node, ast.Attribute) and node.attr == 'run_id'}
     return not any(isinstance(node, ast.Name) and node.id == 'ctx' and
-                   id(node) not in inside
-                   for node in ast.walk(_function(check, 'update')))
+                   id(node) not in inside | values
+                   for node in ast.walk(function))
 
 
 def _uses_context(check: type[base.ResourceCheck], hook: str) -> bool:
@@ -223,7 +227,7 @@ class PlainScript:
         self._outputs(stack)
 
     def _post_upgrade(self, stack: PlainStack) -> None:
-        self._status(stack)  # verify_upgraded: status, outputs
+        self._status(stack)  # post-upgrade: status, outputs
         self._outputs(stack)
         if stack.update is None:
             return

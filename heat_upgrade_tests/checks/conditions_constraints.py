@@ -60,7 +60,7 @@ class ConditionsConstraints(base.ResourceCheck):
                                            _api.stack_url(record), body)
             if status != 400 or f"Parameter '{param}' is invalid" not in (
                     message):
-                self.fail(f'the new Heat did not refuse an update breaking '
+                self.fail(f'Heat did not refuse an update breaking '
                           f'the {constraint} constraint ({param}={value!r}): '
                           f'HTTP {status}: {message}')
 

@@ -58,7 +58,7 @@ class EventsAndMetadata(base.ResourceCheck):
         self.assert_equal(record.events, events[:len(record.events)],
                           'the events of before the upgrade')
         self.assert_equal(record.metadata, _api.resource_metadata(
-            ctx.conn, record, 'described'), 'the metadata after the upgrade')
+            ctx.conn, record, 'described'), 'the metadata as recorded')
         names = {e['resource_name'] for e in record.events}
         if not {'described', 'plain', record.stack.name} <= names:
             self.fail(f'the create left no events for some resources: '

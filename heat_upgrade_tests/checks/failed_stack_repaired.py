@@ -56,9 +56,9 @@ class FailedStackRepaired(base.ResourceCheck):
         """Heat shows the recorded failure and resource states, first."""
         stack = self.verify_stack(ctx, record, self.expected_status)
         self.assert_equal(record.status_reason, stack.status_reason,
-                          'the failure reason after the upgrade')
+                          'the failure reason as recorded')
         self.assert_equal(record.resources, self._states(ctx, record),
-                          'resource states after the upgrade')
+                          'resource states as recorded')
         self.assert_equal({'good': 'CREATE_COMPLETE',
                            'flaky': 'CREATE_FAILED'}, record.resources,
                           'resource states of the failed stack')

@@ -64,7 +64,7 @@ class SoftwareConfigs(base.ResourceCheck):
         """
         self.assert_equal(record.configs, self.read_configs(
             ctx, record.outputs['config_ids']),
-            'software configs read back after the upgrade')
+            'software configs read back')
         self.check_configs(ctx, record, record.outputs)
 
     def check_configs(self, ctx, record, outputs, label='before'):

@@ -75,7 +75,7 @@ class TagsAndPreview(base.ResourceCheck):
         """
         self.verify_tags(ctx, record, self.tags(ctx))
         self.assert_equal(record.preview, self.preview(ctx, record),
-                          'the preview by the new Heat')
+                          'the preview of the create\'s template')
         types = sorted(t for _, t in record.preview)
         self.assert_equal(['OS::Heat::None', 'OS::Heat::None',
                            'OS::Heat::RandomString', 'OS::Heat::TestResource'],

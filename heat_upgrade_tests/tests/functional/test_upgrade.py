@@ -19,8 +19,8 @@ from heat_upgrade_tests.tests.functional.scenario import scenario
 
 # Each phase's hook of a check that may declare, by not implementing it,
 # that the check has nothing to do in that phase.
-OPTIONAL_HOOKS = {runner.DURING_UPGRADE: 'verify_heat_down',
-                  runner.NO_API: 'verify_no_api'}
+OPTIONAL_HOOKS = {runner.DURING_UPGRADE: 'verify_outside_heat',
+                  runner.NO_API: 'verify_data_plane'}
 
 
 def declared_skip(check: type[checks_base.ResourceCheck],

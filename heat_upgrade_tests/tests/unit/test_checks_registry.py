@@ -45,7 +45,7 @@ class RegistryTest(testtools.TestCase):
         return type('Demo', (base.ResourceCheck,), attrs)
 
     def test_an_unsaid_update_is_refused(self):
-        """An empty update_parameters no longer means "no update"."""
+        """A check says what its update is: no default stands for it."""
         exc = self.assertRaises(TypeError, base.register, type(
             'Demo', (base.ResourceCheck,), {
                 'name': 'demo_silent', 'idempotent_id': str(uuid.uuid4()),

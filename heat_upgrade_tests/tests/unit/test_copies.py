@@ -114,7 +114,7 @@ class CopiesThroughPhasesTest(testtools.TestCase):
             for copy in (1, 2):
                 self.run_phase(phase, copy)
         # One copy's failure stays its own.
-        test_phases.FakeCheck.fail_in = {'destroy'}
+        test_phases.FakeCheck.fail_in = {'delete'}
         self.assertRaises(exceptions.CheckFailed, self.run_phase,
                           'destroy', 2)
         test_phases.FakeCheck.fail_in = set()

@@ -2,10 +2,11 @@
 
 No cloud here: the text a drill expects must be fixed text of an assertion
 in the check's own module (a ``self.fail`` or ``self.assert_equal``
-message of ``heat_upgrade_tests/checks/<check>.py``) and nowhere in
-``checks/base.py``, so that a drill passes only when the check's own logic
-fired, never the generic output comparison or a status string of the base
-class. A drill of a check whose only proof is that comparison says so
+message of ``heat_upgrade_tests/checks/<check>.py``) and nowhere in the
+framework's side of the contract (``checks/base.py``,
+``phases/lifecycle.py``), so that a drill passes only when the check's own
+logic fired, never the generic output comparison or a status string. A
+drill of a check whose only proof is that comparison says so
 (``asserts='outputs'``). No drill edits the project's own state.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import testtools
 
 from heat_upgrade_tests.checks import base as checks_base
+from heat_upgrade_tests.phases import lifecycle
 from heat_upgrade_tests.tests.functional import drills
 
 CHECKS_DIR = Path(checks_base.__file__).parent

@@ -306,8 +306,10 @@ class MixedPhaseRulesTest(testtools.TestCase):
     def test_a_plain_stack_is_updated_while_mixed_and_accepted_so(self):
         from heat_upgrade_tests.tests.unit import test_phases
 
+        from heat_upgrade_tests.checks import base as checks_base
+
         class Plain(test_phases.FakeCheck):
-            create = base.ResourceCheck.create
+            create = checks_base.ResourceCheck.create
         self.run_phase('pre-upgrade', Plain)
         self.check.calls = []
         self.run_phase('mixed', Plain)

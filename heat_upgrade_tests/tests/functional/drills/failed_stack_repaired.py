@@ -8,5 +8,5 @@ DRILL = drills.Drill(
     fault='the resource that did not fail is deleted from Heat\'s database '
           'while Heat is down',
     moment='heat-down', phase='post-upgrade',
-    expect='resource states after the upgrade',
+    expect='resource states as recorded',
     inject=lambda tb: tb.remove_resource('good'))
