@@ -522,6 +522,30 @@ class StackOps:
             return stack.status == f'{action}_{COMPLETE}'
         return self.poll(stack_id, done, f'to reach {action}_COMPLETE')
 
+    def resources(self, stack_id: str, nested_depth: int = 0
+                  ) -> list[dict[str, Any]] | None:
+        """The stack's resources, nested ones to ``nested_depth``.
+
+        As Heat lists them; None when Heat no longer has the stack.
+        """
+        url = f'/stacks/{stack_id}/resources?nested_depth={nested_depth}'
+        for attempt in range(1, UNAVAILABLE_ATTEMPTS + 1):
+            # 503: heat-api could not reach what it needs (asked again,
+            # bounded, as _unavailable_again does for the SDK's calls).
+            response = self.conn.orchestration.request(url, 'GET',
+                                                       raise_exc=False)
+            if response.status_code != 503:
+                break
+            if attempt < UNAVAILABLE_ATTEMPTS:
+                time.sleep(UNAVAILABLE_DELAY)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise exceptions.UpgradeTestError(
+                f'Heat answered GET {url} with HTTP '
+                f'{response.status_code}: {response.text[:200]}')
+        return response.json().get('resources', [])
+
     def delete(self, stack_id: str) -> None:
         """Delete a stack and wait until Heat no longer shows it."""
         try:

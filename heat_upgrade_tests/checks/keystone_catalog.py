@@ -106,10 +106,3 @@ class KeystoneCatalog(base.ResourceCheck):
              endpoint.url), 'the endpoint (service, region, interface, url)')
         self.assert_equal(record.parameters['service_type'],
                           found['service'].type, 'the service type')
-
-    def verify_gone(self, ctx, record):
-        left = [f'{kind} {obj.id}' for kind, obj in
-                self._find(ctx, record).items() if obj is not None]
-        if left:
-            self.fail(f'still in Keystone after the stack was deleted: '
-                      f'{", ".join(left)}')

@@ -37,18 +37,6 @@ class KeystoneObjects(base.ResourceCheck):
                           'ids after the update (objects were replaced)')
         self.verify_in_keystone(ctx, record, UPDATED)
 
-    def verify_gone(self, ctx, record):
-        identity = ctx.admin_conn.identity
-        ids = record.outputs
-        left = [f'{kind} {ids[key]}' for kind, key, find in (
-            ('user', 'user_id', identity.find_user),
-            ('group', 'group_id', identity.find_group),
-            ('role', 'role_id', identity.find_role))
-            if find(ids[key], ignore_missing=True) is not None]
-        if left:
-            self.fail(f'still in Keystone after the stack was deleted: '
-                      f'{", ".join(left)}')
-
     def verify_in_keystone(self, ctx, record, description):
         """Look each object up in Keystone itself, never through Heat."""
         identity = ctx.admin_conn.identity

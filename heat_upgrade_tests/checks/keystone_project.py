@@ -55,10 +55,3 @@ class KeystoneProject(base.ResourceCheck):
         self.assert_equal(record.outputs, outputs,
                           'the project id after the update (replaced)')
         self.verify_project(ctx, record, UPDATED)
-
-    def verify_gone(self, ctx, record):
-        if ctx.admin_conn.identity.find_project(
-                record.outputs['project_id'],
-                ignore_missing=True) is not None:
-            self.fail('the project is still in Keystone after the stack '
-                      'was deleted')

@@ -69,10 +69,3 @@ class NetworkResources(base.ResourceCheck):
                           network.get_security_group(
                               outputs['security_group_id']).description,
                           'the group\'s description in Neutron')
-
-    def verify_gone(self, ctx, record):
-        ids = record.outputs
-        if ctx.conn.network.find_network(ids['net_id'],
-                                         ignore_missing=True) is not None:
-            self.fail('the network is still in Neutron after the stack '
-                      'was deleted')

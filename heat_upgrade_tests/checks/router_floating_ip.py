@@ -78,16 +78,3 @@ class RouterFloatingIp(base.ResourceCheck):
                               outputs['router_id']).name,
                           'the router\'s name in Neutron')
         self.verify_outside_heat(ctx, record)
-
-    def verify_gone(self, ctx, record):
-        network = ctx.conn.network
-        ids = record.outputs
-        left = [kind for kind, obj in (
-            ('router', network.find_router(ids['router_id'],
-                                           ignore_missing=True)),
-            ('floating IP', network.find_ip(ids['floating_ip_id'],
-                                            ignore_missing=True)))
-            if obj is not None]
-        if left:
-            self.fail(f'still in Neutron after the stack was deleted: '
-                      f'{", ".join(left)}')

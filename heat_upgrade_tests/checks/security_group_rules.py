@@ -54,9 +54,3 @@ class SecurityGroupRules(base.ResourceCheck):
                           'the group id after the update (replaced)')
         self.verify_rules(ctx, outputs['group_id'],
                           dict(record.parameters, **parameters))
-
-    def verify_gone(self, ctx, record):
-        if ctx.conn.network.find_security_group(
-                record.outputs['group_id'], ignore_missing=True):
-            self.fail('the security group is still in Neutron after the '
-                      'stack was deleted')

@@ -81,9 +81,3 @@ class ServerHttp(base.ResourceCheck):
         self.assert_equal('updated after the upgrade', group.description,
                           'the security group\'s description in Neutron')
         self.verify_http(record, 60)
-
-    def verify_gone(self, ctx, record):
-        if ctx.conn.compute.find_server(record.outputs['server_id'],
-                                        ignore_missing=True) is not None:
-            self.fail('the server is still in Nova after the stack was '
-                      'deleted')

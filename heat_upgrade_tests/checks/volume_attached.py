@@ -54,10 +54,3 @@ class VolumeAttached(base.ResourceCheck):
             ctx, record, {'description': 'updated after the upgrade'})
         self.assert_equal(record.outputs, outputs, 'ids after the update')
         self.verify_attached(ctx, record, 'updated after the upgrade')
-
-    def verify_gone(self, ctx, record):
-        if ctx.conn.block_storage.find_volume(
-                record.outputs['volume_id'],
-                ignore_missing=True) is not None:
-            self.fail('the volume is still in Cinder after the stack was '
-                      'deleted')

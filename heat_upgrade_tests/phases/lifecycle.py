@@ -12,6 +12,7 @@ interrupted may show FAILED (the new engine marks what the old one left
 IN_PROGRESS), and a stack updated while mixed shows UPDATE_COMPLETE.
 """
 
+from heat_upgrade_tests.checks import _gone
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import exceptions
 
@@ -102,12 +103,22 @@ def post_upgrade(check: base.ResourceCheck, ctx: base.CheckContext,
 
 def destroy(check: base.ResourceCheck, ctx: base.CheckContext,
             record: base.CheckRecord) -> None:
-    """Delete the stack; then ``verify_gone``.
+    """Delete the stack; then what it made is gone from every service.
 
-    A refusal the check declares with its repair (``KnownFailure``,
-    whatever the series) is repaired and the delete retried, so nothing
-    is left behind; the refusal is still raised, with what was done.
+    What the stack made outside Heat is listed before the delete and
+    looked up in its own services after it (``_gone``), then the check's
+    ``verify_gone`` proves what the table cannot see. A refusal the check
+    declares with its repair (``KnownFailure``, whatever the series) is
+    repaired and the delete retried, so nothing is left behind; the
+    refusal is still raised, with what was done.
     """
+    try:
+        made = _gone.made(ctx.stacks, record.stack.id)
+        unlisted = None
+    except exceptions.UpgradeTestError as exc:
+        # Still delete: the stack must go whatever Heat could not say.
+        made, unlisted = [], exc
+    refused = None
     try:
         ctx.stacks.delete(record.stack.id)
     except exceptions.UpgradeTestError as exc:
@@ -115,12 +126,21 @@ def destroy(check: base.ResourceCheck, ctx: base.CheckContext,
                       if k.repair and k.refusal in str(exc)), None)
         if known is None:
             raise
-        done = known.repair(check, ctx, record)
+        refused = (exc, known.repair(check, ctx, record))
         ctx.stacks.delete(record.stack.id)
-        check.verify_gone(ctx, record)
-        check.fail(f'Heat refused to delete stack {record.stack.name} '
-                   f'({exc}); it was deleted after a repair: {done}')
+    left = _gone.left_behind(ctx.admin_conn or ctx.conn, made)
+    if left:
+        check.fail(f'still in their services after stack '
+                   f'{record.stack.name} was deleted: {"; ".join(left)}')
     check.verify_gone(ctx, record)
+    if refused:
+        check.fail(f'Heat refused to delete stack {record.stack.name} '
+                   f'({refused[0]}); it was deleted after a repair: '
+                   f'{refused[1]}')
+    if unlisted is not None:
+        check.fail(f'Heat could not list what stack {record.stack.name} '
+                   f'made before its delete ({unlisted}): the stack is '
+                   f'deleted, but nothing proves its resources gone')
 
 
 # -- the mixed phase -----------------------------------------------------

@@ -24,6 +24,7 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.plans import driver
 from heat_upgrade_tests.plans import upgrade
 from heat_upgrade_tests.tests.functional import catalogue_drills
+from heat_upgrade_tests.tests.functional import gone_drills
 from heat_upgrade_tests.tests.functional import grenade_drills
 from heat_upgrade_tests.tests.functional import integrity_drills
 
@@ -128,7 +129,7 @@ class Drills:
 # Drill sets run in this order at each moment; add new ones here.
 DRILL_SETS = [Drills, grenade_drills.GrenadeHookDrills,
               integrity_drills.IntegrityDrills,
-              catalogue_drills.CatalogueDrills]
+              catalogue_drills.CatalogueDrills, gone_drills.GoneDrills]
 
 
 def combined_hooks(drill_sets) -> dict:

@@ -1,7 +1,9 @@
 """The framework's side of the check contract, on the project's fakes."""
 
+import fixtures
 import testtools
 
+from heat_upgrade_tests.checks import _gone
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.phases import lifecycle
@@ -129,3 +131,79 @@ class LifecycleTest(testtools.TestCase):
                 check(), self.ctx(check), self.record,
                 ('CREATE_COMPLETE',)))
         self.assertEqual([], test_phases.FakeCheck.calls)
+
+
+# The shipped table, before any test patches it.
+SHIPPED_TABLE = _gone.TABLE
+
+
+class GoneTest(testtools.TestCase):
+    """Destroy proves what the stack made gone, through one table."""
+
+    def setUp(self):
+        super().setUp()
+        test_phases.FakeCheck.calls = []
+        self.addCleanup(setattr, test_phases.FakeCheck, 'fail_in', set())
+        self.still: set[str] = set()
+        self.asked: list[str] = []
+
+        def find(conn, physical_id):
+            self.asked.append(physical_id)
+            return object() if physical_id in self.still else None
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.checks._gone.TABLE',
+            {'OS::Neutron::Port': _gone.Lookup('network', 'port', find)}))
+        self.stacks = test_phases.FakeStacks()
+        self.stacks.check = test_phases.FakeCheck
+        self.stacks.listed = [
+            {'resource_type': 'OS::Neutron::Port', 'resource_name': 'port',
+             'physical_resource_id': 'p1'},
+            {'resource_type': 'OS::Neutron::Port', 'resource_name': 'spare',
+             'physical_resource_id': 'p2'},
+            # Never made (no physical id), and Heat's own: not looked up.
+            {'resource_type': 'OS::Neutron::Port', 'resource_name': 'never',
+             'physical_resource_id': ''},
+            {'resource_type': 'OS::Heat::Value', 'resource_name': 'value',
+             'physical_resource_id': 'v1'}]
+        self.ctx = base.CheckContext(conf=None, conn=None, admin_conn=None,
+                                     stacks=self.stacks, run_id='r')
+        self.record = base.CheckRecord(stack=base.StackRef('sid', 'sname'))
+
+    def destroy(self):
+        lifecycle.destroy(test_phases.FakeCheck(), self.ctx, self.record)
+
+    def test_everything_gone_passes(self):
+        self.destroy()
+        self.assertEqual(['p1', 'p2'], self.asked)
+        self.assertEqual(['delete', 'verify_gone'],
+                         test_phases.FakeCheck.calls)
+
+    def test_a_leftover_is_named_with_its_type_name_id_and_service(self):
+        self.still = {'p2'}
+        exc = self.assertRaises(exceptions.CheckFailed, self.destroy)
+        self.assertIn('still in their services after stack sname was '
+                      'deleted: OS::Neutron::Port spare (p2) in network',
+                      str(exc))
+        self.assertNotIn('p1', str(exc))
+
+    def test_a_stack_heat_no_longer_has_lists_nothing(self):
+        self.stacks.resources = lambda stack_id, depth=0: None
+        self.destroy()
+        self.assertEqual([], self.asked)
+
+    def test_a_listing_heat_refuses_still_deletes_then_says_so(self):
+        def refuse(stack_id, depth=0):
+            raise exceptions.UpgradeTestError('HTTP 500')
+        self.stacks.resources = refuse
+        exc = self.assertRaises(exceptions.CheckFailed, self.destroy)
+        self.assertEqual(['delete', 'verify_gone'],
+                         test_phases.FakeCheck.calls)
+        self.assertIn('Heat could not list what stack sname made before '
+                      'its delete (HTTP 500)', str(exc))
+
+    def test_the_table_names_each_type_once_with_its_service(self):
+        self.assertIn('OS::Nova::Server', SHIPPED_TABLE)
+        for type_name, lookup in SHIPPED_TABLE.items():
+            self.assertTrue(type_name.startswith('OS::'), type_name)
+            self.assertIn(lookup.service, ('network', 'compute', 'volume',
+                                           'object-store', 'identity'))

@@ -30,6 +30,8 @@ class FakeStacks:
         self.outputs_now = {'x': 1} if outputs is None else outputs
         self.status = status
         self.deleted: list[str] = []
+        # What Heat lists of the stack's resources (before its delete).
+        self.listed: list[dict] = []
 
     def create(self, name, template, environment, parameters, tags=None):
         self.check.note('stack create')
@@ -49,6 +51,9 @@ class FakeStacks:
 
     def update(self, stack_id, template, environment, parameters):
         self.check.note('stack update')
+
+    def resources(self, stack_id, nested_depth=0):
+        return list(self.listed)
 
     def delete(self, stack_id):
         self.check.note('delete')
