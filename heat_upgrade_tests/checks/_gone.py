@@ -32,12 +32,16 @@ class Lookup:
     """How one resource type is found in its own service.
 
     ``find(conn, physical_id)`` returns the object or None; ``service``
-    and ``kind`` name it for people (``network``, ``port``).
+    and ``kind`` name it for people (``network``, ``port``). ``admin``:
+    looked up as the admin (Keystone's objects); otherwise as the stack's
+    owner, whose own objects some services show only to it (a Swift
+    container in its account, a keypair of its user).
     """
 
     service: str
     kind: str
     find: Callable[[Any, str], Any]
+    admin: bool = False
 
 
 def _swift_container(conn, name: str) -> Any:
@@ -52,6 +56,12 @@ def _finder(proxy: str, method: str) -> Callable[[Any, str], Any]:
         return getattr(getattr(conn, proxy), method)(physical_id,
                                                      ignore_missing=True)
     return find
+
+
+def _keystone(kind: str) -> Lookup:
+    """Keystone's ``kind``, found by the admin (``find_<kind>``)."""
+    return Lookup('identity', kind, _finder('identity', f'find_{kind}'),
+                  admin=True)
 
 
 TABLE: dict[str, Lookup] = {
@@ -78,22 +88,9 @@ TABLE: dict[str, Lookup] = {
                                  _finder('block_storage', 'find_volume')),
     'OS::Swift::Container': Lookup('object-store', 'container',
                                    _swift_container),
-    'OS::Keystone::Project': Lookup('identity', 'project',
-                                    _finder('identity', 'find_project')),
-    'OS::Keystone::User': Lookup('identity', 'user',
-                                 _finder('identity', 'find_user')),
-    'OS::Keystone::Group': Lookup('identity', 'group',
-                                  _finder('identity', 'find_group')),
-    'OS::Keystone::Role': Lookup('identity', 'role',
-                                 _finder('identity', 'find_role')),
-    'OS::Keystone::Domain': Lookup('identity', 'domain',
-                                   _finder('identity', 'find_domain')),
-    'OS::Keystone::Region': Lookup('identity', 'region',
-                                   _finder('identity', 'find_region')),
-    'OS::Keystone::Service': Lookup('identity', 'service',
-                                    _finder('identity', 'find_service')),
-    'OS::Keystone::Endpoint': Lookup('identity', 'endpoint',
-                                     _finder('identity', 'find_endpoint')),
+    **{f'OS::Keystone::{kind.title()}': _keystone(kind) for kind in (
+        'project', 'user', 'group', 'role', 'domain', 'region', 'service',
+        'endpoint')},
 }
 
 
@@ -126,17 +123,18 @@ def made(stacks, stack_id: str,
             r.get('physical_resource_id')]
 
 
-def left_behind(conn, resources: list[Made],
+def left_behind(conn, admin_conn, resources: list[Made],
                 table: dict[str, Lookup] | None = None) -> list[str]:
     """What of ``resources`` its own service still has, for people.
 
-    ``conn`` should be the admin's where the check has one: Keystone's
-    objects are the admin's to see, and a member sees its own.
+    ``conn`` is the stack owner's, ``admin_conn`` the admin's (None: the
+    owner's is used for every lookup).
     """
     table = TABLE if table is None else table
     left = []
     for resource in resources:
         lookup = table[resource.type]
-        if lookup.find(conn, resource.physical_id) is not None:
+        asking = admin_conn if lookup.admin and admin_conn else conn
+        if lookup.find(asking, resource.physical_id) is not None:
             left.append(f'{resource} in {lookup.service}')
     return left

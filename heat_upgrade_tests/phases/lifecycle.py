@@ -128,7 +128,7 @@ def destroy(check: base.ResourceCheck, ctx: base.CheckContext,
             raise
         refused = (exc, known.repair(check, ctx, record))
         ctx.stacks.delete(record.stack.id)
-    left = _gone.left_behind(ctx.admin_conn or ctx.conn, made)
+    left = _gone.left_behind(ctx.conn, ctx.admin_conn, made)
     if left:
         check.fail(f'still in their services after stack '
                    f'{record.stack.name} was deleted: {"; ".join(left)}')

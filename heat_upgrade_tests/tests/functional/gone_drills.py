@@ -119,12 +119,12 @@ def drill(conn, type_name: str) -> dict:
     made, undo = CREATORS[type_name](conn, tag)
     leftover = [_gone.Made(type_name, 'drill', made.id)]
     try:
-        named = _gone.left_behind(conn, leftover)
+        named = _gone.left_behind(conn, conn, leftover)
     finally:
         for step in undo:
             step()
     return {'named': named, 'id': made.id,
-            'after_delete': _gone.left_behind(conn, leftover)}
+            'after_delete': _gone.left_behind(conn, conn, leftover)}
 
 
 class GoneDrills:

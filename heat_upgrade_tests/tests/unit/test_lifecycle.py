@@ -207,3 +207,17 @@ class GoneTest(testtools.TestCase):
             self.assertTrue(type_name.startswith('OS::'), type_name)
             self.assertIn(lookup.service, ('network', 'compute', 'volume',
                                            'object-store', 'identity'))
+            # Keystone's objects are the admin's to see; a container or a
+            # keypair only its owner's.
+            self.assertEqual(lookup.service == 'identity', lookup.admin,
+                             type_name)
+
+    def test_the_owner_asks_unless_the_lookup_is_the_admins(self):
+        asked = []
+        table = {'A': _gone.Lookup('s', 'a', lambda c, i: asked.append(c)),
+                 'B': _gone.Lookup('s', 'b', lambda c, i: asked.append(c),
+                                   admin=True)}
+        made = [_gone.Made('A', 'a', '1'), _gone.Made('B', 'b', '2')]
+        _gone.left_behind('owner', 'admin', made, table)
+        _gone.left_behind('owner', None, made, table)
+        self.assertEqual(['owner', 'admin', 'owner', 'owner'], asked)
