@@ -127,9 +127,15 @@ class ManagedProcess(fixtures.Fixture):
                 f'see {self.log_file}')
 
     def wait_ready(self, predicate: Callable[[], bool], timeout: float,
-                   what: str | None = None) -> None:
+                   what: str | None = None, interval: float = 0.5) -> None:
+        """Wait until ``predicate``; give up at once if the process ends.
+
+        ``interval`` as in ``wait_until``: shorter for daemons ready in
+        a fraction of a second (Open vSwitch's), whose start is a chain
+        of such waits.
+        """
         wait_until(predicate, timeout, what or f'{self.name} to be ready',
-                   failed=self._gone_or_interrupted)
+                   interval=interval, failed=self._gone_or_interrupted)
 
     def _gone_or_interrupted(self) -> str | None:
         if INTERRUPTED.is_set():

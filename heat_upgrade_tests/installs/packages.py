@@ -14,8 +14,17 @@ either). ``rabbitmq-server`` has no such split: where an
 init system runs, installing it may start a system broker. The mini-cloud
 never uses or stops that broker; its own instance has its own ports and
 its own epmd.
+
+Open vSwitch and OVN (``NETWORK_BINARIES``) are a table of their own,
+installed only by what runs them (the compute part of the mini-cloud), so
+a run without compute does not pull them. ``ovs-vswitchd`` is taken from
+``/usr/lib/openvswitch-switch``, not from ``/usr/sbin``: the latter is an
+alternatives link that may point at the DPDK build. ``ip`` and ``ping``
+are the data-plane probes (a network namespace on a port of OVN, and what
+it answers).
 """
 
+from collections.abc import Mapping
 import os
 from pathlib import Path
 import shutil
@@ -32,6 +41,22 @@ RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl'
 EPMD = '/usr/bin/epmd'
 
+OVSDB_SERVER = '/usr/sbin/ovsdb-server'
+OVSDB_TOOL = '/usr/bin/ovsdb-tool'
+OVS_APPCTL = '/usr/bin/ovs-appctl'
+OVS_VSCTL = '/usr/bin/ovs-vsctl'
+OVS_VSWITCHD = '/usr/lib/openvswitch-switch/ovs-vswitchd'
+OVS_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema'
+OVN_NORTHD = '/usr/bin/ovn-northd'
+OVN_NB_SCHEMA = '/usr/share/ovn/ovn-nb.ovsschema'
+OVN_SB_SCHEMA = '/usr/share/ovn/ovn-sb.ovsschema'
+OVN_CONTROLLER = '/usr/bin/ovn-controller'
+OVN_NBCTL = '/usr/bin/ovn-nbctl'
+OVN_SBCTL = '/usr/bin/ovn-sbctl'
+OVN_APPCTL = '/usr/bin/ovn-appctl'
+IP = '/usr/sbin/ip'
+PING = '/usr/bin/ping'
+
 # Binary -> Debian package that installs it. epmd comes from erlang-base,
 # which rabbitmq-server depends on.
 BINARIES = {
@@ -45,24 +70,55 @@ BINARIES = {
     EPMD: 'erlang-base',
 }
 
+# The same for Open vSwitch and OVN (a schema is a file to read, not to
+# run, but is looked for the same way). Debian 12 ships OVS 3.1 and OVN
+# 23.03.
+NETWORK_BINARIES = {
+    OVSDB_SERVER: 'openvswitch-common',
+    OVSDB_TOOL: 'openvswitch-common',
+    OVS_APPCTL: 'openvswitch-common',
+    OVS_VSCTL: 'openvswitch-switch',
+    OVS_VSWITCHD: 'openvswitch-switch',
+    OVS_SCHEMA: 'openvswitch-switch',
+    OVN_NORTHD: 'ovn-central',
+    OVN_NB_SCHEMA: 'ovn-central',
+    OVN_SB_SCHEMA: 'ovn-central',
+    OVN_CONTROLLER: 'ovn-host',
+    OVN_NBCTL: 'ovn-common',
+    OVN_SBCTL: 'ovn-common',
+    OVN_APPCTL: 'ovn-common',
+    IP: 'iproute2',
+    PING: 'iputils-ping',
+}
+
+# Files read rather than run: present is enough.
+_DATA_FILES = frozenset({OVS_SCHEMA, OVN_NB_SCHEMA, OVN_SB_SCHEMA})
+
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900
 
 
-def missing_packages() -> list[str]:
+def _usable(path: str) -> bool:
+    mode = os.R_OK if path in _DATA_FILES else os.X_OK
+    return os.access(path, mode)
+
+
+def missing_packages(binaries: Mapping[str, str] = BINARIES) -> list[str]:
     """The packages to install for the binaries not found, sorted."""
-    return sorted({package for binary, package in BINARIES.items()
-                   if not os.access(binary, os.X_OK)})
+    return sorted({package for binary, package in binaries.items()
+                   if not _usable(binary)})
 
 
-def ensure_system_packages(log_file: Path) -> None:
+def ensure_system_packages(log_file: Path,
+                           binaries: Mapping[str, str] = BINARIES) -> None:
     """Install the missing packages with apt-get, or say which they are.
 
-    Nothing is done when every binary is there. Installing needs root and
-    apt-get; without them the error names the packages, so the user can
-    install them the way their machine wants.
+    ``binaries`` is one of the tables above (``BINARIES``: what every run
+    needs). Nothing is done when every binary is there. Installing needs
+    root and apt-get; without them the error names the packages, so the
+    user can install them the way their machine wants.
     """
-    packages = missing_packages()
+    packages = missing_packages(binaries)
     if not packages:
         return
     names = ' '.join(packages)
@@ -76,8 +132,7 @@ def ensure_system_packages(log_file: Path) -> None:
     processes.run(['apt-get', 'install', '-y', '--no-install-recommends']
                   + packages, log_file, f'apt-get install {names}',
                   env=env, timeout=APT_INSTALL_TIMEOUT)
-    absent = [binary for binary in BINARIES
-              if not os.access(binary, os.X_OK)]
+    absent = [binary for binary in binaries if not _usable(binary)]
     if absent:
         raise exceptions.MiniCloudError(
             f'apt-get installed {names} but {", ".join(absent)} still '
