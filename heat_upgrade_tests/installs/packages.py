@@ -14,8 +14,18 @@ either). ``rabbitmq-server`` has no such split: where an
 init system runs, installing it may start a system broker. The mini-cloud
 never uses or stops that broker; its own instance has its own ports and
 its own epmd.
+
+The guest image (``guest``) is built with host tools too, in tables of
+their own: ``GUEST_BUILD_BINARIES`` (the FAT disk, written and made
+bootable without a mount) and ``GUEST_BOOT_BINARIES`` (what boots a guest
+outside Nova, and makes a config drive as Nova does). ``syslinux``'s
+installer writes ``ldlinux.sys`` and ``ldlinux.c32`` itself, so
+``syslinux-common`` (only recommended by it) is not needed for a BIOS
+boot. The guest's own packages (the kernel, ``busybox-static``) are never
+installed on the host: ``guest`` downloads and unpacks them.
 """
 
+from collections.abc import Mapping
 import os
 from pathlib import Path
 import shutil
@@ -45,30 +55,56 @@ BINARIES = {
     EPMD: 'erlang-base',
 }
 
+SYSLINUX = '/usr/bin/syslinux'
+MCOPY = '/usr/bin/mcopy'
+MKFS_FAT = '/sbin/mkfs.fat'
+QEMU_X86 = '/usr/bin/qemu-system-x86_64'
+GENISOIMAGE = '/usr/bin/genisoimage'
+
+GUEST_BUILD_BINARIES = {
+    SYSLINUX: 'syslinux',
+    MCOPY: 'mtools',
+    MKFS_FAT: 'dosfstools',
+}
+GUEST_BOOT_BINARIES = {
+    QEMU_X86: 'qemu-system-x86',
+    GENISOIMAGE: 'genisoimage',
+}
+
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900
 
 
-def missing_packages() -> list[str]:
-    """The packages to install for the binaries not found, sorted."""
-    return sorted({package for binary, package in BINARIES.items()
+def missing_packages(binaries: Mapping[str, str] | None = None
+                     ) -> list[str]:
+    """The packages to install for the binaries not found, sorted.
+
+    ``binaries`` is one of the tables above (binary -> package); the
+    mini-cloud's by default.
+    """
+    binaries = BINARIES if binaries is None else binaries
+    return sorted({package for binary, package in binaries.items()
                    if not os.access(binary, os.X_OK)})
 
 
-def ensure_system_packages(log_file: Path) -> None:
+def ensure_system_packages(log_file: Path,
+                           binaries: Mapping[str, str] | None = None,
+                           needed_by: str = 'the mini-cloud') -> None:
     """Install the missing packages with apt-get, or say which they are.
 
-    Nothing is done when every binary is there. Installing needs root and
-    apt-get; without them the error names the packages, so the user can
-    install them the way their machine wants.
+    Nothing is done when every binary of ``binaries`` (the mini-cloud's
+    by default) is there. Installing needs root and apt-get; without them
+    the error names the packages, so the user can install them the way
+    their machine wants; ``needed_by`` says what needs them.
     """
-    packages = missing_packages()
+    binaries = BINARIES if binaries is None else binaries
+    packages = missing_packages(binaries)
     if not packages:
         return
     names = ' '.join(packages)
     if os.geteuid() != 0 or shutil.which('apt-get') is None:
         raise exceptions.MiniCloudError(
-            f'the mini-cloud needs the Debian packages {names}; install them '
+            f'{needed_by} needs the Debian packages {names}; install them '
             f'(as root: apt-get install --no-install-recommends {names})')
     env = {'DEBIAN_FRONTEND': 'noninteractive'}
     processes.run(['apt-get', 'update'], log_file, 'apt-get update',
@@ -76,7 +112,7 @@ def ensure_system_packages(log_file: Path) -> None:
     processes.run(['apt-get', 'install', '-y', '--no-install-recommends']
                   + packages, log_file, f'apt-get install {names}',
                   env=env, timeout=APT_INSTALL_TIMEOUT)
-    absent = [binary for binary in BINARIES
+    absent = [binary for binary in binaries
               if not os.access(binary, os.X_OK)]
     if absent:
         raise exceptions.MiniCloudError(
