@@ -22,6 +22,15 @@ a run without compute does not pull them. ``ovs-vswitchd`` is taken from
 alternatives link that may point at the DPDK build. ``ip`` and ``ping``
 are the data-plane probes (a network namespace on a port of OVN, and what
 it answers).
+
+The guest image (``guest``) is built with host tools too, in tables of
+their own: ``GUEST_BUILD_BINARIES`` (the FAT disk, written and made
+bootable without a mount) and ``GUEST_BOOT_BINARIES`` (what boots a guest
+outside Nova, and makes a config drive as Nova does). ``syslinux``'s
+installer writes ``ldlinux.sys`` and ``ldlinux.c32`` itself, so
+``syslinux-common`` (only recommended by it) is not needed for a BIOS
+boot. The guest's own packages (the kernel, ``busybox-static``) are never
+installed on the host: ``guest`` downloads and unpacks them.
 """
 
 from collections.abc import Mapping
@@ -94,6 +103,23 @@ NETWORK_BINARIES = {
 # Files read rather than run: present is enough.
 _DATA_FILES = frozenset({OVS_SCHEMA, OVN_NB_SCHEMA, OVN_SB_SCHEMA})
 
+
+SYSLINUX = '/usr/bin/syslinux'
+MCOPY = '/usr/bin/mcopy'
+MKFS_FAT = '/sbin/mkfs.fat'
+QEMU_X86 = '/usr/bin/qemu-system-x86_64'
+GENISOIMAGE = '/usr/bin/genisoimage'
+
+GUEST_BUILD_BINARIES = {
+    SYSLINUX: 'syslinux',
+    MCOPY: 'mtools',
+    MKFS_FAT: 'dosfstools',
+}
+GUEST_BOOT_BINARIES = {
+    QEMU_X86: 'qemu-system-x86',
+    GENISOIMAGE: 'genisoimage',
+}
+
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900
 
@@ -110,13 +136,15 @@ def missing_packages(binaries: Mapping[str, str] = BINARIES) -> list[str]:
 
 
 def ensure_system_packages(log_file: Path,
-                           binaries: Mapping[str, str] = BINARIES) -> None:
+                           binaries: Mapping[str, str] = BINARIES,
+                           needed_by: str = 'the mini-cloud') -> None:
     """Install the missing packages with apt-get, or say which they are.
 
     ``binaries`` is one of the tables above (``BINARIES``: what every run
     needs). Nothing is done when every binary is there. Installing needs
     root and apt-get; without them the error names the packages, so the
-    user can install them the way their machine wants.
+    user can install them the way their machine wants; ``needed_by`` says
+    what needs them.
     """
     packages = missing_packages(binaries)
     if not packages:
@@ -124,7 +152,7 @@ def ensure_system_packages(log_file: Path,
     names = ' '.join(packages)
     if os.geteuid() != 0 or shutil.which('apt-get') is None:
         raise exceptions.MiniCloudError(
-            f'the mini-cloud needs the Debian packages {names}; install them '
+            f'{needed_by} needs the Debian packages {names}; install them '
             f'(as root: apt-get install --no-install-recommends {names})')
     env = {'DEBIAN_FRONTEND': 'noninteractive'}
     processes.run(['apt-get', 'update'], log_file, 'apt-get update',
