@@ -65,9 +65,7 @@ def render_heat_conf(path: Path, *, transport_url: str, db_url: str,
     ``auth_url`` is Keystone's, with or without ``/v3``. The CloudFormation
     API is registered and named in the metadata URLs but not run.
     """
-    keystone_url = auth_url.rstrip('/')
-    if keystone_url.endswith('/v3'):
-        keystone_url = keystone_url[:-len('/v3')]
+    keystone_url = keystone.base_url(auth_url)
     path = Path(path)
     return datafiles.render_template('heat.conf', path, {
         'debug': str(bool(debug)).lower(),

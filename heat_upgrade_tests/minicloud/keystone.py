@@ -265,6 +265,12 @@ def register_heat(auth_url: str, admin_password: str, heat_password: str,
         conn.close()
 
 
+def base_url(auth_url: str) -> str:
+    """Keystone's URL without ``/v3``: what services' configs append to."""
+    url = auth_url.rstrip('/')
+    return url[:-len('/v3')] if url.endswith('/v3') else url
+
+
 def register_service(auth_url: str, admin_password: str, user: str,
                      password: str, name: str, service_type: str,
                      description: str, url: str,

@@ -75,9 +75,7 @@ class Neutron(fixtures.Fixture):
     def _setUp(self) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        keystone_url = self.auth_url.rstrip('/')
-        if keystone_url.endswith('/v3'):
-            keystone_url = keystone_url[:-3]
+        keystone_url = keystone.base_url(self.auth_url)
         datafiles.render_template('neutron.conf', self.conf_file, {
             'log_file': self.log_dir / 'neutron-server.log',
             'transport_url': self.transport_url,

@@ -137,9 +137,7 @@ class Swift(fixtures.Fixture):
                 common + f'bind_port = {self.ports[server]}\n\n'
                 f'[pipeline:main]\npipeline = {server}-server\n\n'
                 f'[app:{server}-server]\nuse = egg:swift#{server}\n'))
-        keystone_url = self.auth_url.rstrip('/')
-        if keystone_url.endswith('/v3'):
-            keystone_url = keystone_url[:-3]
+        keystone_url = keystone.base_url(self.auth_url)
         datafiles.write_private(self.etc / 'proxy-server.conf', (
             common + f'bind_port = {self.ports["proxy"]}\n\n'
             '[pipeline:main]\n'
