@@ -148,6 +148,16 @@ minicloud_opts = [
     cfg.PortOpt('swift_account_port', default=26202),
     cfg.PortOpt('neutron_port', default=29696,
                 help='Neutron\'s API (network endpoint), served by uwsgi.'),
+    cfg.BoolOpt('compute', default=False,
+                help='Run the compute part of the mini-cloud too '
+                     '(Placement and Glance so far; Nova, libvirt and OVN '
+                     'are being added: doc/source/compute.rst). Off by '
+                     'default until a server runs through the upgrade.'),
+    cfg.PortOpt('placement_port', default=28778,
+                help='Placement\'s API, served by uwsgi (compute only).'),
+    cfg.PortOpt('glance_port', default=29292,
+                help='Glance\'s API (image endpoint), served by uwsgi '
+                     '(compute only).'),
     cfg.IntOpt('service_timeout', default=120, min=1,
                help='Seconds a service may take to start or stop.'),
 ]

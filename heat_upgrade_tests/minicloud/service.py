@@ -87,6 +87,8 @@ class Service:
     # A user of its own on the run's RabbitMQ, named after it
     # (``transport_url()`` once prepared).
     uses_bus: ClassVar[bool] = False
+    # Part of the compute workload: run only with ``[minicloud] compute``.
+    compute: ClassVar[bool] = False
 
     def __init__(self, cloud: 'cloud_mod.MiniCloud'):
         self.cloud = cloud

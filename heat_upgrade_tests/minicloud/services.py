@@ -1,16 +1,19 @@
 """The registry of the mini-cloud's services: the one list of them.
 
 In the order they start: MariaDB and RabbitMQ (the machine's binaries, for
-the whole run), then Keystone and the services that start with the cloud,
-then Heat (the plans start it). Adding a service is a module with one
-``service.Service`` subclass, and its line here.
+the whole run), then Keystone and the services that start with the cloud
+(the compute part, Placement and Glance, only with ``[minicloud]
+compute``), then Heat (the plans start it). Adding a service is a module
+with one ``service.Service`` subclass, and its line here.
 """
 
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.minicloud import glance
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import mariadb
 from heat_upgrade_tests.minicloud import neutron
+from heat_upgrade_tests.minicloud import placement
 from heat_upgrade_tests.minicloud import rabbitmq
 from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests.minicloud import swift
@@ -21,6 +24,8 @@ REGISTRY: dict[str, type[service.Service]] = {cls.name: cls for cls in (
     keystone.KeystoneService,
     swift.SwiftService,
     neutron.NeutronService,
+    placement.PlacementService,
+    glance.GlanceService,
     heat.HeatService,
 )}
 
@@ -39,10 +44,14 @@ def process_names() -> tuple[str, ...]:
                  for n in cls.names())
 
 
-def with_cloud() -> tuple[str, ...]:
-    """The versioned services started with the cloud (Keystone first)."""
+def with_cloud(compute: bool = False) -> tuple[str, ...]:
+    """The versioned services started with the cloud (Keystone first).
+
+    The compute part (``Service.compute``) only with ``compute``.
+    """
     return tuple(name for name, cls in REGISTRY.items()
-                 if cls.versioned and cls.starts_with_cloud)
+                 if cls.versioned and cls.starts_with_cloud and
+                 (compute or not cls.compute))
 
 
 def migratable() -> tuple[str, ...]:
@@ -51,7 +60,12 @@ def migratable() -> tuple[str, ...]:
                  if cls.migrate_tool is not None)
 
 
-def port_options() -> tuple[str, ...]:
-    """Every ``[minicloud]`` port option of every service."""
+def port_options(compute: bool = True) -> tuple[str, ...]:
+    """The ``[minicloud]`` port options of the services.
+
+    All of them by default; without ``compute``, those of the services a
+    run without the compute part runs.
+    """
     return tuple(opt for cls in REGISTRY.values()
+                 if compute or not cls.compute
                  for opt in cls.port_options)

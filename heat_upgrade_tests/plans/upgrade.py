@@ -216,7 +216,7 @@ class UpgradeRun(runner.PlanRunner):
     def _preflight(self) -> str:
         opts = self.conf.minicloud
         ports.ensure_free({opt[:-len('_port')]: opts[opt]
-                           for opt in services.port_options()},
+                           for opt in services.port_options(opts.compute)},
                           host=opts.host)
         if self.run_dir.exists():
             shutil.rmtree(self.run_dir)
@@ -240,6 +240,8 @@ class UpgradeRun(runner.PlanRunner):
             wanted[('heat-tests', '')] = heat_tests.venv_spec()
         named = {(services.of_process(r.service).name, r.release)
                  for r in self.plan.refs() if r.release}
+        named |= {(name, self.plan.start_release(name))
+                  for name in self._cloud_services()}
         for name, key in sorted(named):
             series = self.sides[key].series
             if name != 'heat' and series.version(name):
@@ -282,10 +284,14 @@ class UpgradeRun(runner.PlanRunner):
                 f'(virtual environments step not run, or releases.yaml '
                 f'names none)')
 
+    def _cloud_services(self) -> tuple[str, ...]:
+        """The services the mini-cloud starts, compute's with the switch."""
+        return services.with_cloud(self.conf.minicloud.compute)
+
     def _start_cloud(self) -> str:
         starting = {name: self.releases.get(
             (name, self.plan.start_release(name)))
-            for name in services.with_cloud()}
+            for name in self._cloud_services()}
         cloud = cloud_mod.MiniCloud(self.conf, self.run_dir, starting)
         # A failed setUp has already stopped what it started.
         self.cloud = processes.use(self._owner, cloud)
