@@ -14,8 +14,19 @@ either). ``rabbitmq-server`` has no such split: where an
 init system runs, installing it may start a system broker. The mini-cloud
 never uses or stops that broker; its own instance has its own ports and
 its own epmd.
+
+libvirt (``LIBVIRT_BINARIES``) is a table of its own, installed only by
+what runs guests, so a run without compute does not pull QEMU. Its
+packages are the ones without a system service: ``libvirt-daemon``
+(``libvirtd``, ``virtlogd`` and, as a dependency, the qemu driver) and
+``libvirt-clients`` (``virsh``), never ``libvirt-daemon-system``, whose
+install starts a system libvirtd where an init system runs (and creates
+the ``libvirt-qemu`` account: ``minicloud.libvirt`` says how the run does
+without it). ``unshare`` and ``mount`` make the run's libvirt private
+(a mount namespace of its own); Debian installs them everywhere.
 """
 
+from collections.abc import Mapping
 import os
 from pathlib import Path
 import shutil
@@ -32,6 +43,13 @@ RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server'
 RABBITMQCTL = '/usr/lib/rabbitmq/bin/rabbitmqctl'
 EPMD = '/usr/bin/epmd'
 
+LIBVIRTD = '/usr/sbin/libvirtd'
+VIRTLOGD = '/usr/sbin/virtlogd'
+VIRSH = '/usr/bin/virsh'
+QEMU_X86 = '/usr/bin/qemu-system-x86_64'
+UNSHARE = '/usr/bin/unshare'
+MOUNT = '/usr/bin/mount'
+
 # Binary -> Debian package that installs it. epmd comes from erlang-base,
 # which rabbitmq-server depends on.
 BINARIES = {
@@ -45,24 +63,36 @@ BINARIES = {
     EPMD: 'erlang-base',
 }
 
+# The same for the run's private libvirt (minicloud/libvirt.py).
+LIBVIRT_BINARIES = {
+    LIBVIRTD: 'libvirt-daemon',
+    VIRTLOGD: 'libvirt-daemon',
+    VIRSH: 'libvirt-clients',
+    QEMU_X86: 'qemu-system-x86',
+    UNSHARE: 'util-linux',
+    MOUNT: 'mount',
+}
+
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900
 
 
-def missing_packages() -> list[str]:
+def missing_packages(binaries: Mapping[str, str] = BINARIES) -> list[str]:
     """The packages to install for the binaries not found, sorted."""
-    return sorted({package for binary, package in BINARIES.items()
+    return sorted({package for binary, package in binaries.items()
                    if not os.access(binary, os.X_OK)})
 
 
-def ensure_system_packages(log_file: Path) -> None:
+def ensure_system_packages(log_file: Path,
+                           binaries: Mapping[str, str] = BINARIES) -> None:
     """Install the missing packages with apt-get, or say which they are.
 
-    Nothing is done when every binary is there. Installing needs root and
-    apt-get; without them the error names the packages, so the user can
-    install them the way their machine wants.
+    ``binaries`` is one of the tables above (``BINARIES``: what every run
+    needs). Nothing is done when every binary is there. Installing needs
+    root and apt-get; without them the error names the packages, so the
+    user can install them the way their machine wants.
     """
-    packages = missing_packages()
+    packages = missing_packages(binaries)
     if not packages:
         return
     names = ' '.join(packages)
@@ -76,7 +106,7 @@ def ensure_system_packages(log_file: Path) -> None:
     processes.run(['apt-get', 'install', '-y', '--no-install-recommends']
                   + packages, log_file, f'apt-get install {names}',
                   env=env, timeout=APT_INSTALL_TIMEOUT)
-    absent = [binary for binary in BINARIES
+    absent = [binary for binary in binaries
               if not os.access(binary, os.X_OK)]
     if absent:
         raise exceptions.MiniCloudError(
