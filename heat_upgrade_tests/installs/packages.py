@@ -31,6 +31,16 @@ installer writes ``ldlinux.sys`` and ``ldlinux.c32`` itself, so
 ``syslinux-common`` (only recommended by it) is not needed for a BIOS
 boot. The guest's own packages (the kernel, ``busybox-static``) are never
 installed on the host: ``guest`` downloads and unpacks them.
+
+libvirt (``LIBVIRT_BINARIES``) is a table of its own, installed only by
+what runs guests, so a run without compute does not pull QEMU. Its
+packages are the ones without a system service: ``libvirt-daemon``
+(``libvirtd``, ``virtlogd`` and, as a dependency, the qemu driver) and
+``libvirt-clients`` (``virsh``), never ``libvirt-daemon-system``, whose
+install starts a system libvirtd where an init system runs (and creates
+the ``libvirt-qemu`` account: ``minicloud.libvirt`` says how the run does
+without it). ``unshare`` and ``mount`` make the run's libvirt private
+(a mount namespace of its own); Debian installs them everywhere.
 """
 
 from collections.abc import Mapping
@@ -65,6 +75,11 @@ OVN_SBCTL = '/usr/bin/ovn-sbctl'
 OVN_APPCTL = '/usr/bin/ovn-appctl'
 IP = '/usr/sbin/ip'
 PING = '/usr/bin/ping'
+LIBVIRTD = '/usr/sbin/libvirtd'
+VIRTLOGD = '/usr/sbin/virtlogd'
+VIRSH = '/usr/bin/virsh'
+UNSHARE = '/usr/bin/unshare'
+MOUNT = '/usr/bin/mount'
 
 # Binary -> Debian package that installs it. epmd comes from erlang-base,
 # which rabbitmq-server depends on.
@@ -118,6 +133,16 @@ GUEST_BUILD_BINARIES = {
 GUEST_BOOT_BINARIES = {
     QEMU_X86: 'qemu-system-x86',
     GENISOIMAGE: 'genisoimage',
+}
+
+# The same for the run's private libvirt (minicloud/libvirt.py).
+LIBVIRT_BINARIES = {
+    LIBVIRTD: 'libvirt-daemon',
+    VIRTLOGD: 'libvirt-daemon',
+    VIRSH: 'libvirt-clients',
+    QEMU_X86: 'qemu-system-x86',
+    UNSHARE: 'util-linux',
+    MOUNT: 'mount',
 }
 
 APT_UPDATE_TIMEOUT = 300
