@@ -145,6 +145,9 @@ LIBVIRT_BINARIES = {
     MOUNT: 'mount',
 }
 
+# What the compute part of the mini-cloud needs ([minicloud] compute).
+COMPUTE_TABLES = (NETWORK_BINARIES, LIBVIRT_BINARIES, GUEST_BUILD_BINARIES)
+
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900
 

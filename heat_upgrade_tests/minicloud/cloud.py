@@ -99,8 +99,9 @@ class MiniCloud(fixtures.Fixture):
         # The services of this run, in start order (registry order).
         self.services: dict[str, service.Service] = {
             name: cls(self) for name, cls in services.REGISTRY.items()
-            if not cls.versioned or not cls.starts_with_cloud
-            or name in self.start_releases}
+            if (self.opts.compute or not cls.compute) and (
+                not cls.versioned or not cls.starts_with_cloud
+                or name in self.start_releases)}
 
     def password(self, name: str) -> str:
         """The run's password called ``name`` (made at first use)."""

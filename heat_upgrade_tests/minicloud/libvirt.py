@@ -62,6 +62,8 @@ import fixtures
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import packages
 from heat_upgrade_tests.minicloud import mountns
+from heat_upgrade_tests.minicloud import ovn
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
 
 # A Unix socket path longer than this (108 bytes with the final NUL on
@@ -600,3 +602,39 @@ def _started(process: processes.ManagedProcess
         error = exc.args[0]
         raise error[1].with_traceback(error[2])
     return process
+
+
+class LibvirtService(service.Service):
+    """The run's libvirt, for the whole run (compute part).
+
+    Never stopped by a plan: its guests run through every moment of the
+    upgrade, as grenade leaves the hypervisor running. It finds the run's
+    Open vSwitch through ``OVS_RUNDIR`` (libvirt plugs ports without
+    telling ``ovs-vsctl`` a database).
+    """
+
+    name = 'libvirt'
+    title = 'libvirt'
+    versioned = False
+    compute = True
+
+    def start(self, release=None, process=None, instance=None,
+              bus=None) -> str:
+        cloud = self.cloud
+        switch = ovn.Layout(Path(cloud.run_dir / 'ovn').absolute(),
+                            Path(cloud.log_dir).absolute(), cloud.host,
+                            None, None)
+        self.server = processes.use(cloud, Libvirt(
+            cloud.run_dir / 'libvirt', cloud.log_dir,
+            ovs_rundir=switch.run_dir))
+        return f'libvirt at {self.server.connection_uri}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        raise exceptions.MiniCloudError(
+            'libvirt runs for the whole run, as grenade leaves the '
+            'hypervisor running')
+
+    def running(self):
+        server = self.server
+        return [p for p in (server.libvirtd, server.virtlogd)
+                if p is not None] if server else []

@@ -36,6 +36,7 @@ import fixtures
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.installs import packages
+from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests import processes
 
 INTEGRATION_BRIDGE = 'br-int'
@@ -665,3 +666,37 @@ class OVN(fixtures.Fixture):
             raise exceptions.MiniCloudError(
                 f'the network devices {", ".join(still)} of the private '
                 f'Open vSwitch are left; delete them (ip link delete NAME)')
+
+
+# The chassis name OVN binds the compute's ports to: Nova's [DEFAULT]
+# host on the mini-cloud.
+COMPUTE_HOST = 'hut-compute'
+
+
+class OVNService(service.Service):
+    """The run's Open vSwitch and OVN, for the whole run (compute part).
+
+    Never stopped by a plan: at the no-api moment grenade leaves the
+    hypervisor and its switch running, and the guests' traffic with them.
+    """
+
+    name = 'ovn'
+    title = 'Open vSwitch and OVN'
+    versioned = False
+    compute = True
+
+    def start(self, release=None, process=None, instance=None,
+              bus=None) -> str:
+        cloud = self.cloud
+        self.server = processes.use(cloud, OVN(
+            cloud.run_dir / 'ovn', cloud.log_dir, COMPUTE_HOST,
+            start_timeout=cloud.opts.service_timeout))
+        return f'ovn at {self.server.ovn_nb_connection}'
+
+    def stop(self, release=None, process=None, instance=None) -> str:
+        raise exceptions.MiniCloudError(
+            'Open vSwitch and OVN run for the whole run, as grenade leaves '
+            'the hypervisor\'s switch running')
+
+    def running(self):
+        return self.server.running() if self.server else []

@@ -1,7 +1,8 @@
 """The registry of the mini-cloud's services: the one list of them.
 
 In the order they start: MariaDB and RabbitMQ (the machine's binaries, for
-the whole run), then Keystone and the services that start with the cloud
+the whole run; with the compute part, Open vSwitch with OVN, and
+libvirt), then Keystone and the services that start with the cloud
 (the compute part, Placement and Glance, only with ``[minicloud]
 compute``), then Heat (the plans start it). Adding a service is a module
 with one ``service.Service`` subclass, and its line here.
@@ -11,8 +12,10 @@ from heat_upgrade_tests import exceptions
 from heat_upgrade_tests.minicloud import glance
 from heat_upgrade_tests.minicloud import heat
 from heat_upgrade_tests.minicloud import keystone
+from heat_upgrade_tests.minicloud import libvirt
 from heat_upgrade_tests.minicloud import mariadb
 from heat_upgrade_tests.minicloud import neutron
+from heat_upgrade_tests.minicloud import ovn
 from heat_upgrade_tests.minicloud import placement
 from heat_upgrade_tests.minicloud import rabbitmq
 from heat_upgrade_tests.minicloud import service
@@ -21,6 +24,8 @@ from heat_upgrade_tests.minicloud import swift
 REGISTRY: dict[str, type[service.Service]] = {cls.name: cls for cls in (
     mariadb.MariaDBService,
     rabbitmq.RabbitMQService,
+    ovn.OVNService,
+    libvirt.LibvirtService,
     keystone.KeystoneService,
     swift.SwiftService,
     neutron.NeutronService,

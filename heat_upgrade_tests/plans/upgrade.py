@@ -222,6 +222,11 @@ class UpgradeRun(runner.PlanRunner):
             shutil.rmtree(self.run_dir)
         (self.run_dir / 'logs').mkdir(parents=True)
         packages.ensure_system_packages(self.run_dir / 'logs' / 'apt.log')
+        if opts.compute:
+            for table in packages.COMPUTE_TABLES:
+                packages.ensure_system_packages(
+                    self.run_dir / 'logs' / 'apt.log', table,
+                    needed_by='the compute part of the mini-cloud')
         return f'work directory {self.run_dir}'
 
     def _wanted_venvs(self) -> dict[tuple[str, str],

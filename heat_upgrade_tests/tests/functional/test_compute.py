@@ -1,11 +1,12 @@
 """The compute part of the mini-cloud, on a real mini-cloud of its own.
 
-``[minicloud] compute`` adds Placement and Glance (Nova, libvirt and OVN
-come next: doc/source/compute.rst). Here a mini-cloud of MariaDB,
-RabbitMQ, Keystone, Placement and Glance of the newest series runs on
-free ports, and each new service proves it serves through Keystone as a
-client sees it: Placement lists its resource providers, Glance takes the
-run-time guest image with its properties and gives back the same bytes.
+``[minicloud] compute`` adds Open vSwitch with OVN, libvirt, Placement
+and Glance (Nova comes next: doc/source/compute.rst). Here a mini-cloud of
+MariaDB, RabbitMQ, those and Keystone, of the newest series, runs on free
+ports, and each new service proves it serves: OVN made its integration
+bridge, libvirt answers on the run's own socket, Placement lists its
+resource providers through Keystone, Glance takes the run-time guest
+image with its properties and gives back the same bytes.
 """
 
 import hashlib
@@ -49,6 +50,8 @@ class ComputePartTest(testtools.TestCase):
             f'{k} = {v}\n' for k, v in ports.items()))
         conf = config.load(config_files=[str(conf_file)])
         packages.ensure_system_packages(logs / 'apt.log')
+        for table in packages.COMPUTE_TABLES:
+            packages.ensure_system_packages(logs / 'apt.log', table)
         series = releases.default_pair()[1]
         starting: dict[str, service.Release] = {}
         for name in SERVICES:
@@ -62,6 +65,15 @@ class ComputePartTest(testtools.TestCase):
             cloud_mod.MiniCloud(conf, WORK_DIR / 'run', starting))
         self.conn = self.cloud.admin_connection()
         self.addCleanup(self.conn.close)
+
+    @base.idempotent_id('d2b7e4a1-6c39-4f85-9e0a-3b1c7d5f8e26')
+    def test_the_switch_and_the_hypervisor_run_privately(self):
+        switch = self.cloud.services['ovn'].server
+        self.assertIn('br-int', switch.ovs_vsctl('list-br').split())
+        hypervisor = self.cloud.services['libvirt'].server
+        self.assertIn(str(WORK_DIR), hypervisor.connection_uri)
+        self.assertIn('Running hypervisor: QEMU', hypervisor.virsh('version'))
+        self.assertEqual({}, hypervisor.guest_pids())
 
     @base.idempotent_id('7e3b1c95-2d48-4f06-a9e1-5c8d0b6f2a73')
     def test_placement_and_glance_serve_through_keystone(self):
