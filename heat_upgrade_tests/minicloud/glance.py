@@ -12,9 +12,19 @@ db_sync``.
 from pathlib import Path
 from typing import Any
 
+import openstack
+
+from heat_upgrade_tests import config
+from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import guest
+from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import wsgi_service
 
 STORES = ('images', 'staging', 'tasks')
+# The image property that marks the run-time guest, with its digest: the
+# checks choose the image by it, never by its name.
+GUEST_PROPERTY = 'hut_guest'
+GUEST_NAME = 'hut-guest'
 
 
 def _release_values(venv: Path, run_dir: Path) -> dict[str, Any]:
@@ -45,3 +55,35 @@ class GlanceService(wsgi_service.ApiService):
     port_options = ('glance_port',)
     compute = True
     api = API
+
+    def register(self) -> None:
+        """Glance's user and endpoints, then the run-time guest in it."""
+        super().register()
+        self.guest = self.upload_guest()
+
+    def upload_guest(self) -> Any:
+        """The guest image, built (or cached) and public in Glance.
+
+        Reused when Glance has it already (the same digest): a Glance
+        started again on its database keeps its images.
+        """
+        cloud = self.cloud
+        image = guest.build(Path(config.CACHE_HOME).expanduser(),
+                            cloud.log_dir / 'guest-build.log')
+        conn = keystone.admin_connection(cloud.auth_url,
+                                         cloud.password('admin'))
+        try:
+            for found in conn.image.images():
+                if (found.status == 'active' and (found.properties or {})
+                        .get(GUEST_PROPERTY) == image.digest):
+                    return found
+            return conn.image.create_image(
+                name=GUEST_NAME, filename=str(image.path),
+                disk_format=image.format, container_format='bare',
+                visibility='public', wait=True,
+                **guest.IMAGE_PROPERTIES, **{GUEST_PROPERTY: image.digest})
+        except openstack.exceptions.SDKException as exc:
+            raise exceptions.MiniCloudError(
+                f'uploading the guest image to glance failed: {exc}')
+        finally:
+            conn.close()

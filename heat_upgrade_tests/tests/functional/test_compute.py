@@ -5,8 +5,8 @@ and Glance (Nova comes next: doc/source/compute.rst). Here a mini-cloud of
 MariaDB, RabbitMQ, those and Keystone, of the newest series, runs on free
 ports, and each new service proves it serves: OVN made its integration
 bridge, libvirt answers on the run's own socket, Placement lists its
-resource providers through Keystone, Glance takes the run-time guest
-image with its properties and gives back the same bytes.
+resource providers through Keystone, Glance holds the run-time guest
+image the cloud uploaded, with its properties, and gives back its bytes.
 """
 
 import hashlib
@@ -24,6 +24,7 @@ from heat_upgrade_tests.installs import packages
 from heat_upgrade_tests.installs import requirements
 from heat_upgrade_tests.installs import venvs
 from heat_upgrade_tests.minicloud import cloud as cloud_mod
+from heat_upgrade_tests.minicloud import glance
 from heat_upgrade_tests.minicloud import service
 from heat_upgrade_tests.minicloud import services
 from heat_upgrade_tests.phases.suite import base
@@ -82,18 +83,18 @@ class ComputePartTest(testtools.TestCase):
         self.assertLessEqual({'placement', 'image'}, catalog)
         # Placement: an authenticated read (no provider yet, no Nova).
         self.assertEqual([], list(self.conn.placement.resource_providers()))
-        # Glance: the run-time guest, with the properties Nova needs.
+        # Glance: the run-time guest, uploaded by the cloud with the
+        # properties Nova needs, marked by its digest.
         tmp = Path(self.useFixture(fixtures.TempDir()).path)
         image = guest.build(Path(config.CACHE_HOME).expanduser(),
                             tmp / 'guest.log')
-        made = self.conn.image.create_image(
-            name='hut-guest', filename=str(image.path), disk_format='raw',
-            container_format='bare', wait=True,
-            **guest.IMAGE_PROPERTIES)
-        self.addCleanup(self.conn.image.delete_image, made)
-        shown = self.conn.image.get_image(made.id)
-        self.assertEqual('active', shown.status)
-        self.assertEqual(image.size, shown.size)
+        found = [i for i in self.conn.image.images()
+                 if (i.properties or {}).get(glance.GUEST_PROPERTY) ==
+                 image.digest]
+        self.assertEqual(1, len(found), found)
+        shown = self.conn.image.get_image(found[0].id)
+        self.assertEqual(('active', 'public', image.size),
+                         (shown.status, shown.visibility, shown.size))
         for key, value in guest.IMAGE_PROPERTIES.items():
             self.assertEqual(value, shown.properties.get(key, getattr(
                 shown, key, None)), key)
