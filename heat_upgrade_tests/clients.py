@@ -6,6 +6,7 @@ for and what it saw last.
 """
 
 from collections.abc import Callable
+import dataclasses
 import os
 from pathlib import Path
 import time
@@ -141,43 +142,97 @@ def orchestration_url(conn) -> str:
     return url
 
 
-def probe_heat_api(conn, timeout: float) -> str | None:
-    """Ask Heat's API root for its versions; return what answered.
+DOWN, UP, UNANSWERED = 'down', 'up', 'unanswered'
 
-    Returns None when nothing serves the endpoint (connection refused,
-    timeout, or a proxy's 502/503/504 as devstack's Apache gives while
-    the uwsgi app is stopped), else a description of the answer.
+
+@dataclasses.dataclass(frozen=True)
+class Answer:
+    """What an API's endpoint did when asked: DOWN, UP or UNANSWERED."""
+
+    state: str
+    detail: str
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a connection error is a refusal (nothing listens)."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        error = todo.pop()
+        if error is None or id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        todo += [error.__cause__, error.__context__,
+                 getattr(error, 'reason', None),
+                 *(a for a in getattr(error, 'args', ())
+                   if isinstance(a, BaseException))]
+    return False
+
+
+def probe_api(url: str, timeout: float) -> Answer:
+    """Ask ``url`` once; DOWN only when nothing serves it, proven.
+
+    DOWN: the connection is refused or not accepted within ``timeout``,
+    or a proxy answers 502/503/504 (devstack's Apache while the uwsgi
+    application is stopped). A connection accepted and then left without
+    an answer is UNANSWERED, not down: an API whose workers are all busy
+    (waiting on an engine) still listens, and still serves once they are
+    free. Anything that answers is UP.
     """
-    url = orchestration_url(conn)
-    root = url.split('/v1')[0] + '/'
     try:
-        response = requests.get(root, timeout=timeout)
-    except (requests.ConnectionError, requests.Timeout):
-        return None
+        response = requests.get(url, timeout=timeout,
+                                headers={'Connection': 'close'})
+    except requests.ConnectTimeout:
+        return Answer(DOWN, f'no connection accepted at {url} within '
+                            f'{timeout:g}s')
+    except requests.ReadTimeout:
+        return Answer(UNANSWERED, f'{url} accepted the connection but gave '
+                                  f'no answer within {timeout:g}s')
+    except requests.ConnectionError as exc:
+        if _refused(exc):
+            return Answer(DOWN, f'connection refused at {url}')
+        return Answer(UNANSWERED, f'{url} accepted the connection but '
+                                  f'answered nothing ({_first_line(exc)})')
     if response.status_code in (502, 503, 504):
-        return None
-    return f'HTTP {response.status_code} from {root}'
+        return Answer(DOWN, f'HTTP {response.status_code} from {url}: a '
+                            f'proxy without the application behind it')
+    return Answer(UP, f'HTTP {response.status_code} from {url}')
+
+
+def probe_heat_api(conn, timeout: float) -> Answer:
+    """``probe_api`` of Heat's API root (its versions)."""
+    url = orchestration_url(conn)
+    return probe_api(url.split('/v1')[0] + '/', timeout)
 
 
 def verify_heat_down(conn, timeout: float) -> None:
     """Fail unless Heat's API is really down.
 
     The during-upgrade phase proves that stacks' resources live on without
-    Heat; with Heat still answering it would prove nothing.
+    Heat; with Heat still answering, or listening without answering in
+    time, it would prove nothing.
     """
     answer = probe_heat_api(conn, timeout)
-    if answer is not None:
+    if answer.state == UP:
         raise exceptions.UpgradeTestError(
-            f"Heat's API is up ({answer}): the during-upgrade phase must run "
-            f"while heat-api and heat-engine are stopped")
+            f"Heat's API is up ({answer.detail}): the during-upgrade phase "
+            f"must run while heat-api and heat-engine are stopped")
+    if answer.state == UNANSWERED:
+        raise exceptions.UpgradeTestError(
+            f"Heat's API is up but not answering ({answer.detail}): a "
+            f"listening heat-api is not a stopped one; the during-upgrade "
+            f"phase must run while heat-api and heat-engine are stopped")
 
 
 def verify_heat_up(conn, timeout: float) -> None:
     """Fail fast, with one line, when Heat's API does not answer."""
-    if probe_heat_api(conn, timeout) is None:
+    answer = probe_heat_api(conn, timeout)
+    if answer.state != UP:
         raise exceptions.CloudUnreachable(
-            f"Heat's API at {orchestration_url(conn)} does not answer: start "
-            f"the upgraded Heat before this phase")
+            f"Heat's API at {orchestration_url(conn)} does not answer "
+            f"({answer.detail}): start the upgraded Heat before this phase")
 
 
 UNAVAILABLE_ATTEMPTS = 3
