@@ -59,7 +59,7 @@ def connect(conf, admin: bool = False) -> openstack.connection.Connection:
             f'cannot reach the identity service of cloud {name!r} at '
             f'{cloud.auth.get("auth_url")}: {_first_line(exc)}')
     except ks_exc.Unauthorized:
-        raise exceptions.CloudUnreachable(
+        raise exceptions.CredentialsRefused(
             f'the credentials of clouds.yaml entry {name!r} were refused '
             f'by the identity service')
     except (ks_exc.ClientException, sdk_exc.SDKException) as exc:

@@ -100,6 +100,13 @@ timeouts_opts = [
     cfg.IntOpt('heat_down_probe_timeout', default=5, min=1,
                help='Seconds the during-upgrade phase waits for Heat\'s '
                     'API to answer before counting it down.'),
+    cfg.IntOpt('recovery_timeout', default=90, min=0,
+               help='Seconds the destroy phase waits for Keystone and '
+                    'Heat\'s API to answer again before it refuses: a '
+                    'cloud coming back (an engine restarted, Keystone '
+                    'restarted) answers within Heat\'s '
+                    'rpc_response_timeout (60 by default) plus a margin. '
+                    '0: refuse at once.'),
     cfg.IntOpt('no_progress_timeout', default=60, min=1,
                help='Seconds a wait may see no progress of its stack (no '
                     'change of status or time, no new event) before it '

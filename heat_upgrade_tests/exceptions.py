@@ -19,6 +19,10 @@ class CloudUnreachable(UpgradeTestError):
     """The cloud named by the configuration does not answer."""
 
 
+class CredentialsRefused(CloudUnreachable):
+    """The identity service answered and refused the credentials."""
+
+
 class StateError(UpgradeTestError):
     """A state file is missing, corrupt or of an unknown schema."""
 

@@ -28,6 +28,7 @@ from heat_upgrade_tests.phases import check_order
 from heat_upgrade_tests.phases import integrity
 from heat_upgrade_tests.phases import runner
 from heat_upgrade_tests.phases import suite
+from heat_upgrade_tests import processes
 from heat_upgrade_tests import state as state_mod
 
 
@@ -46,6 +47,9 @@ def preflight(conf, phase: str) -> None:
             state.load(phase)
     if phase == state_mod.NO_API:
         return  # every API is down: nothing to ask
+    if phase == state_mod.DESTROY:
+        # Cleanup must not give up on a cloud that is coming back.
+        _await_recovery(conf, conf.timeouts.recovery_timeout)
     session = runner.Session(conf)
     conn = session.conn
     if any(c.wants_admin() for c in checks.values()):
@@ -57,6 +61,47 @@ def preflight(conf, phase: str) -> None:
     clients.verify_heat_up(conn, probe)
     # heat-api answers GET / alone: an engine must serve too.
     session.engine_watch(conn, f'before the {phase} phase')([])
+
+
+def _await_recovery(conf, timeout: float, interval: float = 2) -> None:
+    """Wait, bounded, until Keystone and Heat's API answer again.
+
+    After an engine was killed or Keystone restarted, heat-api's workers
+    may still wait on calls lost with them (up to Heat's
+    ``rpc_response_timeout``) and authentication may fail for a while:
+    the destroy phase waits for both to answer before it refuses, and
+    says what it waits for. The preflight that follows still fails, in
+    one line, on a cloud that did not come back.
+    """
+    seen: list[str] = []
+
+    def answers() -> bool:
+        try:
+            conn = clients.connect(conf)
+        except exceptions.CredentialsRefused:
+            raise  # an answer, and no waiting changes it
+        except exceptions.CloudUnreachable as exc:
+            seen[:] = [f'the identity service: {exc}']
+            return False
+        try:
+            answer = clients.probe_heat_api(
+                conn, conf.timeouts.heat_down_probe_timeout)
+        finally:
+            conn.close()
+        seen[:] = [f"Heat's API: {answer.detail}"]
+        return answer.state == clients.UP
+
+    if timeout <= 0 or answers():
+        return
+    print(f'==> destroy: waiting up to {timeout:g}s for Keystone and '
+          f'Heat\'s API to answer again ({seen[0]})', flush=True)
+    try:
+        processes.wait_until(
+            answers, timeout,
+            lambda: f'Keystone and Heat\'s API to answer again (last: '
+                    f'{seen[0]})', interval=interval)
+    except exceptions.TimeoutExpired as exc:
+        print(f'==> destroy: {exc}', flush=True)
 
 
 def stestr_command(phase: str, concurrency: int) -> list[str]:
