@@ -34,6 +34,7 @@ from typing import Any
 import keystoneauth1.exceptions as ks_exc
 import openstack.exceptions as sdk_exc
 
+from heat_upgrade_tests import clients
 from heat_upgrade_tests import exceptions
 
 # Seconds the API may take to answer a call an engine must help with.
@@ -163,8 +164,26 @@ def engine_serves(conn, timeout: float = DEFAULT_TIMEOUT) -> tuple[bool, str]:
             revision = None
         return True, ('a heat-engine answers' +
                       (f' (revision {revision})' if revision else ''))
+    if response.status_code in (401, 503):
+        # heat-api validates the token before it asks an engine: an
+        # identity service away answers so too, and no engine was asked.
+        identity = _identity_answer(conn, timeout)
+        if identity is not None and identity.state != clients.UP:
+            return False, (
+                f'the identity service does not answer ({identity.detail}):'
+                f' heat-api cannot validate tokens (GET /build_info got '
+                f'HTTP {response.status_code}), so no engine was asked')
     return False, (f'no heat-engine answered: GET /build_info got HTTP '
                    f'{response.status_code} from heat-api')
+
+
+def _identity_answer(conn, timeout: float) -> 'clients.Answer | None':
+    """What Keystone's endpoint does when asked (None: unknown URL)."""
+    config = getattr(conn, 'config', None)
+    url = (getattr(config, 'auth', None) or {}).get('auth_url')
+    if not url:
+        return None
+    return clients.probe_api(url, timeout)
 
 
 def service_list(admin_conn,

@@ -4,6 +4,7 @@ The fakes stand for openstacksdk's connection (``orchestration.get`` and
 ``get_stack``); the project's own code is what runs.
 """
 
+import socket
 import types
 
 import fixtures
@@ -110,6 +111,33 @@ class ProbeTest(testtools.TestCase):
                       text)
         self.assertIn('held by engine eng-9', text)
         self.assertIsInstance(exc, exceptions.UpgradeTestError)
+
+    def test_a_503_with_keystone_away_blames_keystone_not_the_engines(self):
+        # heat-api answers 503 when it cannot validate the token; the
+        # identity endpoint here is a port nothing listens on (a real
+        # refusal of this machine).
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            closed = sock.getsockname()[1]
+
+        class Unavailable(FakeOrchestration):
+            def get(self, url, **kwargs):
+                return Response(503)
+        conn = types.SimpleNamespace(
+            orchestration=Unavailable(),
+            config=types.SimpleNamespace(
+                auth={'auth_url': f'http://127.0.0.1:{closed}/v3'}))
+        serving, answer = engines.engine_serves(conn, timeout=2)
+        self.assertFalse(serving)
+        self.assertIn('the identity service does not answer (connection '
+                      'refused at', answer)
+        self.assertIn('heat-api cannot validate tokens (GET /build_info got '
+                      'HTTP 503), so no engine was asked', answer)
+        self.assertNotIn('no heat-engine answered', answer)
+        # Without a known identity endpoint, the engines are named as ever.
+        del conn.config
+        self.assertIn('no heat-engine answered: GET /build_info got HTTP '
+                      '503', engines.engine_serves(conn, timeout=2)[1])
 
     def test_marker_tells_the_other_tests(self):
         state_dir = self.useFixture(fixtures.TempDir()).path
