@@ -19,6 +19,11 @@ F = TypeVar('F', bound=fixtures.Fixture)
 # started in other threads (cloud.MiniCloud): each wait for a process to be
 # ready gives up at its next poll, so those threads end soon, each fixture
 # cleaning up what it started.
+# What every process of the run creates is its user's alone: the
+# services' stores hold secrets (RabbitMQ writes RPC contexts with their
+# tokens to its message store; MariaDB's files hold the password hashes),
+# whatever the work directory.
+PRIVATE_UMASK = 0o077
 INTERRUPTED = threading.Event()
 
 
@@ -109,7 +114,7 @@ class ManagedProcess(fixtures.Fixture):
                 self.popen = subprocess.Popen(
                     self.argv, stdout=log, stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL, env=env, cwd=self.cwd,
-                    start_new_session=True)
+                    start_new_session=True, umask=PRIVATE_UMASK)
             except OSError as exc:
                 raise exceptions.MiniCloudError(
                     f'cannot start {self.name} ({self.argv[0]}): {exc}')
@@ -194,14 +199,17 @@ def _signal_group(pgid: int, sig: int) -> None:
 
 def run(argv: Sequence[str], log_file: Path, what: str,
         env: Mapping[str, str] | None = None, timeout: float = 300,
-        cwd: Path | None = None, secret_args: Collection[str] = ()) -> str:
+        cwd: Path | None = None, secret_args: Collection[str] = (),
+        umask: int | None = None) -> str:
     """Run a short command to completion, bounded; return its output.
 
     The output is appended to ``log_file``; a failure raises
     MiniCloudError naming ``what`` and the log file. Some tools take a
     password as an argument (``rabbitmqctl add_user``): each string in
     ``secret_args`` is masked wherever the command line or its output is
-    written to the log or put in an error message.
+    written to the log or put in an error message. ``umask``: the
+    command's (default ``PRIVATE_UMASK``; the package manager, which
+    installs for the whole machine, passes its own).
     """
     full_env = dict(os.environ)
     if env:
@@ -211,6 +219,8 @@ def run(argv: Sequence[str], log_file: Path, what: str,
     try:
         proc = subprocess.run([str(a) for a in argv], capture_output=True,
                               text=True, env=full_env, timeout=timeout,
+                              umask=PRIVATE_UMASK if umask is None
+                              else umask,
                               cwd=cwd, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         raise exceptions.TimeoutExpired(

@@ -183,11 +183,13 @@ def ensure_system_packages(log_file: Path,
             f'{needed_by} needs the Debian packages {names}; install them '
             f'(as root: apt-get install --no-install-recommends {names})')
     env = {'DEBIAN_FRONTEND': 'noninteractive'}
+    # The machine's packages, for every user: the usual umask, not the
+    # run's private one.
     processes.run(['apt-get', 'update'], log_file, 'apt-get update',
-                  env=env, timeout=APT_UPDATE_TIMEOUT)
+                  env=env, timeout=APT_UPDATE_TIMEOUT, umask=0o022)
     processes.run(['apt-get', 'install', '-y', '--no-install-recommends']
                   + packages, log_file, f'apt-get install {names}',
-                  env=env, timeout=APT_INSTALL_TIMEOUT)
+                  env=env, timeout=APT_INSTALL_TIMEOUT, umask=0o022)
     absent = [binary for binary in binaries if not _usable(binary)]
     if absent:
         raise exceptions.MiniCloudError(

@@ -25,6 +25,10 @@ from heat_upgrade_tests import processes
 # A Unix socket path longer than this (108 bytes with the final NUL on
 # Linux) is cut and the server cannot listen on it.
 _MAX_SOCKET_PATH = 107
+# mariadbd sets its own umask from these (its default leaves its files
+# readable by their group): the tables hold password hashes and the
+# services' data, the run's user's alone.
+PRIVATE_FILES = {'UMASK': '0600', 'UMASK_DIR': '0700'}
 _NAME = re.compile(r'^[A-Za-z0-9_]{1,64}$')
 
 
@@ -62,7 +66,7 @@ class MariaDB(fixtures.Fixture):
         if not (self.data_dir / 'mysql').is_dir():
             self._install_db()
         self.process = processes.use(self, processes.ManagedProcess(
-            'mariadb', self._server_argv(), self.log_file,
+            'mariadb', self._server_argv(), self.log_file, env=PRIVATE_FILES,
             cwd=self.base_dir, stop_timeout=60))
         self.process.wait_ready(
             self._accepts_root, self.start_timeout,
@@ -78,7 +82,7 @@ class MariaDB(fixtures.Fixture):
         if self.process is not None:
             self.process.stop()
         self.process = processes.use(self, processes.ManagedProcess(
-            'mariadb', self._server_argv(), self.log_file,
+            'mariadb', self._server_argv(), self.log_file, env=PRIVATE_FILES,
             cwd=self.base_dir, stop_timeout=60))
         self.process.wait_ready(
             self._accepts_root, self.start_timeout,
@@ -96,7 +100,7 @@ class MariaDB(fixtures.Fixture):
              # Grants by address, as the server resolves no names.
              '--skip-name-resolve'],
             self.log_file, f'creating the MariaDB data in {self.data_dir}',
-            timeout=self.start_timeout)
+            env=PRIVATE_FILES, timeout=self.start_timeout)
 
     def _server_argv(self) -> list[str]:
         return [

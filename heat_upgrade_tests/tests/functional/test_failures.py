@@ -219,6 +219,33 @@ class NoSecretTest(testtools.TestCase):
         self.assertEqual([], found, 'secrets found outside the private '
                                     'configuration files')
 
+    @base.idempotent_id('3c8e1f5a-9b2d-4e70-a6c4-8d1f3b5e7a92')
+    def test_no_file_holding_a_secret_is_readable_by_another_user(self):
+        """The services' stores too: the broker's, the database's.
+
+        RabbitMQ writes RPC contexts, tokens included, to its persistent
+        message store; MariaDB's tables hold password hashes and the
+        services' data. Whatever the work directory, none of it may be
+        readable by a user other than the run's.
+        """
+        outcome = engine_killed()
+        secrets = [s.encode() for s in outcome.killed.secrets if s]
+        root = WORK_DIR / 'run'
+        readable, holding = [], 0
+        for path in sorted(root.rglob('*')):
+            if path.is_symlink() or not path.is_file():
+                continue
+            data = path.read_bytes()
+            if not (any(s in data for s in secrets)
+                    or FERNET_TOKEN.search(data)):
+                continue
+            holding += 1
+            mode = stat.S_IMODE(path.stat().st_mode)
+            if mode & 0o077:
+                readable.append(f'{path.relative_to(root)} (mode {mode:o})')
+        self.assertGreater(holding, 3)
+        self.assertEqual([], readable)
+
 
 DB_WORK_DIR = Path(config.CACHE_HOME).expanduser() / 'functional-db-behind'
 # A pair with migrations: 2026.1 adds three.
