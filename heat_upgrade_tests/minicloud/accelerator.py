@@ -147,7 +147,12 @@ def boot_probe(uri: str, kernel: Path, work_dir: Path,
             if now is not None:
                 state[0] = now
                 return None
-            return f'the domain ended, {last_line(_read(serial))}'
+            # The kernel may have printed its start, panicked and ended
+            # (panic=-1) between the look above and this one.
+            console = _read(serial)
+            if booted(console):
+                return None
+            return f'the domain ended, {last_line(console)}'
 
         try:
             processes.wait_until(
