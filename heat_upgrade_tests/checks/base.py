@@ -511,28 +511,38 @@ def _template_paths(cls: type[ResourceCheck]) -> list[Path]:
         TEMPLATE_DIR / e for e in cls.environment]
 
 
-def _validate_contract(cls: type[ResourceCheck]) -> None:
-    """Refuse a check overriding anything but the hooks and declarations.
+def outside_contract(cls: type[ResourceCheck]) -> list[str]:
+    """What ``cls`` (and its mixins) defines outside the contract, said.
 
-    The framework owns the rest (the order, the status, the outputs, the
-    mixed phase, the delete): a check overriding it would change what
-    every phase proves without saying so, and a method named after a
-    retired hook would silently never be called.
+    The framework owns all but the hooks and the declarations (the order,
+    the status, the outputs, the mixed phase, the delete): a check
+    overriding it would change what every phase proves without saying
+    so, and a method named after a retired hook would silently never be
+    called.
     """
+    found = []
     for klass in cls.__mro__:
         if klass in (ResourceCheck, object):
             continue
         for attr in vars(klass):
             if attr in RETIRED:
-                raise TypeError(f'check {cls.name}: {attr} is no longer a '
-                                f'hook: {RETIRED[attr]}')
-            if (attr in vars(ResourceCheck) and not attr.startswith('__')
+                found.append(f'check {cls.name}: {attr} is no longer a '
+                             f'hook: {RETIRED[attr]}')
+            elif (attr in vars(ResourceCheck) and not attr.startswith('__')
                     and attr not in HOOKS + DECLARATIONS):
-                raise TypeError(
+                found.append(
                     f'check {cls.name} overrides {attr}, which is the '
                     f'framework\'s; a check overrides only the hooks '
                     f'({", ".join(HOOKS)}) and declares '
                     f'{", ".join(DECLARATIONS)}')
+    return found
+
+
+def _validate_contract(cls: type[ResourceCheck]) -> None:
+    """Refuse a check outside the contract, or silent about its update."""
+    outside = outside_contract(cls)
+    if outside:
+        raise TypeError(outside[0])
     update = cls.update
     if isinstance(update, NoUpdate):
         if not update.reason.strip():
