@@ -165,6 +165,9 @@ minicloud_opts = [
     cfg.PortOpt('glance_port', default=29292,
                 help='Glance\'s API (image endpoint), served by uwsgi '
                      '(compute only).'),
+    cfg.PortOpt('nova_port', default=28774,
+                help='Nova\'s API (compute endpoint), served by uwsgi '
+                     '(compute only).'),
     cfg.IntOpt('service_timeout', default=120, min=1,
                help='Seconds a service may take to start or stop.'),
 ]

@@ -38,6 +38,8 @@ class Package:
     extras: tuple[str, ...] = ()
     # Its service type in a Keystone catalogue (``orchestration``).
     catalog_type: str | None = None
+    # Part of the mini-cloud's compute part (``[minicloud] compute``).
+    compute: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +161,8 @@ def _packages(doc: dict, path: Path) -> dict[str, Package]:
                 f'{path}: service {name!r} names no package')
         found[name] = Package(str(name), str(entry['package']),
                               tuple(str(e) for e in entry.get('with', ())),
-                              entry.get('catalog'))
+                              entry.get('catalog'),
+                              bool(entry.get('compute', False)))
     return found
 
 

@@ -34,9 +34,14 @@ TEMPLATE_DIR = Path(__file__).parent / 'templates'
 _REGISTRY: dict[str, type['ResourceCheck']] = {}
 # The services of the devstack-free mini-cloud (the catalogue types of the
 # services releases.yaml installs): a check needing no other service runs
-# there (and must have a fault drill).
+# there (and must have a fault drill). Those of its compute part only with
+# ``[minicloud] compute``.
 MINICLOUD_SERVICES = frozenset(
-    p.catalog_type for p in releases.packages().values() if p.catalog_type)
+    p.catalog_type for p in releases.packages().values()
+    if p.catalog_type and not p.compute)
+MINICLOUD_COMPUTE_SERVICES = frozenset(
+    p.catalog_type for p in releases.packages().values()
+    if p.catalog_type and p.compute)
 # What ``heat-upgrade-tests scaffold`` writes where only the check's author
 # knows what to say; ``register`` refuses a check still carrying it.
 PLACEHOLDER = 'SCAFFOLD-PLACEHOLDER'
@@ -353,9 +358,14 @@ class ResourceCheck:
 
     # -- what the check needs (the framework asks) ----------------------
     @classmethod
-    def runs_on_minicloud(cls) -> bool:
-        """Whether the devstack-free mini-cloud has what the check needs."""
-        return set(cls.required_services) <= MINICLOUD_SERVICES
+    def runs_on_minicloud(cls, compute: bool = False) -> bool:
+        """Whether the devstack-free mini-cloud has what the check needs.
+
+        ``compute``: with its compute part (``[minicloud] compute``).
+        """
+        services = MINICLOUD_SERVICES | (
+            MINICLOUD_COMPUTE_SERVICES if compute else frozenset())
+        return set(cls.required_services) <= services
 
     @classmethod
     def wants_admin(cls) -> bool:

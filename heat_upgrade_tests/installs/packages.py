@@ -41,12 +41,19 @@ install starts a system libvirtd where an init system runs (and creates
 the ``libvirt-qemu`` account: ``minicloud.libvirt`` says how the run does
 without it). ``unshare`` and ``mount`` make the run's libvirt private
 (a mount namespace of its own); Debian installs them everywhere.
+
+Nova (``NOVA_BINARIES``) needs ``qemu-img`` (a server's disk on its
+image) and ``genisoimage`` (its config drive) at run time, and, to build
+its venv, what compiles ``libvirt-python`` against the machine's libvirt:
+the libvirt headers, ``pkg-config``, a C compiler and Python's headers
+(``python3-dev`` for Debian's Python; another Python brings its own).
 """
 
 from collections.abc import Mapping
 import os
 from pathlib import Path
 import shutil
+import sysconfig
 
 from heat_upgrade_tests import exceptions
 from heat_upgrade_tests import processes
@@ -115,10 +122,6 @@ NETWORK_BINARIES = {
     PING: 'iputils-ping',
 }
 
-# Files read rather than run: present is enough.
-_DATA_FILES = frozenset({OVS_SCHEMA, OVN_NB_SCHEMA, OVN_SB_SCHEMA})
-
-
 SYSLINUX = '/usr/bin/syslinux'
 MCOPY = '/usr/bin/mcopy'
 MKFS_FAT = '/sbin/mkfs.fat'
@@ -145,8 +148,28 @@ LIBVIRT_BINARIES = {
     MOUNT: 'mount',
 }
 
+QEMU_IMG = '/usr/bin/qemu-img'
+LIBVIRT_HEADER = '/usr/include/libvirt/libvirt.h'
+PKG_CONFIG = '/usr/bin/pkg-config'
+CC = '/usr/bin/gcc'
+PYTHON_HEADER = str(Path(sysconfig.get_paths()['include']) / 'Python.h')
+
+NOVA_BINARIES = {
+    QEMU_IMG: 'qemu-utils',
+    GENISOIMAGE: 'genisoimage',
+    LIBVIRT_HEADER: 'libvirt-dev',
+    PKG_CONFIG: 'pkgconf',
+    CC: 'gcc',
+    PYTHON_HEADER: 'python3-dev',
+}
+
+# Files read rather than run: present is enough.
+_DATA_FILES = frozenset({OVS_SCHEMA, OVN_NB_SCHEMA, OVN_SB_SCHEMA,
+                         LIBVIRT_HEADER, PYTHON_HEADER})
+
 # What the compute part of the mini-cloud needs ([minicloud] compute).
-COMPUTE_TABLES = (NETWORK_BINARIES, LIBVIRT_BINARIES, GUEST_BUILD_BINARIES)
+COMPUTE_TABLES = (NETWORK_BINARIES, LIBVIRT_BINARIES, GUEST_BUILD_BINARIES,
+                  NOVA_BINARIES)
 
 APT_UPDATE_TIMEOUT = 300
 APT_INSTALL_TIMEOUT = 900

@@ -1,4 +1,4 @@
-"""Neutron for the mini-cloud: its API, RPC and periodic workers, no agent.
+"""Neutron for the mini-cloud: its API, RPC and periodic workers.
 
 The real Neutron of a series (PyPI), served the way Neutron serves itself
 today: ``neutron.wsgi.api:application`` under uwsgi (the ``neutron-api``
@@ -7,7 +7,10 @@ processes of their own, on the mini-cloud's private MariaDB and RabbitMQ.
 ML2 has the flat, VLAN and VXLAN type drivers and no mechanism driver:
 networks, subnets, ports, security groups and their rules, routers, their
 interfaces and floating IPs all work in the API and the database; ports
-are never bound and no packet moves (no agent runs). The external network
+are never bound and no packet moves (no agent runs). With the compute
+part, ML2/OVN instead (``neutron-ovn.conf``, read after ``neutron.conf``,
+and OVN's maintenance worker): ports bind to the run's private OVN
+(``minicloud/ovn.py``), OVN answers DHCP and routes. The external network
 is made by the admin at start, as devstack makes ``public``.
 
 The database is migrated by the release's own ``neutron-db-manage upgrade
@@ -38,6 +41,8 @@ PUBLIC_NET = 'public'
 PUBLIC_CIDR = '203.0.113.0/24'
 CONFIG_FILES = ('neutron.conf', )
 WORKERS = ('neutron-rpc-server', 'neutron-periodic-workers')
+# With ML2/OVN: what keeps OVN's databases in step with Neutron's.
+OVN_WORKERS = ('neutron-ovn-maintenance-worker',)
 SCHEMA_DUMP = Path('heat-upgrade-tests') / 'neutron-fresh-schema.sql'
 
 
@@ -49,8 +54,12 @@ class Neutron(fixtures.Fixture):
                  host: str, port: int, log_dir: Path,
                  start_timeout: float = 120,
                  db: 'mariadb.MariaDB | None' = None,
-                 db_name: str = 'neutron'):
+                 db_name: str = 'neutron',
+                 ovn: dict[str, str] | None = None):
         super().__init__()
+        # ML2/OVN's values for neutron-ovn.conf (its connections to OVN's
+        # databases, the region); None: agentless ML2.
+        self.ovn = ovn
         # The server holding ``db_name``, for the fresh-schema dump; None:
         # always migrate.
         self.db = db
@@ -66,6 +75,7 @@ class Neutron(fixtures.Fixture):
         self.log_dir = Path(log_dir)
         self.start_timeout = start_timeout
         self.conf_file = self.run_dir / 'neutron.conf'
+        self.ovn_conf = self.run_dir / 'neutron-ovn.conf'
         self.processes: list[processes.ManagedProcess] = []
 
     @property
@@ -85,6 +95,12 @@ class Neutron(fixtures.Fixture):
             'lock_path': self.run_dir / 'lock',
             'physnet': PHYSNET,
         })
+        if self.ovn is not None:
+            datafiles.render_template('neutron-ovn.conf', self.ovn_conf, {
+                'keystone_url': keystone_url,
+                'password': self.password,
+                **self.ovn,
+            })
         self.addCleanup(self.stop)
         self.fresh_schema()
         self.start()
@@ -115,9 +131,16 @@ class Neutron(fixtures.Fixture):
             '\n'))
         return path
 
+    def config_files(self, venv: Path) -> list[Path]:
+        """What every process reads, in order (later values win)."""
+        files = [self.conf_file]
+        if self.ovn is not None:
+            files.append(self.ovn_conf)
+        return [*files, self.release_conf(venv)]
+
     def _config_args(self, venv: Path) -> list[str]:
-        return ['--config-file', str(self.conf_file),
-                '--config-file', str(self.release_conf(venv))]
+        return [arg for path in self.config_files(venv)
+                for arg in ('--config-file', str(path))]
 
     def db_sync(self, venv: Path | None = None) -> str:
         """``neutron-db-manage upgrade heads`` of ``venv``; its heads."""
@@ -143,19 +166,18 @@ class Neutron(fixtures.Fixture):
         if self.processes:
             return
         conf_args = self._config_args(self.venv)
-        release_conf = self.release_conf(self.venv)
+        files = self.config_files(self.venv)
         api = processes.ManagedProcess(
             'neutron-api', keystone.uwsgi_argv(
                 self.venv, 'neutron.wsgi.api:application', self.host,
                 self.port, workers=1),
             self.log_dir / 'neutron-api-uwsgi.log',
             env={'OS_NEUTRON_CONFIG_DIR': str(self.run_dir),
-                 'OS_NEUTRON_CONFIG_FILES':
-                     f'{self.conf_file.name};{release_conf.name}'},
+                 'OS_NEUTRON_CONFIG_FILES': ';'.join(p.name for p in files)},
             term_leader_only=True)
         api.setUp()
         self.processes.append(api)
-        for name in WORKERS:
+        for name in WORKERS + (OVN_WORKERS if self.ovn is not None else ()):
             worker = processes.ManagedProcess(
                 name, [self.venv / 'bin' / name, *conf_args,
                        '--log-file', str(self.log_dir / f'{name}.log')],
@@ -226,8 +248,17 @@ class NeutronService(service.Service):
             cloud.auth_url, cloud.password('neutron'), cloud.host,
             cloud.opts.neutron_port, cloud.log_dir,
             start_timeout=cloud.opts.service_timeout, db=cloud.db,
-            db_name='neutron'))
+            db_name='neutron', ovn=self._ovn()))
         return f'neutron at {self.url}'
+
+    def _ovn(self) -> dict[str, str] | None:
+        """ML2/OVN's values, with the compute part (its OVN runs first)."""
+        switch = self.cloud.services.get('ovn')
+        if switch is None:
+            return None
+        return {'ovn_nb_connection': switch.server.ovn_nb_connection,
+                'ovn_sb_connection': switch.server.ovn_sb_connection,
+                'region': keystone.REGION}
 
     def migrate(self, release) -> str:
         return f'neutron at {self.server.db_sync(release.venv)}'

@@ -3,7 +3,7 @@
 In the order they start: MariaDB and RabbitMQ (the machine's binaries, for
 the whole run; with the compute part, Open vSwitch with OVN, and
 libvirt), then Keystone and the services that start with the cloud
-(the compute part, Placement and Glance, only with ``[minicloud]
+(the compute part, Placement, Glance and Nova, only with ``[minicloud]
 compute``), then Heat (the plans start it). Adding a service is a module
 with one ``service.Service`` subclass, and its line here.
 """
@@ -15,6 +15,7 @@ from heat_upgrade_tests.minicloud import keystone
 from heat_upgrade_tests.minicloud import libvirt
 from heat_upgrade_tests.minicloud import mariadb
 from heat_upgrade_tests.minicloud import neutron
+from heat_upgrade_tests.minicloud import nova
 from heat_upgrade_tests.minicloud import ovn
 from heat_upgrade_tests.minicloud import placement
 from heat_upgrade_tests.minicloud import rabbitmq
@@ -31,6 +32,7 @@ REGISTRY: dict[str, type[service.Service]] = {cls.name: cls for cls in (
     neutron.NeutronService,
     placement.PlacementService,
     glance.GlanceService,
+    nova.NovaService,
     heat.HeatService,
 )}
 

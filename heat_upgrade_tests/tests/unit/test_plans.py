@@ -202,7 +202,7 @@ class PlanDataTest(testtools.TestCase):
     def test_bad_steps_are_one_line_errors(self):
         cases = {
             '- start: heat': 'names no release',
-            '- start: nova@new': 'is not SERVICE@RELEASE',
+            '- start: cinder@new': 'is not SERVICE@RELEASE',
             '- start: heat@newer': 'release',
             '- phase: halfway': 'unknown phase',
             '- {stop: heat-engine@old, bus: new}': 'bus names a virtual',
