@@ -46,6 +46,18 @@ cloud_opts = [
                help='Release series (or Heat version) of the Heat '
                     'upgraded to (e.g. 2026.2); for the checks\' known '
                     'failures, as from_series (OS_CLOUD__TO_SERIES).'),
+    cfg.StrOpt('image',
+               help='ID of the image the server checks boot. Unset: the '
+                    'image Glance marks with the property hut_guest (the '
+                    'mini-cloud\'s run-time guest), else the cloud\'s '
+                    'active CirrOS image (devstack\'s).'),
+    cfg.StrOpt('probe_namespace',
+               help='Network namespace the data-plane probes (a server\'s '
+                    'address, with every API down) are made from; it must '
+                    'reach the external network. Unset: from where the '
+                    'phases run (devstack\'s host, whose br-ex has the '
+                    'public gateway). The mini-cloud creates one and sets '
+                    'it.'),
 ]
 
 phases_group = cfg.OptGroup('phases', title='Phases and cross-phase state')

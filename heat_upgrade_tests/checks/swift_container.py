@@ -5,7 +5,7 @@ import dataclasses
 import secrets
 from urllib import parse
 
-from heat_upgrade_tests.checks import _gate
+from heat_upgrade_tests.checks import _workload
 from heat_upgrade_tests.checks import base
 from heat_upgrade_tests import exceptions
 
@@ -79,7 +79,7 @@ class SwiftContainer(base.ResourceCheck):
     def verify_data_plane(self, ctx, record):
         if not ctx.conf.phases.swift_serves_at_no_api:
             raise exceptions.CheckSkipped(NO_API_SKIP)
-        body = _gate.http_get(record.probe_url, timeout=10)
+        body = _workload.http_get(record.probe_url, timeout=10)
         self.assert_equal(record.probe_body, body,
                           f'object {PROBE} read through its temporary URL '
                           f'with Keystone down')

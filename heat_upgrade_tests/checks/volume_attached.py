@@ -1,7 +1,7 @@
 """A volume attached to a server, found attached with Heat down (gate
 only)."""
 
-from heat_upgrade_tests.checks import _gate
+from heat_upgrade_tests.checks import _workload
 from heat_upgrade_tests.checks import base
 
 
@@ -26,8 +26,8 @@ class VolumeAttached(base.ResourceCheck):
         self.create_stack(ctx, record, self._parameters(ctx))
 
     def _parameters(self, ctx):
-        """The create's: the gate's image and flavor, a description."""
-        params = _gate.server_parameters(ctx.conn)
+        """The create's: the cloud's image and flavor, a description."""
+        params = _workload.server_parameters(ctx.conn, ctx.conf)
         return {'image': params['image'], 'flavor': params['flavor'],
                 'description': 'made before the upgrade'}
 

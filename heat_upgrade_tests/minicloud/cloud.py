@@ -193,6 +193,9 @@ class MiniCloud(fixtures.Fixture):
         timeouts = self.conf.timeouts
         parser['cloud'] = {'cloud': MEMBER_CLOUD, 'admin_cloud': ADMIN_CLOUD,
                            'clouds_file': str(self.clouds_yaml)}
+        switch = self.services.get('ovn')
+        if switch is not None and switch.probe is not None:
+            parser['cloud']['probe_namespace'] = switch.probe.name
         # The series of the upgrade, for checks' minimum series and known
         # failures (the plan sets them).
         for opt in ('from_series', 'to_series'):

@@ -27,6 +27,7 @@ runs, or where those devices already exist, and names what it found.
 
 from collections.abc import Sequence
 import dataclasses
+import hashlib
 import os
 from pathlib import Path
 import re
@@ -668,9 +669,75 @@ class OVN(fixtures.Fixture):
                 f'Open vSwitch are left; delete them (ip link delete NAME)')
 
 
+class ExternalProbe(fixtures.Fixture):
+    """A network namespace on ``br-ex``: where the data plane is probed.
+
+    What devstack's host is to its floating IPs (its ``br-ex`` holds the
+    public network's gateway address), without touching the machine's
+    own addresses or routes: an OVS internal port of ``br-ex`` moved into
+    a namespace of the run (``name``), holding ``address`` (CIDR). The
+    phases probe servers' floating IPs from there, through OVN's router
+    and NAT. Cleanup deletes the port and the namespace.
+    """
+
+    def __init__(self, switch: OVN, name: str, device: str, address: str):
+        super().__init__()
+        self.switch = switch
+        self.name = name
+        self.device = device
+        self.address = address
+
+    def _setUp(self) -> None:
+        log = self.switch.layout.ctl_log
+        if Path('/run/netns', self.name).exists():
+            raise exceptions.MiniCloudError(
+                f'the network namespace {self.name} exists (left by a '
+                f'killed run?): delete it (ip netns delete {self.name})')
+        self.addCleanup(self._delete)
+        processes.run([packages.IP, 'netns', 'add', self.name], log,
+                      f'adding the network namespace {self.name}',
+                      timeout=CTL_TIMEOUT)
+        # Without --no-wait: returns once ovs-vswitchd made the device.
+        self.switch.ovs_vsctl('--may-exist', 'add-port', EXTERNAL_BRIDGE,
+                              self.device, '--', 'set', 'Interface',
+                              self.device, 'type=internal')
+        for argv in (['link', 'set', self.device, 'netns', self.name],
+                     ['-n', self.name, 'addr', 'add', self.address, 'dev',
+                      self.device],
+                     ['-n', self.name, 'link', 'set', self.device, 'up'],
+                     ['-n', self.name, 'link', 'set', 'lo', 'up']):
+            processes.run([packages.IP, *argv], log,
+                          f'ip {" ".join(argv)}', timeout=CTL_TIMEOUT)
+
+    def _delete(self) -> None:
+        log = self.switch.layout.ctl_log
+        try:
+            self.switch.ovs_vsctl('--if-exists', 'del-port', EXTERNAL_BRIDGE,
+                                  self.device, timeout=10)
+        except exceptions.UpgradeTestError:
+            pass  # the switch's own stop removes its devices
+        if Path('/run/netns', self.name).exists():
+            processes.run([packages.IP, 'netns', 'delete', self.name], log,
+                          f'deleting the network namespace {self.name}',
+                          timeout=CTL_TIMEOUT)
+
+
+def probe_names(base_dir: Path) -> tuple[str, str]:
+    """The probe's namespace and device names, unique to ``base_dir``.
+
+    A device name has at most 15 characters.
+    """
+    digest = hashlib.sha256(str(Path(base_dir).absolute()).encode())
+    tag = digest.hexdigest()[:8]
+    return f'hut-probe-{tag}', f'hutp{tag}'
+
+
 # The chassis name OVN binds the compute's ports to: Nova's [DEFAULT]
 # host on the mini-cloud.
 COMPUTE_HOST = 'hut-compute'
+# The probe's address: the external network's gateway (Neutron's public
+# subnet, 203.0.113.0/24, leaves .1 to its gateway, as devstack's br-ex).
+PROBE_ADDRESS = '203.0.113.1/24'
 
 
 class OVNService(service.Service):
@@ -684,6 +751,8 @@ class OVNService(service.Service):
     title = 'Open vSwitch and OVN'
     versioned = False
     compute = True
+    # The namespace the phases probe the data plane from, once started.
+    probe: ExternalProbe | None = None
 
     def start(self, release=None, process=None, instance=None,
               bus=None) -> str:
@@ -691,7 +760,11 @@ class OVNService(service.Service):
         self.server = processes.use(cloud, OVN(
             cloud.run_dir / 'ovn', cloud.log_dir, COMPUTE_HOST,
             start_timeout=cloud.opts.service_timeout))
-        return f'ovn at {self.server.ovn_nb_connection}'
+        name, device = probe_names(cloud.run_dir)
+        self.probe = processes.use(cloud, ExternalProbe(
+            self.server, name, device, PROBE_ADDRESS))
+        return (f'ovn at {self.server.ovn_nb_connection}; the data plane '
+                f'probed from the namespace {name}')
 
     def stop(self, release=None, process=None, instance=None) -> str:
         raise exceptions.MiniCloudError(
