@@ -142,7 +142,8 @@ def list_plans() -> int:
 
 def main(conf, plan_name: str | None = None,
          allow_unsupported: bool = False, seed: int | None = None) -> int:
-    plan = model.get(plan_name or model.DEFAULT_PLAN)
+    plan = model.get(plan_name or model.DEFAULT_PLAN,
+                     compute=conf.minicloud.compute)
     old, new = resolve_pair(conf, plan, allow_unsupported)
     run = upgrade.UpgradeRun(conf, old, new, plan=plan, seed=seed)
     run.preflight()  # a busy port or missing package: one line, no run

@@ -66,9 +66,13 @@ DEFAULT_PLAN = 'full'
 # What a plan may name, from the services' registry: every process name
 # (``heat-api``...); the services started with the mini-cloud, of the
 # release the plan names (its keys of the same names; Keystone's release
-# when not given); the services with a database.
+# when not given), those of the compute part only in a run with it; the
+# services with a database.
 SERVICES = services.process_names()
 CLOUD_SERVICES = services.with_cloud()
+ALL_CLOUD_SERVICES = services.with_cloud(compute=True)
+COMPUTE_SERVICES = frozenset(name for name, cls in services.REGISTRY.items()
+                             if cls.compute)
 RELEASES = ('old', 'new')
 MIGRATABLE = services.migratable()
 ACTIONS = ('start', 'stop', 'migrate', 'phase', 'integrity', 'switch',
@@ -160,6 +164,15 @@ class Plan:
     # fixes ``check_order_seed`` ([phases] check_order_seed) from it.
     shuffle_checks: bool = False
     check_order_seed: int | None = None
+    # Read for a run with the compute part (``[minicloud] compute``):
+    # without it, the steps of compute services are left out.
+    compute: bool = False
+    framed: bool = True
+
+    @property
+    def cloud_services(self) -> tuple[str, ...]:
+        """The services the mini-cloud starts for this plan, in order."""
+        return services.with_cloud(self.compute)
 
     def start_release(self, service: str) -> str:
         """The release ``service`` (Keystone, Swift, Neutron) starts as."""
@@ -195,7 +208,7 @@ class Plan:
         """Every service process the plan names, groups included."""
         return {s.ref for s in self.flat() if s.ref is not None} | {
             ServiceRef(name, self.start_release(name))
-            for name in CLOUD_SERVICES}
+            for name in self.cloud_services}
 
     def moments(self) -> list[str]:
         return [s.moment for s in self.flat() if s.moment]
@@ -252,12 +265,16 @@ def plans_dir() -> Path:
     return datafiles.upgrade_dir() / PLANS_DIR
 
 
-def load_all(directory: Path | None = None) -> dict[str, Plan]:
-    """Every plan of ``directory`` (default ``upgrade/plans``), by name."""
+def load_all(directory: Path | None = None,
+             compute: bool = False) -> dict[str, Plan]:
+    """Every plan of ``directory`` (default ``upgrade/plans``), by name.
+
+    ``compute``: as ``load``.
+    """
     directory = Path(directory) if directory is not None else plans_dir()
     found = {}
     for path in sorted(directory.glob('*.yaml')):
-        plan = load(path)
+        plan = load(path, compute=compute)
         if plan.name in found:
             raise PlanError(f'{path}: plan {plan.name} is also defined in '
                             f'{found[plan.name].path}')
@@ -267,9 +284,10 @@ def load_all(directory: Path | None = None) -> dict[str, Plan]:
     return found
 
 
-def get(name: str, directory: Path | None = None) -> Plan:
+def get(name: str, directory: Path | None = None,
+        compute: bool = False) -> Plan:
     """The plan called ``name``; a one-line error names the known ones."""
-    known = load_all(directory)
+    known = load_all(directory, compute)
     try:
         return known[name]
     except KeyError:
@@ -277,14 +295,17 @@ def get(name: str, directory: Path | None = None) -> Plan:
                         + ', '.join(known))
 
 
-def load(path: Path, framed: bool = True) -> Plan:
+def load(path: Path, framed: bool = True, compute: bool = False) -> Plan:
     """Read and check one plan file; errors name the file and the step.
 
     ``framed``: the plan is its file's steps between ``OPENING`` and
     ``CLOSING``, and a file that writes one of those is refused. False
     reads a plan that is a whole run of its own (not an upgrade in
     grenade's moments: the benchmarks' plan, the failure drills' short
-    upgrades), as written.
+    upgrades), as written. ``compute``: for a run with the compute part;
+    without it, every step naming a compute service (``stop: nova``) and
+    the steps of a group's compute members are left out (the group still
+    names the member: nothing to do on this mini-cloud).
     """
     path = Path(path)
     try:
@@ -297,13 +318,14 @@ def load(path: Path, framed: bool = True) -> Plan:
     for key in ('name', 'summary', 'steps'):
         if not doc.get(key):
             raise PlanError(f'{where}: missing {key!r}')
-    extra = sorted(set(doc) - {'name', 'summary', 'follows', *CLOUD_SERVICES,
+    extra = sorted(set(doc) - {'name', 'summary', 'follows',
+                               *ALL_CLOUD_SERVICES,
                                'default_pair', 'paths', 'steps', 'budget',
                                'shuffle_checks'})
     if extra:
         raise PlanError(f'{where}: unknown key(s) {", ".join(extra)}')
     keystone = doc.get('keystone', 'new')
-    for service in CLOUD_SERVICES:
+    for service in ALL_CLOUD_SERVICES:
         value = doc.get(service, keystone)
         if value not in RELEASES:
             raise PlanError(f'{where}: {service} is old or new, not '
@@ -318,6 +340,8 @@ def load(path: Path, framed: bool = True) -> Plan:
         raise PlanError(f'{where}: default_pair {default_pair} is not one '
                         f'of its paths')
     steps = tuple(_steps(where, doc['steps'], nested=False))
+    if not compute:
+        steps = _without_compute(steps)
     if framed:
         _refuse_fixed_steps(where, steps)
         steps = OPENING + steps + CLOSING
@@ -330,14 +354,34 @@ def load(path: Path, framed: bool = True) -> Plan:
                 follows=str(doc.get('follows', '')).strip(),
                 keystone=keystone, default_pair=default_pair, paths=paths,
                 steps=steps, path=path,
-                starts={name: doc[name] for name in CLOUD_SERVICES
+                starts={name: doc[name] for name in ALL_CLOUD_SERVICES
                         if name != 'keystone' and doc.get(name)},
-                shuffle_checks=shuffle_checks)
+                shuffle_checks=shuffle_checks, compute=compute,
+                framed=framed)
     moments = plan.moments()
     twice = sorted({m for m in moments if moments.count(m) > 1})
     if twice:
         raise PlanError(f'{where}: moment(s) {", ".join(twice)} used twice')
     return plan
+
+
+def _is_compute(step: Step) -> bool:
+    return (step.ref is not None and
+            services.of_process(step.ref.service).name in COMPUTE_SERVICES)
+
+
+def _without_compute(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """The steps of a run without the compute part (see ``load``)."""
+    kept = []
+    for step in steps:
+        if _is_compute(step):
+            continue
+        if step.members:
+            step = dataclasses.replace(step, members={
+                member: inner for member, inner in step.members.items()
+                if member not in COMPUTE_SERVICES})
+        kept.append(step)
+    return tuple(kept)
 
 
 def _refuse_fixed_steps(where: str, steps: tuple[Step, ...]) -> None:
@@ -593,7 +637,7 @@ def render(plan: Plan, labels: Labels,
     if plan.follows:
         lines.append(f'    follows: {plan.follows}')
     # Keystone first, then the others by name.
-    for service in sorted(CLOUD_SERVICES,
+    for service in sorted(plan.cloud_services,
                           key=lambda name: (name != 'keystone', name)):
         start = labels.names[service][plan.start_release(service)]
         lines.append(f'    {services.REGISTRY[service].title} at the '
@@ -609,7 +653,10 @@ def render(plan: Plan, labels: Labels,
         lines.append(f'    {step.title or step.group}, in the order '
                      f'{" ".join(order)}{seeded}:')
         for member in order:
-            if member not in step.members:
+            if member in COMPUTE_SERVICES and not plan.compute:
+                lines.append(f'         ({member}: not run without '
+                             f'[minicloud] compute; nothing to do)')
+            elif member not in step.members:
                 lines.append(f'         ({member}: not on the mini-cloud; '
                              f'nothing to do)')
             for inner in step.members.get(member, ()):

@@ -130,8 +130,12 @@ class UpgradeRun(runner.PlanRunner):
                  echo: bool = True,
                  orders: Mapping[str, tuple[str, ...]] | None = None,
                  seed: int | None = None):
+        # The plan's steps of compute services only with the compute part.
+        compute = conf.minicloud.compute
         if not isinstance(plan, model.Plan):
-            plan = model.get(plan or model.DEFAULT_PLAN)
+            plan = model.get(plan or model.DEFAULT_PLAN, compute=compute)
+        elif plan.compute != compute and plan.path is not None:
+            plan = model.load(plan.path, framed=plan.framed, compute=compute)
         super().__init__(plan, echo=echo, orders=orders, seed=seed)
         self.conf = conf
         self.old_side, self.new_side = _side(old), _side(new)

@@ -70,8 +70,10 @@ class ShippedPlansTest(testtools.TestCase):
     def test_full_keeps_every_drill_moment_and_grenade_order(self):
         plan = model.get('full')
         self.assertLessEqual(set(DRILL_MOMENTS), set(plan.moments()))
-        self.assertEqual(('keystone', 'swift', 'neutron',
-                          'heat-upgrade-tests', 'heat'),
+        # Grenade's in-tree order (its projects/NN_* directories), this
+        # project just before Heat.
+        self.assertEqual(('keystone', 'placement', 'swift', 'glance',
+                          'neutron', 'nova', 'heat-upgrade-tests', 'heat'),
                          plan.groups()['upgrade'].order)
         names = [model.describe(s, LABELS) for s in plan.flat()]
         for name in ('stop Keystone: no API answers', 'no-api phase',
@@ -88,6 +90,36 @@ class ShippedPlansTest(testtools.TestCase):
                         names.index('no-api phase'))
         self.assertEqual(('old', 'old'), (plan.start_release('swift'),
                                           plan.start_release('neutron')))
+
+    @base.idempotent_id('11ed8921-27d5-4eba-a012-3b5cc0c2c87d')
+    def test_full_with_compute_stops_and_upgrades_the_compute_part(self):
+        without = model.get('full')
+        plan = model.get('full', compute=True)
+        refs = {(s.action, str(s.ref)) for s in plan.flat() if s.ref}
+        self.assertFalse({r for r in {(s.action, str(s.ref))
+                                      for s in without.flat() if s.ref}
+                          if r[1].split('@')[0] in model.COMPUTE_SERVICES})
+        names = [(s.action, str(s.ref or s.name)) for s in plan.flat()]
+        no_api = names.index(('phase', 'no-api'))
+        for service in ('placement', 'glance', 'nova'):
+            self.assertEqual('old', plan.start_release(service))
+            # Stopped before the no-api phase, as grenade stops it ...
+            self.assertLess(names.index(('stop', service)), no_api)
+            # ... migrated by the new release, then started as it.
+            self.assertLess(names.index(('migrate', f'{service}@new')),
+                            names.index(('start', f'{service}@new')))
+            self.assertIn(('start', f'{service}@new'), refs)
+        # Nova after Placement and Neutron, before Heat.
+        self.assertLess(names.index(('start', 'placement@new')),
+                        names.index(('start', 'nova@new')))
+        self.assertLess(names.index(('start', 'neutron@new')),
+                        names.index(('start', 'nova@new')))
+        self.assertLess(names.index(('start', 'nova@new')),
+                        names.index(('migrate', 'heat@new')))
+        self.assertIn('new-nova-up', plan.moments())
+        self.assertNotIn('new-nova-up', without.moments())
+        self.assertIn('nova', plan.cloud_services)
+        self.assertNotIn('nova', without.cloud_services)
 
     @base.idempotent_id('f7aab453-f1ca-400e-9ae5-51abbf6e433a')
     def test_full_in_a_callers_order(self):
