@@ -52,6 +52,7 @@ import grp
 import os
 from pathlib import Path
 import pwd
+import signal
 import socket
 import time
 from typing import NamedTuple
@@ -98,6 +99,8 @@ MIGRATION_PORTS = (22900, 22999)
 START_TIMEOUT = 90
 STOP_TIMEOUT = 30
 VIRSH_TIMEOUT = 60
+# A guest destroyed at the end of a run, or its QEMU killed.
+GUEST_END_TIMEOUT = 30
 
 
 class Paths(NamedTuple):
@@ -490,7 +493,9 @@ class Libvirt(fixtures.Fixture):
         self._write_files(accounts)
         mounts = namespace_mounts(paths, accounts)
         # Cleanups run in reverse: the daemons stop (together: stop_all,
-        # which cleans each up), then the host's traces go.
+        # which cleans each up), then the host's traces go. Guests outlive
+        # them, as a hypervisor's outlive a restart of libvirt; the run
+        # ends its own (LibvirtService).
         self.addCleanup(self._remove_host_traces)
         self.addCleanup(self.stop)
         self._targets = [target for _source, target in mounts]
@@ -563,9 +568,38 @@ class Libvirt(fixtures.Fixture):
                 pid = int(pid_file.read_text().strip())
             except (OSError, ValueError):
                 continue
-            if Path(f'/proc/{pid}').exists():
+            if _alive(pid):
                 guests[pid_file.stem] = pid
         return guests
+
+    def end_guests(self) -> None:
+        """Destroy the run's guests, bounded; kill the QEMU left.
+
+        For the end of the run: nothing of it may keep running. Each is
+        destroyed through libvirt while it answers; a QEMU still running
+        after that (libvirt killed, or stuck) gets SIGKILL.
+        """
+        for name in self.guest_pids():
+            if self.libvirtd is None or not self.libvirtd.running:
+                break
+            try:
+                self.virsh('destroy', name, timeout=GUEST_END_TIMEOUT)
+            except exceptions.UpgradeTestError:
+                pass  # killed below
+        self._kill_guests()
+
+    def _kill_guests(self) -> None:
+        left = list(self.guest_pids().values())
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if left:
+            processes.wait_until(
+                lambda: not any(_alive(pid) for pid in left),
+                GUEST_END_TIMEOUT, f'the guests\' QEMU (pids '
+                f'{", ".join(map(str, left))}) to exit after SIGKILL')
 
     def stop(self) -> None:
         """Stop both daemons, bounded; guests keep running."""
@@ -586,6 +620,15 @@ class Libvirt(fixtures.Fixture):
         if self.guest_pids():
             return
         mountns.remove_mount_points(self._targets)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, ended but not reaped, does not)."""
+    try:
+        stat = Path(f'/proc/{pid}/stat').read_text()
+    except OSError:
+        return False
+    return stat.rpartition(')')[2].split()[:1] != ['Z']
 
 
 def _started(process: processes.ManagedProcess
@@ -627,6 +670,8 @@ class LibvirtService(service.Service):
         self.server = processes.use(cloud, Libvirt(
             cloud.run_dir / 'libvirt', cloud.log_dir,
             ovs_rundir=switch.run_dir))
+        # Before libvirt stops: the run's guests end with the run.
+        cloud.addCleanup(self.server.end_guests)
         return f'libvirt at {self.server.connection_uri}'
 
     def stop(self, release=None, process=None, instance=None) -> str:

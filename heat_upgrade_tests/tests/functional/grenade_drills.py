@@ -160,20 +160,25 @@ def upgrade_order(stack_root: Path,
                          f'{run.output}')
 
 
-# Grenade's in-tree projects after Keystone, in its order (projects/30_swift,
-# 50_neutron): registered where their services are enabled, before every
-# plugin.
-IN_TREE_AFTER_KEYSTONE = ('swift', 'neutron')
+# Grenade's in-tree projects after Keystone, in its order (projects/
+# 15_placement, 30_swift, 40_glance, 50_neutron, 60_nova): registered where
+# their services are enabled, before every plugin.
+IN_TREE_AFTER_KEYSTONE = ('placement', 'swift', 'glance', 'neutron', 'nova')
+# Those of the mini-cloud's compute part ([minicloud] compute).
+IN_TREE_COMPUTE = ('placement', 'glance', 'nova')
 
 
-def with_in_tree(order: tuple[str, ...]) -> tuple[str, ...]:
-    """Grenade's order with its in-tree Swift and Neutron put in.
+def with_in_tree(order: tuple[str, ...],
+                 compute: bool = False) -> tuple[str, ...]:
+    """Grenade's order with the in-tree projects the run has put in.
 
     The grenade stand-in enables no in-tree project but Keystone; a job
-    that runs Swift and Neutron has grenade register them right after
-    Keystone (and Placement), before every plugin.
+    that runs Swift and Neutron (and Placement, Glance and Nova, the
+    mini-cloud's compute part) has grenade register them right after
+    Keystone, before every plugin.
     """
-    missing = [p for p in IN_TREE_AFTER_KEYSTONE if p not in order]
+    missing = [p for p in IN_TREE_AFTER_KEYSTONE if p not in order and (
+        compute or p not in IN_TREE_COMPUTE)]
     if not missing:
         return order
     at = order.index('keystone') + 1 if 'keystone' in order else 0

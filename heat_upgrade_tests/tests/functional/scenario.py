@@ -166,7 +166,8 @@ def scenario() -> Scenario:
         order = grenade_drills.upgrade_order(Path(tmp))
     plan = upgrade.UpgradeRun(
         conf, old, new, plan='full',
-        orders={'upgrade': grenade_drills.with_in_tree(order)})
+        orders={'upgrade': grenade_drills.with_in_tree(
+            order, conf.minicloud.compute)})
     results: dict[str, upgrade.PhaseRun] = {}
     error = None
     try:

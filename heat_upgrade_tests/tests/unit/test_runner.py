@@ -223,3 +223,10 @@ class InTreeOrderTest(testtools.TestCase):
                                          'heat')))
         order = ('keystone', 'neutron', 'swift', 'heat')
         self.assertEqual(order, grenade_drills.with_in_tree(order))
+        # With the compute part: Placement, Glance and Nova where grenade
+        # puts them.
+        self.assertEqual(
+            ('keystone', 'placement', 'swift', 'glance', 'neutron', 'nova',
+             'heat-upgrade-tests', 'heat'),
+            grenade_drills.with_in_tree(('keystone', 'heat-upgrade-tests',
+                                         'heat'), compute=True))
