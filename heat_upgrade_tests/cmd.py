@@ -110,6 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help='also run Heat\'s own tests '
                               '(heat-tempest-plugin) before and after the '
                               'upgrade (sets [heat_tests] enabled)')
+    upgrade.add_argument('--no-compute', action='store_true',
+                         help='leave the compute part out (Nova, libvirt, '
+                              'Placement, Glance, OVN): the server checks '
+                              'are skipped (sets [minicloud] compute off)')
     sub.add_parser('list-checks', help='list the check catalogue')
     heat_tests_parser = sub.add_parser(
         'heat-tests', help='run Heat\'s own tests (heat-tempest-plugin) '
@@ -190,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                     conf.set_override(opt, getattr(args, opt), 'minicloud')
             if args.heat_tests:
                 conf.set_override('enabled', True, 'heat_tests')
+            if args.no_compute:
+                conf.set_override('compute', False, 'minicloud')
             if args.checks:
                 conf.set_override('enabled_checks', [
                     c.strip() for c in args.checks.split(',') if c.strip()],

@@ -358,10 +358,11 @@ class ResourceCheck:
 
     # -- what the check needs (the framework asks) ----------------------
     @classmethod
-    def runs_on_minicloud(cls, compute: bool = False) -> bool:
+    def runs_on_minicloud(cls, compute: bool = True) -> bool:
         """Whether the devstack-free mini-cloud has what the check needs.
 
-        ``compute``: with its compute part (``[minicloud] compute``).
+        ``compute``: with its compute part (``[minicloud] compute``, on by
+        default).
         """
         services = MINICLOUD_SERVICES | (
             MINICLOUD_COMPUTE_SERVICES if compute else frozenset())

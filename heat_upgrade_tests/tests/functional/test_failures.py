@@ -121,6 +121,8 @@ def _conf(work: Path, **minicloud):
                           test_interrupt._free_ports(len(options))):
         conf.set_override(name, port, 'minicloud')
     conf.set_override('work_dir', str(work / 'run'), 'minicloud')
+    # The failure drills' checks need no server.
+    conf.set_override('compute', False, 'minicloud')
     conf.set_override('enabled_checks', CHECKS, 'phases')
     for name, value in minicloud.items():
         conf.set_override(name, value, 'minicloud')

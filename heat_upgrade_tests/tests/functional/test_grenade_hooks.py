@@ -355,9 +355,12 @@ class GrenadeHooksOnMiniCloudTest(testtools.TestCase):
     @base.idempotent_id('5fa0c3e8-4d7b-4c96-8a21-8b3d6f9e2ca4')
     def test_plan_upgrades_in_grenade_order(self):
         plan = scenario().plan
-        # Grenade's in-tree swift and neutron come right after Keystone.
-        self.assertEqual(('keystone', 'swift', 'neutron', THIS_PLUGIN,
-                          'heat'), plan.upgrade_order)
+        # Grenade's in-tree projects come right after Keystone (Placement,
+        # Glance and Nova with the compute part), this plugin before Heat.
+        in_tree = (('placement', 'swift', 'glance', 'neutron', 'nova')
+                   if plan.conf.minicloud.compute else ('swift', 'neutron'))
+        self.assertEqual(('keystone', *in_tree, THIS_PLUGIN, 'heat'),
+                         plan.upgrade_order)
         steps = [s.name for s in plan.steps]
         new = plan.new_series.heat_version
         self.assertLess(steps.index('start Keystone'),

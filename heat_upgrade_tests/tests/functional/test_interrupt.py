@@ -55,7 +55,7 @@ class InterruptTest(testtools.TestCase):
         with open(conf, 'w') as f:
             f.write('[minicloud]\n' + ''.join(
                 f'{k} = {v}\n' for k, v in ports.items()) +
-                f'work_dir = {work}/run\n')
+                f'work_dir = {work}/run\ncompute = false\n')
         log_path = os.path.join(work, 'out.log')
         with open(log_path, 'w') as log:
             # As from a terminal: a test run started in the background of

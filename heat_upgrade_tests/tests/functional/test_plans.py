@@ -28,6 +28,7 @@ import tarfile
 import testtools
 
 from heat_upgrade_tests import config
+from heat_upgrade_tests.minicloud import services
 from heat_upgrade_tests.phases import check_order
 from heat_upgrade_tests.phases.suite import base
 from heat_upgrade_tests.plans import model
@@ -59,16 +60,21 @@ class Run:
                              f'{self.output[-3000:]}')
 
 
-def upgrade(name: str, *args: str) -> Run:
-    """``heat-upgrade-tests upgrade ARGS`` on free ports; its outcome."""
+def upgrade(name: str, *args: str, compute: bool = False) -> Run:
+    """``heat-upgrade-tests upgrade ARGS`` on free ports; its outcome.
+
+    Without the compute part unless ``compute``: CI carries it in the
+    full plan (the shared scenario) and the service-by-service run only.
+    """
     work = WORK_DIR / name
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    options = test_interrupt.PORT_OPTIONS
+    options = services.port_options(compute)
     ports = dict(zip(options, test_interrupt._free_ports(len(options))))
     conf = work / 'hut.conf'
     conf.write_text('[minicloud]\n' + ''.join(
-        f'{k} = {v}\n' for k, v in ports.items()) + f'work_dir = {work}/run\n')
+        f'{k} = {v}\n' for k, v in ports.items()) + f'work_dir = {work}/run\n'
+        f'compute = {str(compute).lower()}\n')
     proc = subprocess.run(
         [sys.executable, '-m', 'heat_upgrade_tests.cmd', '--config-file',
          str(conf), 'upgrade', *args], capture_output=True, text=True,
@@ -81,8 +87,8 @@ def upgrade(name: str, *args: str) -> Run:
 
 
 @functools.cache
-def run_of(name: str, *args: str) -> Run:
-    return upgrade(name, *args)
+def run_of(name: str, *args: str, compute: bool = False) -> Run:
+    return upgrade(name, *args, compute=compute)
 
 
 def heat_sources(version: str) -> Path:
@@ -132,7 +138,8 @@ class PlanRunTest(testtools.TestCase):
     def test_service_by_service(self):
         run = run_of('service-by-service', '--plan', 'service-by-service',
                      '--checks', 'values_and_outputs,keystone_objects,'
-                     'network_resources,swift_container')
+                     'network_resources,swift_container,server_http',
+                     compute=True)
         self.assertPassed(run)
         self.assertEqual('service-by-service', run.report['plan'])
         # The plan, numbered, before the run.
@@ -172,6 +179,26 @@ class PlanRunTest(testtools.TestCase):
             'verify phase (old Heat, new Neutron)'))
         self.assertLess(names.index('verify phase (old Heat, new Neutron)'),
                         heat_down)
+        # With the compute part: Glance, Placement and Nova too, in the
+        # guide's order, Nova's guest verified after its upgrade.
+        nova_up = names.index(f'start Nova {new.name} '
+                              f'({new.version("nova")})')
+        self.assertLess(names.index(f'stop Nova {old.name} '
+                                    f'({old.version("nova")})'), nova_up)
+        self.assertLess(names.index('verify phase (old Heat, new Glance)'),
+                        neutron_sync)
+        self.assertLess(names.index('verify phase (old Heat, new Neutron)'),
+                        names.index('verify phase (old Heat, new '
+                                    'Placement)'))
+        self.assertLess(nova_up, names.index('verify phase (old Heat, new '
+                                             'Nova)'))
+        self.assertLess(names.index('verify phase (old Heat, new Nova)'),
+                        heat_down)
+        cells = run.report['phases']
+        self.assertEqual(0, cells['verify']['returncode'])
+        self.assertIn('test_server_http', run.output)
+        self.assertNotRegex(run.output, r'test_server_http\S* \.\.\. '
+                                        r'SKIPPED')
 
     @base.idempotent_id('d2b8a1e3-4c65-4f9b-8a72-8e3f9c5d6b12')
     def test_skip_level(self):

@@ -134,7 +134,7 @@ class ComputeCatalogueTest(testtools.TestCase):
 
     def test_a_server_check_runs_on_the_minicloud_only_with_compute(self):
         server_http = checks_base.all_checks()['server_http']
-        self.assertFalse(server_http.runs_on_minicloud())
-        self.assertTrue(server_http.runs_on_minicloud(compute=True))
+        self.assertFalse(server_http.runs_on_minicloud(compute=False))
+        self.assertTrue(server_http.runs_on_minicloud())
         volume = checks_base.all_checks()['volume_attached']
         self.assertFalse(volume.runs_on_minicloud(compute=True))
