@@ -15,6 +15,7 @@ bound, chooses ``qemu`` (TCG) and says why. The domain and its QEMU are
 removed whatever happened.
 """
 
+import json
 import os
 from pathlib import Path
 import secrets
@@ -23,7 +24,9 @@ import time
 from typing import Literal, NamedTuple
 import xml.etree.ElementTree as ET
 
+from heat_upgrade_tests import datafiles
 from heat_upgrade_tests import exceptions
+from heat_upgrade_tests.installs import packages
 from heat_upgrade_tests.minicloud import libvirt
 from heat_upgrade_tests import processes
 
@@ -249,3 +252,51 @@ def accelerator(uri: str, kernel: Path | None, work_dir: Path,
                              f'{probe.seconds:.1f}s', probe)
     return Choice('qemu', f'KVM does not boot a guest here: {probe.saw}',
                   probe)
+
+
+BOOT_ID = Path('/proc/sys/kernel/random/boot_id')
+
+
+def _stat(path: Path | str | None) -> list | None:
+    try:
+        found = os.stat(path) if path else None
+    except OSError:
+        return None
+    return None if found is None else [str(path), found.st_size,
+                                       found.st_mtime_ns]
+
+
+def probe_key(kernel: Path | None, qemu: str = packages.QEMU_X86,
+              boot_id: Path = BOOT_ID) -> dict:
+    """What the answer depends on: this boot, QEMU's binary, the kernel."""
+    try:
+        boot = boot_id.read_text().strip()
+    except OSError:
+        boot = ''
+    return {'boot_id': boot, 'qemu': _stat(qemu), 'kernel': _stat(kernel)}
+
+
+def remembered(uri: str, kernel: Path | None, work_dir: Path,
+               cache_file: Path, timeout: float = PROBE_TIMEOUT) -> Choice:
+    """``accelerator``, its answer kept for this boot of the machine.
+
+    Whether a KVM guest boots is the machine's (its kernel, its
+    ``/dev/kvm``) and QEMU's: an answer a probe boot gave is kept in
+    ``cache_file`` with ``probe_key``, and used while the key is the
+    same; a reboot, another QEMU or another kernel probes again. An
+    answer without a probe boot (no kernel, no ``/dev/kvm``, a failure)
+    is cheap and never kept.
+    """
+    key = probe_key(kernel)
+    try:
+        doc = json.loads(Path(cache_file).read_text())
+        if doc['key'] == key and doc['name'] in ('kvm', 'qemu'):
+            return Choice(doc['name'], f'{doc["reason"]} (probed earlier '
+                                       f'in this boot)', None)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    choice = accelerator(uri, kernel, work_dir, timeout)
+    if choice.probe is not None and key['boot_id']:
+        datafiles.write_private(Path(cache_file), json.dumps(
+            {'key': key, 'name': choice.name, 'reason': choice.reason}))
+    return choice

@@ -285,15 +285,17 @@ class NovaService(service.Service):
     def choose_accelerator(self) -> accelerator.Choice:
         """KVM if the tiny guest's kernel boots under it, else QEMU (TCG).
 
-        Probed once per run, on the run's libvirt, before Nova starts.
+        Probed on the run's libvirt before Nova starts, once per boot of
+        the machine (``accelerator.remembered``).
         """
         if self.accelerator is None:
             cloud = self.cloud
-            image = guest.build(Path(config.CACHE_HOME).expanduser(),
-                                cloud.log_dir / 'guest-build.log')
-            self.accelerator = accelerator.accelerator(
+            cache = Path(config.CACHE_HOME).expanduser()
+            image = guest.build(cache, cloud.log_dir / 'guest-build.log')
+            self.accelerator = accelerator.remembered(
                 cloud.services['libvirt'].server.connection_uri,
-                image.kernel, cloud.run_dir / 'accelerator-probe')
+                image.kernel, cloud.run_dir / 'accelerator-probe',
+                cache / 'accelerator.json')
         return self.accelerator
 
     def _values(self) -> dict[str, object]:

@@ -301,6 +301,41 @@ class TestAcceleratorProbe(testtools.TestCase):
         self.assertEqual('its serial console ends with "b"',
                          accelerator.last_line('a\nb\n\n'))
 
+    def test_a_probed_answer_is_kept_for_this_boot_only(self):
+        tmp = Path(self.useFixture(fixtures.TempDir()).path)
+        kernel = tmp / 'vmlinuz'
+        kernel.write_bytes(b'kernel')
+        boot = tmp / 'boot_id'
+        boot.write_text('boot-1\n')
+        probes = []
+
+        def probe(uri, kernel, work_dir, timeout):
+            probes.append(kernel)
+            return accelerator.Choice(
+                'qemu', 'KVM does not boot a guest here: x',
+                accelerator.BootProbe('kvm', False, 'x', 10.0))
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.minicloud.accelerator.accelerator', probe))
+        # QEMU's binary stands in for itself: any file will do.
+        real_key = accelerator.probe_key
+        self.useFixture(fixtures.MonkeyPatch(
+            'heat_upgrade_tests.minicloud.accelerator.probe_key',
+            lambda k: real_key(k, qemu=str(kernel), boot_id=boot)))
+        cache = tmp / 'accelerator.json'
+
+        def choose():
+            return accelerator.remembered('qemu:///x', kernel, tmp, cache)
+        first = choose()
+        again = choose()
+        self.assertEqual(1, len(probes))
+        self.assertEqual(('qemu', 'qemu'), (first.name, again.name))
+        self.assertIn('probed earlier in this boot', again.reason)
+        self.assertEqual(0o600, cache.stat().st_mode & 0o777)
+        # Another boot (or QEMU, or kernel): probed again.
+        boot.write_text('boot-2\n')
+        choose()
+        self.assertEqual(2, len(probes))
+
     def test_no_kernel_means_qemu_without_touching_libvirt(self):
         tmp = Path(self.useFixture(fixtures.TempDir()).path)
         for kernel in (None, tmp / 'absent'):
