@@ -17,7 +17,11 @@ import re
 from heat_upgrade_tests.checks import _workload
 from heat_upgrade_tests.checks import base
 
+# How long a server may take to answer: the first time (it may still be
+# booting; CirrOS in the gate under TCG takes minutes), and once it has
+# answered (an answer then is a server that kept running).
 BOOT_BOUND = 300
+SERVING_BOUND = 60
 # The run-time guest's heartbeat line (installs/guest.py).
 HEARTBEAT = re.compile(r'hut-heartbeat boot_id=([0-9a-f-]+) '
                        r'uptime=([0-9.]+)')
@@ -75,7 +79,14 @@ class ServerHttp(base.ResourceCheck):
                                message=f'hut-{ctx.run_id}'))
 
     def verify(self, ctx, record):
-        self.verify_http(ctx, record, BOOT_BOUND)
+        """Nova has it ACTIVE; it answers HTTP; the same boot of its guest.
+
+        Nova first: a server gone from Nova fails at once, rather than
+        after the HTTP bound.
+        """
+        self.verify_server_active(ctx, record)
+        self.verify_http(ctx, record,
+                         SERVING_BOUND if record.boot_id else BOOT_BOUND)
         self.verify_same_boot(ctx, record)
 
     def verify_http(self, ctx, record, bound):
@@ -108,13 +119,16 @@ class ServerHttp(base.ResourceCheck):
                           'the guest\'s boot id (a new one: the server '
                           'was rebooted or rebuilt)')
 
+    def verify_server_active(self, ctx, record):
+        server_id = record.outputs['server_id']
+        server = ctx.conn.compute.find_server(server_id, ignore_missing=True)
+        if server is None:
+            self.fail(f'server {server_id} is gone from Nova')
+        self.assert_equal('ACTIVE', server.status, 'the server\'s status')
+
     def verify_outside_heat(self, ctx, record):
         outputs = record.outputs
-        server = ctx.conn.compute.find_server(outputs['server_id'],
-                                              ignore_missing=True)
-        if server is None:
-            self.fail(f'server {outputs["server_id"]} is gone from Nova')
-        self.assert_equal('ACTIVE', server.status, 'the server\'s status')
+        self.verify_server_active(ctx, record)
         port = ctx.conn.network.find_port(outputs['port_id'],
                                           ignore_missing=True)
         if port is None:
@@ -123,7 +137,7 @@ class ServerHttp(base.ResourceCheck):
             self.fail('the port is no longer in the security group')
 
     def verify_data_plane(self, ctx, record):
-        self.verify_http(ctx, record, 60)
+        self.verify_http(ctx, record, SERVING_BOUND)
 
     def update(self, ctx, record):
         """Redescribe the group; Neutron has it; the server still answers."""
@@ -135,4 +149,4 @@ class ServerHttp(base.ResourceCheck):
             outputs['security_group_id'])
         self.assert_equal('updated after the upgrade', group.description,
                           'the security group\'s description in Neutron')
-        self.verify_http(ctx, record, 60)
+        self.verify_http(ctx, record, SERVING_BOUND)

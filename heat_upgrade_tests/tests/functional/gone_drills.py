@@ -4,17 +4,26 @@ For each resource type of the table whose service the mini-cloud runs, an
 object of that type is made directly in its service (never through Heat),
 as a stack's leftover would be; the table's lookup must name it, and must
 no longer name it once it is deleted. Types whose service the mini-cloud
-lacks (Nova, Cinder) are recorded with that reason and drilled where the
-service runs. Run once the new Heat is up (the cloud is complete); the
-results are asserted by ``test_gone_drills``.
+lacks (Cinder; Nova without the compute part) are recorded with that
+reason and drilled where the service runs. Run once the new Heat is up
+(the cloud is complete); the results are asserted by
+``test_gone_drills``.
 """
 
 import traceback
 import uuid
 
 from heat_upgrade_tests.checks import _gone
+from heat_upgrade_tests.checks import _workload
 from heat_upgrade_tests import clients
 from heat_upgrade_tests.minicloud import neutron
+
+# A server's delete, waited for before its network goes.
+SERVER_GONE_TIMEOUT = 120
+# What ``_workload.server_parameters`` reads: no [cloud] image, so the
+# mini-cloud's guest (by its property).
+_NO_IMAGE_OPTION = type('Conf', (), {'cloud': type('Cloud', (), {
+    'image': None})()})()
 
 # type -> {'named': the leftover line, 'after_delete': lines once deleted,
 # 'skipped': why not drilled, 'error': a traceback}
@@ -64,6 +73,24 @@ def _endpoint(conn, tag):
                       lambda: conn.identity.delete_service(service)]
 
 
+def _server(conn, tag):
+    """A server of the run-time guest on a network of its own.
+
+    Nova's delete returns before the server is gone: the undo waits for
+    it (bounded), so that its port and network can go.
+    """
+    net, undo = _subnet(conn, tag)
+    params = _workload.server_parameters(conn, _NO_IMAGE_OPTION)
+    server = conn.compute.create_server(
+        name=f'hut-gone-{tag}', image_id=params['image'],
+        flavor_id=params['flavor'], networks=[{'uuid': net.network_id}])
+
+    def delete():
+        conn.compute.delete_server(server)
+        conn.compute.wait_for_delete(server, wait=SERVER_GONE_TIMEOUT)
+    return server, [delete] + undo
+
+
 def _container(conn, tag):
     name = f'hut-gone-{tag}'
     conn.object_store.create_container(name=name)
@@ -83,6 +110,14 @@ CREATORS = {
         lambda c, n: c.network.create_security_group(name=n),
         lambda c, o: c.network.delete_security_group(o)),
     'OS::Swift::Container': _container,
+    'OS::Nova::Server': _server,
+    'OS::Nova::KeyPair': _simple(
+        lambda c, n: c.compute.create_keypair(name=n),
+        lambda c, o: c.compute.delete_keypair(o)),
+    'OS::Nova::ServerGroup': _simple(
+        lambda c, n: c.compute.create_server_group(
+            name=n, policy='soft-anti-affinity'),
+        lambda c, o: c.compute.delete_server_group(o)),
     'OS::Keystone::Project': _simple(
         lambda c, n: c.identity.create_project(name=n, domain_id='default'),
         lambda c, o: c.identity.delete_project(o)),
