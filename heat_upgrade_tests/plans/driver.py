@@ -70,6 +70,9 @@ def summary(plan: upgrade.UpgradeRun) -> str:
     elif plan.leak_error:
         lines.append(f'left behind by the run: not counted '
                      f'({plan.leak_error})')
+    if plan.accelerator is not None:
+        lines.append(f'guests under {plan.accelerator.name}: '
+                     f'{plan.accelerator.reason}')
     if plan.memory.peak_bytes:
         lines.append(f'peak memory of the mini-cloud services: '
                      f'{plan.memory.peak_bytes / 2**20:.0f} MiB')

@@ -305,8 +305,18 @@ class UpgradeRun(runner.PlanRunner):
         # A failed setUp has already stopped what it started.
         self.cloud = processes.use(self._owner, cloud)
         self._configure_integrity()
-        return (f'keystone {self.labels.names["keystone"][self.plan.keystone]}'
-                f' at {self.cloud.keystone.auth_url}')
+        keystone = self.labels.names['keystone'][self.plan.keystone]
+        started = f'keystone {keystone} at {self.cloud.keystone.auth_url}'
+        choice = self.accelerator
+        if choice is not None:
+            started += f'; guests under {choice.name}: {choice.reason}'
+        return started
+
+    @property
+    def accelerator(self):
+        """What Nova's guests run under and why (None: no compute part)."""
+        nova = self.cloud.services.get('nova') if self.cloud else None
+        return getattr(nova, 'accelerator', None)
 
     def _configure_integrity(self) -> None:
         """The main phase configuration's ``[integrity]`` section.
