@@ -439,12 +439,22 @@ class StackOps:
         timeout is the error. Either way one line, not the client's chain
         of tracebacks.
         """
+        refused = None
         try:
             return self._unavailable_again(call, *args, **kwargs)
         except ks_exc.ConnectionError as exc:
             unanswered = _first_line(exc)
+        except sdk_exc.HttpException as exc:
+            # heat-api also answers 500 when no engine took the request
+            # within its RPC timeout (the engine killed as it was sent):
+            # the engines are asked before it counts as a refusal.
+            if exc.status_code != 500 or self.engines is None:
+                raise
+            refused = exc
         if self.engines is not None:
             self.engines([])
+        if refused is not None:
+            raise refused
         raise exceptions.UpgradeTestError(
             f'Heat did not answer {what}: {unanswered}')
 

@@ -9,6 +9,7 @@ import types
 
 import fixtures
 import keystoneauth1.exceptions as ks_exc
+from openstack import exceptions as sdk_exc
 import testtools
 
 from heat_upgrade_tests import clients
@@ -258,12 +259,13 @@ class UnansweredRequestTest(testtools.TestCase):
         super().setUp()
         self.clock = self.useFixture(FakeClock())
 
-    def update(self, engine: bool) -> Exception:
+    def update(self, engine: bool, answer: Exception | None = None
+               ) -> Exception:
         orch = FakeOrchestration(engine=engine, status='UPDATE_COMPLETE')
         orch.read_env_and_templates = lambda **kw: {}
 
         def update_stack(stack, **kwargs):
-            raise ks_exc.ConnectTimeout(
+            raise answer or ks_exc.ConnectTimeout(
                 'Request to http://127.0.0.1:28004/v1/p/stacks/x timed out')
         orch.update_stack = update_stack
         conn = types.SimpleNamespace(orchestration=orch)
@@ -281,6 +283,19 @@ class UnansweredRequestTest(testtools.TestCase):
                       str(exc))
         # Raised outside the client's exception: no chain of tracebacks.
         self.assertIsNone(exc.__context__)
+
+    def test_a_500_after_heat_api_waited_for_no_engine_names_it(self):
+        # heat-api's answer when its RPC call timed out (no engine took
+        # the update): the engines are asked, as after a client timeout.
+        exc = self.update(engine=False, answer=sdk_exc.HttpException(
+            'Internal Server Error', http_status=500))
+        self.assertIsInstance(exc, engines.EngineNotServing)
+        self.assertIsNone(exc.__context__)
+        # With an engine serving, a 500 is Heat refusing the update.
+        exc = self.update(engine=True, answer=sdk_exc.HttpException(
+            'Internal Server Error', http_status=500))
+        self.assertNotIsInstance(exc, engines.EngineNotServing)
+        self.assertIn('Heat refused to update stack', str(exc))
 
     def test_with_an_engine_serving_the_timeout_is_the_error(self):
         exc = self.update(engine=True)
