@@ -19,7 +19,6 @@ import json
 import os
 from pathlib import Path
 import secrets
-import signal
 import time
 from typing import Literal, NamedTuple
 import xml.etree.ElementTree as ET
@@ -197,16 +196,8 @@ def _remove(uri: str, name: str, log: Path) -> None:
                       timeout=DESTROY_TIMEOUT)
     except exceptions.UpgradeTestError:
         pass  # gone already, or libvirt is stuck: the kill below
-    left = qemu_pids(name)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    if left:
-        processes.wait_until(
-            lambda: not qemu_pids(name), 10,
-            f'the QEMU of probe domain {name} to exit', interval=0.2)
+    libvirt.kill_qemu(qemu_pids(name), 10,
+                      f'the QEMU of probe domain {name} to exit')
 
 
 def qemu_pids(name: str, proc: Path = Path('/proc')) -> list[int]:

@@ -590,16 +590,8 @@ class Libvirt(fixtures.Fixture):
 
     def _kill_guests(self) -> None:
         left = list(self.guest_pids().values())
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        if left:
-            processes.wait_until(
-                lambda: not any(_alive(pid) for pid in left),
-                GUEST_END_TIMEOUT, f'the guests\' QEMU (pids '
-                f'{", ".join(map(str, left))}) to exit after SIGKILL')
+        kill_qemu(left, GUEST_END_TIMEOUT, f'the guests\' QEMU (pids '
+                  f'{", ".join(map(str, left))}) to exit after SIGKILL')
 
     def stop(self) -> None:
         """Stop both daemons, bounded; guests keep running."""
@@ -620,6 +612,22 @@ class Libvirt(fixtures.Fixture):
         if self.guest_pids():
             return
         mountns.remove_mount_points(self._targets)
+
+
+def kill_qemu(pids: Sequence[int], timeout: float, what: str,
+              interval: float = 0.2) -> None:
+    """SIGKILL each QEMU of ``pids``, then wait (bounded) until all ended.
+
+    For guests libvirt could not end (stuck, or no longer running).
+    """
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    if pids:
+        processes.wait_until(lambda: not any(_alive(pid) for pid in pids),
+                             timeout, what, interval=interval)
 
 
 def _alive(pid: int) -> bool:
